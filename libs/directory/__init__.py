@@ -1,0 +1,59 @@
+"""The district's reference data (street, communities, grids, departments, categories) from config/district.yaml."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel
+
+DEFAULT_FILE = Path(__file__).resolve().parents[2] / "config" / "district.yaml"
+
+
+class Community(BaseModel):
+    id: str
+    name: str
+    grids: list[str] = []
+
+
+class Department(BaseModel):
+    id: str
+    name: str
+
+
+class Category(BaseModel):
+    id: str
+    name: str
+    department: str
+    urgency: str = "ordinary"
+
+
+class Street(BaseModel):
+    id: str
+    name: str
+
+
+class Directory(BaseModel):
+    street: Street
+    communities: list[Community]
+    departments: list[Department]
+    categories: list[Category]
+
+    def community(self, community_id: str) -> Community | None:
+        return next((c for c in self.communities if c.id == community_id), None)
+
+    def department(self, department_id: str) -> Department | None:
+        return next((d for d in self.departments if d.id == department_id), None)
+
+    def category(self, category_id: str) -> Category | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+    def community_of_grid(self, grid_id: str) -> Community | None:
+        return next((c for c in self.communities if grid_id in c.grids), None)
+
+
+@lru_cache
+def get_directory() -> Directory:
+    path = Path(os.environ.get("DISTRICT_FILE", DEFAULT_FILE))
+    return Directory.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))

@@ -1,0 +1,17 @@
+"""Transactional outbox + relay, idempotent inbox, consumer loop with dead-letter topic, Kafka producer."""
+from libs.messaging.consumer import EventConsumer, Handler
+from libs.messaging.inbox import InboxEntry, apply_once
+from libs.messaging.outbox import OutboxMessage, OutboxRelay, outbox_backlog, record_event
+from libs.messaging.producer import make_producer
+
+__all__ = [
+    "EventConsumer",
+    "Handler",
+    "InboxEntry",
+    "OutboxMessage",
+    "OutboxRelay",
+    "apply_once",
+    "make_producer",
+    "outbox_backlog",
+    "record_event",
+]

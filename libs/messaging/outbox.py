@@ -1,0 +1,186 @@
+"""Transactional outbox: the event row is written in the caller's transaction; a relay publishes it later."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from sqlalchemy import Column, DateTime, Index, LargeBinary, delete, func, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel
+
+from libs.events import Event, encode_event, topic_name
+from libs.observability import EVENTS_PRODUCED, OUTBOX_BACKLOG, get_logger
+
+log = get_logger(__name__)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An event waiting to be published; `lease_until` lets several relays share the table safely."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=36, unique=True)
+    topic: str = Field(max_length=200)
+    key: str = Field(max_length=200)
+    event_type: str = Field(max_length=100)
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, default=_utcnow))
+    lease_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    attempts: int = 0
+
+
+def record_event(session: Session, event: Event) -> None:
+    """Stage `event` for publication inside the caller's open transaction. Never publish directly."""
+    session.add(
+        OutboxMessage(
+            event_id=str(event.event_id),
+            topic=event.topic,
+            key=event.key,
+            event_type=event.type,
+            payload=encode_event(event),
+            created_at=_utcnow(),
+        )
+    )
+
+
+def outbox_backlog(engine: Engine) -> int:
+    with Session(engine) as session:
+        return session.execute(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))).scalar_one()
+
+
+class OutboxRelay:
+    """Claims unsent rows (FOR UPDATE SKIP LOCKED + lease on PostgreSQL), publishes them, marks them sent."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        producer: AIOKafkaProducer,
+        service: str,
+        *,
+        batch_size: int = 500,
+        lease: timedelta = timedelta(seconds=30),
+        poll_seconds: float = 0.05,
+        keep_sent: timedelta = timedelta(hours=1),
+    ) -> None:
+        self.engine = engine
+        self.producer = producer
+        self.service = service
+        self.batch_size = batch_size
+        self.lease = lease
+        self.poll_seconds = poll_seconds
+        self.keep_sent = keep_sent
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Called after a commit (from any thread) so the new rows go out without waiting for the poll."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def _claim(self) -> list[OutboxMessage]:
+        now = _utcnow()
+        with Session(self.engine, expire_on_commit=False) as session:
+            rows = list(
+                session.execute(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.sent_at.is_(None))
+                    .where((OutboxMessage.lease_until.is_(None)) | (OutboxMessage.lease_until < now))
+                    .order_by(OutboxMessage.id)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                ).scalars()
+            )
+            if rows:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_([r.id for r in rows]))
+                    .values(lease_until=now + self.lease, attempts=OutboxMessage.attempts + 1)
+                )
+            session.commit()
+            return rows
+
+    def _finish(self, sent_ids: list[int], failed_ids: list[int]) -> None:
+        with Session(self.engine) as session:
+            if sent_ids:
+                session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(sent_ids)).values(sent_at=_utcnow()))
+            if failed_ids:
+                session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(failed_ids)).values(lease_until=None))
+            session.commit()
+
+    def _purge_sent(self) -> None:
+        with Session(self.engine) as session:
+            session.execute(
+                delete(OutboxMessage).where(OutboxMessage.sent_at.is_not(None)).where(
+                    OutboxMessage.sent_at < _utcnow() - self.keep_sent
+                )
+            )
+            session.commit()
+
+    async def publish_once(self) -> int:
+        """One claim-publish-mark cycle; returns how many rows went out."""
+        rows = await asyncio.to_thread(self._claim)
+        if not rows:
+            return 0
+        futures = []
+        for row in rows:
+            futures.append(
+                await self.producer.send(
+                    topic_name(row.topic),
+                    value=row.payload,
+                    key=row.key.encode(),
+                    headers=[("event_type", row.event_type.encode()), ("event_id", row.event_id.encode())],
+                )
+            )
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        sent = [r.id for r, res in zip(rows, results) if not isinstance(res, BaseException)]
+        failed = [r.id for r, res in zip(rows, results) if isinstance(res, BaseException)]
+        await asyncio.to_thread(self._finish, sent, failed)
+        for row, res in zip(rows, results):
+            if isinstance(res, BaseException):
+                log.warning("outbox_publish_failed", event_id=row.event_id, ticket_id=row.key, error=str(res))
+            else:
+                EVENTS_PRODUCED.labels(self.service, row.event_type).inc()
+        return len(sent)
+
+    async def run(self) -> None:
+        """Publish until stopped; survives broker outages by retrying with backoff (rows stay in the table)."""
+        self._loop = asyncio.get_running_loop()
+        backoff = self.poll_seconds
+        cycles = 0
+        while not self._stopping:
+            try:
+                published = await self.publish_once()
+                backoff = self.poll_seconds
+                cycles += 1
+                if cycles % 200 == 0:
+                    await asyncio.to_thread(self._purge_sent)
+                    OUTBOX_BACKLOG.labels(self.service).set(await asyncio.to_thread(outbox_backlog, self.engine))
+                if published:
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except (KafkaError, OSError, asyncio.TimeoutError) as exc:
+                log.warning("outbox_relay_kafka_unavailable", error=str(exc))
+                backoff = min(backoff * 2 if backoff else 0.1, 5.0)
+            except Exception:  # noqa: BLE001 - keep relaying; the row stays until it goes out
+                log.exception("outbox_relay_error")
+                backoff = min(max(backoff, 0.1) * 2, 5.0)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            except asyncio.TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.wake()

@@ -1,0 +1,168 @@
+"""create_app() plumbing shared by the five services; each service passes its routers and handlers."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from libs.db import make_engine, migrate, transaction
+from libs.events import TICKETS
+from libs.messaging import EventConsumer, Handler, OutboxRelay, make_producer
+from libs.observability import bind_ticket, configure_logging, get_logger, instrument_app
+from libs.settings import Settings, get_settings
+from libs.statemachine import DomainError
+
+log = get_logger(__name__)
+
+
+class Runtime:
+    """The clients one service process owns: DB engine, Kafka producer, outbox relay, consumer."""
+
+    def __init__(self, service: str, settings: Settings, migrations_dir: Path, handlers: dict[str, Handler]) -> None:
+        self.service = service
+        self.settings = settings
+        self.migrations_dir = migrations_dir
+        self.handlers = handlers
+        self.database_url = settings.database_url_for(service)
+        self.engine: Engine | None = None
+        self.producer: AIOKafkaProducer | None = None
+        self.relay: OutboxRelay | None = None
+        self.consumer: EventConsumer | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    async def start(self) -> None:
+        await asyncio.to_thread(migrate, self.database_url, self.migrations_dir)
+        self.engine = make_engine(self.database_url)
+        self.producer = make_producer(self.settings.kafka_bootstrap, self.service)
+        await _retry("kafka producer", self.producer.start)
+        self.relay = OutboxRelay(self.engine, self.producer, self.service, poll_seconds=self.settings.outbox_poll_seconds)
+        self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.service}-outbox-relay"))
+        if self.handlers:
+            self.consumer = EventConsumer(
+                bootstrap=self.settings.kafka_bootstrap,
+                group=self.service,
+                topics=[TICKETS],
+                handlers=self.handlers,
+                producer=self.producer,
+                engine=self.engine,
+                service=self.service,
+            )
+            await _retry("kafka consumer", self.consumer.start)
+            self._tasks.append(asyncio.create_task(self.consumer.run(), name=f"{self.service}-consumer"))
+        log.info("service_started", database=self.engine.url.render_as_string(hide_password=True))
+
+    async def stop(self) -> None:
+        if self.relay:
+            self.relay.stop()
+        if self.consumer:
+            self.consumer._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.relay:
+            with contextlib.suppress(Exception):
+                await self.relay.publish_once()  # flush what was committed during shutdown
+        if self.consumer:
+            with contextlib.suppress(Exception):
+                await self.consumer.stop()
+        if self.producer:
+            with contextlib.suppress(Exception):
+                await self.producer.stop()
+        if self.engine:
+            self.engine.dispose()
+
+    @contextlib.contextmanager
+    def unit_of_work(self, ticket_id: str | None = None) -> Iterator[Session]:
+        """One transaction for one use case; the relay is woken after commit so events leave at once."""
+        assert self.engine is not None
+        bind_ticket(ticket_id)
+        with transaction(self.engine) as session:
+            yield session
+        if self.relay:
+            self.relay.wake()
+
+    def session(self) -> Session:
+        assert self.engine is not None
+        return Session(self.engine)
+
+    async def check_db(self) -> str | None:
+        def probe() -> None:
+            assert self.engine is not None
+            with self.engine.connect() as conn:
+                conn.execute(text("select 1"))
+
+        await asyncio.wait_for(asyncio.to_thread(probe), 3)
+        return None
+
+    async def check_kafka(self) -> str | None:
+        if self.producer is None:
+            return "producer not started"
+        await asyncio.wait_for(self.producer.client.fetch_all_metadata(), 3)
+        return None
+
+
+async def _retry(what: str, start: Callable[[], Any], attempts: int = 60) -> None:
+    for attempt in range(1, attempts + 1):
+        try:
+            await start()
+            return
+        except Exception as exc:  # noqa: BLE001 - Kafka may still be starting
+            if attempt == attempts:
+                raise
+            log.warning("waiting_for_dependency", what=what, attempt=attempt, error=str(exc))
+            await asyncio.sleep(1)
+
+
+def current_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(current_runtime)]
+
+
+def build_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    routers: list[APIRouter],
+    handlers: dict[str, Handler],
+    migrations_dir: Path,
+    settings: Settings | None = None,
+) -> FastAPI:
+    """A FastAPI app with the shared lifespan, error mapping and ops routes."""
+    settings = settings or get_settings()
+    configure_logging(service)
+    runtime = Runtime(service, settings, migrations_dir, handlers)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+
+    instrument_app(app, service, {"database": runtime.check_db, "kafka": runtime.check_kafka})
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,69 @@
+"""Process settings from the environment (pydantic-settings); refuses default secrets in production."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "whistle-dev-secret-change-me-in-production"
+
+SERVICE_PORTS = {
+    "portal": 8000,
+    "intake": 8001,
+    "dispatch": 8002,
+    "department": 8003,
+    "feedback": 8004,
+    "dashboard": 8005,
+}
+
+
+class Settings(BaseSettings):
+    """Everything a Whistle process reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    env: str = "development"  # WHISTLE_ENV
+    jwt_secret: str = DEV_SECRET
+    jwt_ttl_seconds: int = 12 * 3600
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "ticket-lifecycle"
+    database_url: str | None = None
+    data_dir: Path = Path(".data")
+    topic_prefix: str = ""
+    # Placeholder stage timeout (seconds) until the SLA policy lands: no dispatch by then -> TicketEscalated.
+    dispatch_timeout_seconds: float = 2 * 3600
+    outbox_poll_seconds: float = 0.05
+    intake_url: str = f"http://127.0.0.1:{SERVICE_PORTS['intake']}"
+    dispatch_url: str = f"http://127.0.0.1:{SERVICE_PORTS['dispatch']}"
+    department_url: str = f"http://127.0.0.1:{SERVICE_PORTS['department']}"
+    feedback_url: str = f"http://127.0.0.1:{SERVICE_PORTS['feedback']}"
+    dashboard_url: str = f"http://127.0.0.1:{SERVICE_PORTS['dashboard']}"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> "Settings":
+        if self.env == "production" and self.jwt_secret == DEV_SECRET:
+            raise ValueError("JWT_SECRET must be set to a real secret when WHISTLE_ENV=production")
+        return self
+
+    def database_url_for(self, service: str) -> str:
+        """Per-service DB: <SERVICE>_DATABASE_URL, else DATABASE_URL with the database name suffixed, else SQLite."""
+        own = os.environ.get(f"{service.upper()}_DATABASE_URL")
+        if own:
+            return own
+        if self.database_url:
+            base, _, name = self.database_url.rpartition("/")
+            return f"{base}/{name or 'whistle'}_{service}"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / f'{service}.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings read once per process; WHISTLE_ENV maps to env."""
+    env = os.environ.get("WHISTLE_ENV")
+    return Settings(env=env) if env else Settings()

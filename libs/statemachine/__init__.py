@@ -1,0 +1,32 @@
+"""Explicit status enums with a table of legal moves; an illegal move is a domain error (HTTP 409)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import TypeVar
+
+S = TypeVar("S", bound=StrEnum)
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the command; the API answers 409 with this message."""
+
+    status_code = 409
+
+
+class IllegalTransition(DomainError):
+    def __init__(self, entity: str, current: StrEnum, target: StrEnum) -> None:
+        super().__init__(f"{entity} is {current.value}; it cannot become {target.value}")
+        self.current = current
+        self.target = target
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+def check_transition(transitions: Mapping[S, frozenset[S]], entity: str, current: S, target: S) -> S:
+    """Return `target` when the move is legal, else raise IllegalTransition."""
+    if target not in transitions.get(current, frozenset()):
+        raise IllegalTransition(entity, current, target)
+    return target

@@ -1,0 +1,75 @@
+"""Intake HTTP API: one write endpoint for every channel, and the resident's own tickets."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+
+from libs.auth import Principal, require
+from libs.runtime import RuntimeDep
+from libs.statemachine.ticket import STATUS_LABELS_ZH, TicketStatus
+from services.intake import commands
+from services.intake.models import IntakeTicket, TicketCreate, TicketPublic, TimelineEntry
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+
+Filer = Annotated[Principal, Depends(require("resident", "grid_worker", "community_staff", "admin"))]
+Reader = Annotated[
+    Principal,
+    Depends(require("resident", "grid_worker", "community_staff", "supervisor", "leader", "admin")),
+]
+
+
+def to_public(ticket: IntakeTicket, timeline: list | None = None) -> TicketPublic:
+    return TicketPublic(
+        **ticket.model_dump(exclude={"timeline"}),
+        status_label=STATUS_LABELS_ZH[TicketStatus(ticket.status)],
+        timeline=[TimelineEntry(event_type=t.event_type, occurred_at=t.occurred_at, note=t.note) for t in timeline or []],
+    )
+
+
+@router.post(
+    "",
+    response_model=TicketPublic,
+    status_code=status.HTTP_201_CREATED,
+    summary="File a ticket or micro-wish (吹哨)",
+    responses={200: {"description": "Retried submission: the ticket first filed with this Idempotency-Key"}},
+)
+def file_ticket(
+    body: TicketCreate,
+    principal: Filer,
+    runtime: RuntimeDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str,
+        Header(min_length=8, max_length=100, description="Unique per submission; a retry with the same key files nothing new"),
+    ],
+) -> TicketPublic:
+    try:
+        with runtime.unit_of_work() as session:
+            ticket, created = commands.file_ticket(
+                session, principal=principal, body=body, idempotency_key=idempotency_key
+            )
+    except commands.IdempotencyConflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return to_public(ticket)
+
+
+@router.get("/mine", response_model=list[TicketPublic], summary="Tickets I filed or reported")
+def my_tickets(
+    principal: Reader,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[TicketPublic]:
+    with runtime.session() as session:
+        return [to_public(t) for t in commands.my_tickets(session, principal=principal, limit=limit, offset=offset)]
+
+
+@router.get("/{ticket_id}", response_model=TicketPublic, summary="One ticket with its progress timeline")
+def get_ticket(ticket_id: str, principal: Reader, runtime: RuntimeDep) -> TicketPublic:
+    with runtime.session() as session:
+        ticket = commands.get_ticket(session, principal=principal, ticket_id=ticket_id)
+        return to_public(ticket, commands.timeline(session, ticket_id))

@@ -1,0 +1,155 @@
+"""Intake use cases; each runs in one transaction and stages its events in the outbox."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlmodel import Session, col, select
+
+from libs.auth import Principal
+from libs.directory import get_directory
+from libs.events import Actor, Event, TicketFiled
+from libs.messaging import record_event
+from libs.statemachine import NotFound
+from libs.statemachine.ticket import TicketStatus
+from services.intake.domain import mask_phone, new_ticket_id, next_status, request_fingerprint, resolve_placement
+from services.intake.models import IntakeTicket, IntakeTimeline, TicketCreate
+
+STAFF_ROLES = ("community_staff", "supervisor", "leader", "admin")
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before for a different request."""
+
+
+def file_ticket(
+    session: Session, *, principal: Principal, body: TicketCreate, idempotency_key: str
+) -> tuple[IntakeTicket, bool]:
+    """吹哨: store the ticket and stage TicketFiled. Returns (ticket, created); a retry returns the first ticket."""
+    fingerprint = request_fingerprint(body.model_dump())
+    existing = session.exec(
+        select(IntakeTicket).where(IntakeTicket.filed_by == principal.sub, IntakeTicket.idempotency_key == idempotency_key)
+    ).first()
+    if existing is not None:
+        if existing.request_fingerprint != fingerprint:
+            raise IdempotencyConflict(
+                f"Idempotency-Key {idempotency_key!r} was already used for a different ticket ({existing.id})"
+            )
+        return existing, False
+
+    community_id, grid_id, default_urgency = resolve_placement(
+        get_directory(),
+        category=body.category,
+        community_id=body.community_id,
+        grid_id=body.grid_id,
+        fallback_community=principal.community_id,
+    )
+    now = datetime.now(timezone.utc)
+    reporter_id = principal.sub if principal.role == "resident" else None
+    ticket = IntakeTicket(
+        id=new_ticket_id(now),
+        kind=body.kind,
+        title=body.title,
+        description=body.description,
+        category=body.category,
+        address=body.address,
+        latitude=body.latitude,
+        longitude=body.longitude,
+        urgency=body.urgency or default_urgency,
+        channel=body.channel,
+        community_id=community_id,
+        grid_id=grid_id,
+        reporter_id=reporter_id,
+        filed_by=principal.sub,
+        reporter_phone_masked=mask_phone(body.contact_phone),
+        anonymous=body.anonymous,
+        attachments=list(body.attachments),
+        status=TicketStatus.filed.value,
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    event = TicketFiled(
+        ticket_id=ticket.id,
+        actor=Actor(role=principal.role, id=principal.sub),
+        occurred_at=now,
+        kind=ticket.kind,
+        title=ticket.title,
+        description=ticket.description,
+        category=ticket.category,
+        urgency=ticket.urgency,
+        channel=ticket.channel,
+        community_id=community_id,
+        grid_id=grid_id,
+        address=ticket.address,
+        latitude=ticket.latitude,
+        longitude=ticket.longitude,
+        reporter_id=None if body.anonymous else reporter_id,
+        reporter_phone_masked=None if body.anonymous else ticket.reporter_phone_masked,
+        anonymous=body.anonymous,
+        attachments=tuple(ticket.attachments),
+    )
+    record_event(session, event)
+    _add_timeline(session, event, note="居民吹哨")
+    return ticket, True
+
+
+def get_ticket(session: Session, *, principal: Principal, ticket_id: str) -> IntakeTicket:
+    """The ticket if the caller may see it: its reporter or filer, or staff of its community."""
+    ticket = session.get(IntakeTicket, ticket_id)
+    if ticket is None or not _may_see(principal, ticket):
+        raise NotFound(f"ticket {ticket_id!r} not found")
+    return ticket
+
+
+def _may_see(principal: Principal, ticket: IntakeTicket) -> bool:
+    if principal.role in ("supervisor", "leader", "admin"):
+        return True
+    if principal.role == "community_staff":
+        return principal.community_id == ticket.community_id
+    return principal.sub in (ticket.reporter_id, ticket.filed_by)
+
+
+def my_tickets(session: Session, *, principal: Principal, limit: int, offset: int) -> list[IntakeTicket]:
+    query = select(IntakeTicket).where((IntakeTicket.reporter_id == principal.sub) | (IntakeTicket.filed_by == principal.sub))
+    return list(session.exec(query.order_by(col(IntakeTicket.created_at).desc()).offset(offset).limit(limit)))
+
+
+def timeline(session: Session, ticket_id: str) -> list[IntakeTimeline]:
+    return list(
+        session.exec(select(IntakeTimeline).where(IntakeTimeline.ticket_id == ticket_id).order_by(IntakeTimeline.id))
+    )
+
+
+def _add_timeline(session: Session, event: Event, note: str | None) -> None:
+    session.add(
+        IntakeTimeline(
+            ticket_id=event.ticket_id,
+            event_id=str(event.event_id),
+            event_type=event.type,
+            occurred_at=event.occurred_at,
+            note=note,
+        )
+    )
+
+
+def apply_ticket_event(session: Session, event: Event) -> None:
+    """Mirror a later ticket event onto the resident's view (called from the idempotent inbox)."""
+    ticket = session.get(IntakeTicket, event.ticket_id)
+    if ticket is None:
+        return  # not filed through this intake (e.g. another district's topic); nothing to mirror
+    if event.type == "TicketFiled":
+        return
+    target = next_status(TicketStatus(ticket.status), event.type)
+    if target is not None:
+        ticket.status = target.value
+    if event.type == "TicketEscalated":
+        ticket.escalation_level = max(ticket.escalation_level, getattr(event, "level", 0))
+    ticket.updated_at = datetime.now(timezone.utc)
+    session.add(ticket)
+    note = next(
+        (getattr(event, f) for f in ("note", "reason", "comment") if getattr(event, f, None)),
+        None,
+    )
+    _add_timeline(session, event, note=note)

@@ -1,0 +1,129 @@
+"""Intake's tables and API schemas (SQLModel families: Base / Create / Public / table)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import ConfigDict, field_validator
+from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlmodel import JSON, Field, SQLModel
+
+from libs.statemachine.ticket import TicketStatus
+
+Urgency = Literal["emergency", "urgent", "ordinary", "complex"]
+Channel = Literal["web", "h5", "sms", "wechat", "hotline", "grid", "open311"]
+Kind = Literal["problem", "wish"]
+
+
+class TicketBase(SQLModel):
+    kind: Kind = Field(default="problem", description="problem 问题 or wish 微心愿")
+    title: str = Field(min_length=2, max_length=80, description="One line: what is wrong")
+    description: str = Field(min_length=2, max_length=2000)
+    category: str = Field(max_length=40, description="Category id from the district's list")
+    address: str | None = Field(default=None, max_length=200)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+
+class TicketCreate(TicketBase):
+    """What a resident, grid worker or hotline operator submits. 吹哨"""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "problem",
+                    "title": "小区门口路面塌陷",
+                    "description": "3号楼南侧人行道塌陷约半米，老人经过很危险。",
+                    "category": "road",
+                    "community_id": "xinran",
+                    "address": "馨然嘉园3号楼南侧",
+                    "channel": "h5",
+                }
+            ]
+        },
+    )
+    urgency: Urgency | None = Field(default=None, description="Defaults from the category")
+    channel: Channel = "web"
+    community_id: str | None = Field(default=None, max_length=40)
+    grid_id: str | None = Field(default=None, max_length=40)
+    contact_phone: str | None = Field(default=None, regex=r"^\+?[0-9 \-]{7,20}$")
+    anonymous: bool = False
+    attachments: list[str] = Field(default_factory=list, max_length=9, description="URLs of photos already uploaded")
+
+    @field_validator("title", "description")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+    @field_validator("attachments")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://", "/")) or len(url) > 500:
+                raise ValueError(f"attachment {url[:60]!r} must be an http(s) URL or a path of at most 500 characters")
+        return value
+
+
+class IntakeTicket(TicketBase, table=True):
+    """The resident's view of their ticket; status mirrors the ticket events."""
+
+    __tablename__ = "intake_ticket"
+    __table_args__ = (UniqueConstraint("filed_by", "idempotency_key", name="uq_intake_idempotency"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    kind: str = Field(default="problem", max_length=10)
+    urgency: str = Field(max_length=20)
+    channel: str = Field(max_length=20)
+    community_id: str = Field(max_length=40, index=True)
+    grid_id: str | None = Field(default=None, max_length=40)
+    reporter_id: str | None = Field(default=None, max_length=80, index=True)
+    filed_by: str = Field(max_length=80)
+    reporter_phone_masked: str | None = Field(default=None, max_length=20)
+    anonymous: bool = False
+    attachments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=TicketStatus.filed.value, max_length=30, index=True)
+    idempotency_key: str = Field(max_length=100)
+    request_fingerprint: str = Field(max_length=64)
+    escalation_level: int = 0
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class IntakeTimeline(SQLModel, table=True):
+    """What happened to the ticket, for the resident's progress page."""
+
+    __tablename__ = "intake_timeline"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: str = Field(max_length=40, index=True)
+    event_id: str = Field(max_length=36)
+    event_type: str = Field(max_length=40)
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class TimelineEntry(SQLModel):
+    event_type: str
+    occurred_at: datetime
+    note: str | None = None
+
+
+class TicketPublic(TicketBase):
+    id: str
+    urgency: str
+    channel: str
+    community_id: str
+    grid_id: str | None
+    status: str
+    status_label: str
+    reporter_phone_masked: str | None
+    anonymous: bool
+    attachments: list[str]
+    escalation_level: int
+    created_at: datetime
+    updated_at: datetime
+    timeline: list[TimelineEntry] = []
