@@ -76,7 +76,7 @@ class TicketFiled(Event):
     address: str | None = None
     latitude: float | None = None
     longitude: float | None = None
-    reporter_id: str | None = None  # never name or phone in clear
+    reporter_id: str | None = None  # opaque account id; never name or phone in clear
     reporter_phone_masked: str | None = None
     anonymous: bool = False
     attachments: tuple[str, ...] = ()
@@ -89,6 +89,16 @@ class TicketDispatched(Event):
     community_id: str
     department_id: str
     note: str | None = None
+    # Event-carried state: the department learns what it must handle without reading intake's data.
+    kind: TicketKind = "problem"
+    title: str
+    description: str
+    category: str
+    urgency: Urgency = "ordinary"
+    address: str | None = None
+    grid_id: str | None = None
+    anonymous: bool = False
+    reporter_phone_masked: str | None = None
 
 
 class TicketSettledOnSpot(Event):

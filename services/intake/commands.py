@@ -85,7 +85,7 @@ def file_ticket(
         address=ticket.address,
         latitude=ticket.latitude,
         longitude=ticket.longitude,
-        reporter_id=None if body.anonymous else reporter_id,
+        reporter_id=reporter_id,
         reporter_phone_masked=None if body.anonymous else ticket.reporter_phone_masked,
         anonymous=body.anonymous,
         attachments=tuple(ticket.attachments),

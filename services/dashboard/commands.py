@@ -1,0 +1,118 @@
+"""Dashboard projections (event -> counters) and queries."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from fastapi import HTTPException
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from libs.auth import Principal
+from libs.events import Event, TicketDispatched, TicketEscalated, TicketFiled, TicketRated
+from services.dashboard.domain import TicketFacts, metric_deltas, scopes, status_moves
+from services.dashboard.models import DashboardCounter, DashboardTicket, EscalatedTicket, Summary
+from services.dashboard.rates import compute_rates
+
+
+def _bump(session: Session, scope: str, metric: str, delta: int) -> None:
+    """Atomic upsert-increment, safe when several consumers touch the same counter."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(DashboardCounter).values(scope=scope, metric=metric, value=delta)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["scope", "metric"], set_={"value": DashboardCounter.__table__.c.value + delta}
+    )
+    session.execute(stmt)
+
+
+def project_event(session: Session, event: Event) -> None:
+    """Fold one ticket event into the read model; runs inside the idempotent inbox transaction."""
+    now = datetime.now(timezone.utc)
+    ticket = session.get(DashboardTicket, event.ticket_id)
+    if isinstance(event, TicketFiled):
+        if ticket is not None:
+            return
+        ticket = DashboardTicket(
+            id=event.ticket_id, community_id=event.community_id, category=event.category, urgency=event.urgency,
+            title=event.title, status="filed", filed_at=event.occurred_at, updated_at=now,
+        )
+        session.add(ticket)
+        for scope in scopes(_facts(ticket)):
+            _bump(session, scope, "filed", 1)
+            _bump(session, scope, "status:filed", 1)
+        return
+    if ticket is None:
+        return  # an event for a ticket filed before this read model existed
+    facts = _facts(ticket)
+    before_status, before_scopes = facts.status, scopes(facts)
+    if isinstance(event, TicketDispatched):
+        facts.department_id = event.department_id
+    deltas = metric_deltas(
+        facts,
+        event.type,
+        satisfied=event.satisfaction != "unsatisfied" if isinstance(event, TicketRated) else None,
+        level=event.level if isinstance(event, TicketEscalated) else None,
+    )
+    for scope, metric, delta in status_moves(before_status, before_scopes, facts):
+        _bump(session, scope, metric, delta)
+    for scope in scopes(facts):
+        for metric, delta in deltas.items():
+            _bump(session, scope, metric, delta)
+    ticket.department_id, ticket.status = facts.department_id, facts.status
+    ticket.responded, ticket.handled, ticket.escalation_level = facts.responded, facts.handled, facts.escalation_level
+    ticket.updated_at = now
+    session.add(ticket)
+
+
+def _facts(ticket: DashboardTicket) -> TicketFacts:
+    return TicketFacts(
+        community_id=ticket.community_id, category=ticket.category, department_id=ticket.department_id,
+        status=ticket.status, responded=ticket.responded, handled=ticket.handled, escalation_level=ticket.escalation_level,
+    )
+
+
+def authorize_scope(principal: Principal, scope: str) -> None:
+    """Leaders see everything; community and department staff see their own scope only."""
+    if principal.role in ("leader", "supervisor", "admin"):
+        return
+    own = {
+        "community_staff": f"community:{principal.community_id}",
+        "department_staff": f"department:{principal.department_id}",
+    }.get(principal.role)
+    if scope != own:
+        raise HTTPException(403, detail=f"scope {scope!r} is outside your scope ({own})")
+
+
+def summary(session: Session, scope: str) -> Summary:
+    rows = session.execute(sa_select(DashboardCounter.metric, DashboardCounter.value).where(DashboardCounter.scope == scope))
+    counters = {metric: value for metric, value in rows}
+    return Summary(
+        scope=scope,
+        filed=counters.get("filed", 0),
+        by_status={m.removeprefix("status:"): v for m, v in counters.items() if m.startswith("status:") and v},
+        returned=counters.get("returned", 0),
+        reopened=counters.get("reopened", 0),
+        escalated=counters.get("escalated", 0),
+        rated=counters.get("rated", 0),
+        rates=compute_rates(counters),
+    )
+
+
+def ranking(session: Session, kind: str) -> list[Summary]:
+    scopes_found = session.execute(
+        sa_select(DashboardCounter.scope).where(col(DashboardCounter.scope).startswith(f"{kind}:")).distinct()
+    ).scalars()
+    result = [summary(session, scope) for scope in scopes_found]
+    return sorted(result, key=lambda s: (s.rates.satisfaction_rate or 0, s.rates.closure_rate or 0), reverse=True)
+
+
+def escalated_tickets(session: Session, *, principal: Principal, limit: int) -> list[EscalatedTicket]:
+    query = select(DashboardTicket).where(DashboardTicket.escalation_level > 0).where(DashboardTicket.status != "closed")
+    if principal.role == "community_staff":
+        query = query.where(DashboardTicket.community_id == principal.community_id)
+    elif principal.role == "department_staff":
+        query = query.where(DashboardTicket.department_id == principal.department_id)
+    query = query.order_by(col(DashboardTicket.escalation_level).desc(), col(DashboardTicket.updated_at)).limit(limit)
+    return [EscalatedTicket(**t.model_dump()) for t in session.exec(query)]

@@ -1,0 +1,6 @@
+"""The dashboard is built only from events (CQRS): every ticket event folds into its read model."""
+from libs.events import EVENT_TYPES
+from libs.messaging import Handler
+from services.dashboard.commands import project_event
+
+HANDLERS: dict[str, Handler] = {event_type: project_event for event_type in EVENT_TYPES if event_type != "DeadlineWarned"}

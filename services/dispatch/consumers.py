@@ -1,0 +1,18 @@
+"""Dispatch fills the community's queue from ticket.filed and follows the ticket afterwards."""
+from libs.messaging import Handler
+from services.dispatch.commands import on_ticket_filed, on_ticket_progress
+
+HANDLERS: dict[str, Handler] = {
+    "TicketFiled": on_ticket_filed,
+    **{
+        t: on_ticket_progress
+        for t in (
+            "TicketAccepted",
+            "TicketReturned",
+            "TicketResolved",
+            "TicketReopened",
+            "TicketClosed",
+            "TicketEscalated",
+        )
+    },
+}

@@ -1,0 +1,37 @@
+"""Feedback HTTP API: the resident rates the result (评价); the ticket closes or is reopened (重办)."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from libs.auth import Principal, require
+from libs.runtime import RuntimeDep
+from services.feedback import commands
+from services.feedback.models import FeedbackTicketPublic, RatingRequest
+
+router = APIRouter(tags=["feedback"])
+
+Rater = Annotated[Principal, Depends(require("resident", "community_staff"))]
+Viewer = Annotated[Principal, Depends(require("resident", "community_staff", "supervisor", "leader", "admin"))]
+
+
+@router.get("/tickets/awaiting-rating", response_model=list[FeedbackTicketPublic], summary="Tickets waiting for a rating")
+def awaiting_rating(
+    principal: Viewer, runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[FeedbackTicketPublic]:
+    with runtime.session() as session:
+        return [FeedbackTicketPublic(**t.model_dump()) for t in commands.awaiting_rating(session, principal=principal, limit=limit)]
+
+
+@router.get("/tickets/{ticket_id}", response_model=FeedbackTicketPublic, summary="One ticket's rating status")
+def get_ticket(ticket_id: str, principal: Viewer, runtime: RuntimeDep) -> FeedbackTicketPublic:
+    with runtime.session() as session:
+        return FeedbackTicketPublic(**commands.get_ticket(session, principal=principal, ticket_id=ticket_id).model_dump())
+
+
+@router.post("/tickets/{ticket_id}/rating", response_model=FeedbackTicketPublic, summary="评价: rate a resolved ticket")
+def rate(ticket_id: str, body: RatingRequest, principal: Rater, runtime: RuntimeDep) -> FeedbackTicketPublic:
+    with runtime.unit_of_work(ticket_id) as session:
+        ticket = commands.rate_ticket(session, principal=principal, ticket_id=ticket_id, body=body)
+        return FeedbackTicketPublic(**ticket.model_dump())

@@ -1,0 +1,114 @@
+"""Feedback use cases: rate (评价), then close or reopen (重办)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlmodel import Session, col, select
+
+from libs.auth import Principal, require_scope
+from libs.events import Actor, Event, TicketClosed, TicketFiled, TicketRated, TicketReopened, TicketResolved, TicketSettledOnSpot
+from libs.messaging import record_event
+from libs.statemachine import NotFound, check_transition
+from services.feedback.domain import FEEDBACK_TRANSITIONS, FeedbackStatus, rating_outcome
+from services.feedback.models import FeedbackRating, FeedbackTicket, RatingRequest
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _load(session: Session, principal: Principal, ticket_id: str, *, lock: bool = False) -> FeedbackTicket:
+    ticket = session.get(FeedbackTicket, ticket_id, with_for_update=lock)
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id!r} not found")
+    if principal.role == "resident":
+        if ticket.reporter_id != principal.sub:
+            raise NotFound(f"ticket {ticket_id!r} not found")
+    else:
+        require_scope(principal, community_id=ticket.community_id)
+    return ticket
+
+
+def rate_ticket(session: Session, *, principal: Principal, ticket_id: str, body: RatingRequest) -> FeedbackTicket:
+    """The resident (or community staff on a 回访 call) rates; the ticket closes or is reopened once."""
+    ticket = _load(session, principal, ticket_id, lock=True)
+    outcome = rating_outcome(
+        FeedbackStatus(ticket.status), satisfaction=body.satisfaction, solved=body.solved, reopen_count=ticket.reopen_count
+    )
+    now = _now()
+    actor = Actor(**principal.actor())
+    session.add(
+        FeedbackRating(
+            ticket_id=ticket.id,
+            rated_by=principal.sub,
+            satisfaction=body.satisfaction,
+            solved=body.solved,
+            comment=body.comment,
+            rated_at=now,
+        )
+    )
+    record_event(
+        session,
+        TicketRated(ticket_id=ticket.id, actor=actor, satisfaction=body.satisfaction, solved=body.solved, comment=body.comment),
+    )
+    if outcome == FeedbackStatus.reopened:
+        ticket.reopen_count += 1
+        record_event(
+            session,
+            TicketReopened(
+                ticket_id=ticket.id, actor=actor, community_id=ticket.community_id, reason=body.comment or "居民评价不满意且问题未解决"
+            ),
+        )
+    else:
+        record_event(session, TicketClosed(ticket_id=ticket.id, actor=actor, outcome="rated"))
+    ticket.status = outcome.value
+    ticket.updated_at = now
+    session.add(ticket)
+    return ticket
+
+
+def awaiting_rating(session: Session, *, principal: Principal, limit: int) -> list[FeedbackTicket]:
+    query = select(FeedbackTicket).where(FeedbackTicket.status == FeedbackStatus.awaiting_rating.value)
+    if principal.role == "resident":
+        query = query.where(FeedbackTicket.reporter_id == principal.sub)
+    elif principal.role == "community_staff":
+        query = query.where(FeedbackTicket.community_id == principal.community_id)
+    return list(session.exec(query.order_by(col(FeedbackTicket.resolved_at)).limit(limit)))
+
+
+def get_ticket(session: Session, *, principal: Principal, ticket_id: str) -> FeedbackTicket:
+    return _load(session, principal, ticket_id)
+
+
+# --- event handlers ---
+
+
+def on_ticket_filed(session: Session, event: Event) -> None:
+    assert isinstance(event, TicketFiled)
+    if session.get(FeedbackTicket, event.ticket_id) is None:
+        session.add(
+            FeedbackTicket(
+                id=event.ticket_id,
+                community_id=event.community_id,
+                reporter_id=event.reporter_id,
+                title=event.title,
+                status=FeedbackStatus.open.value,
+                updated_at=_now(),
+            )
+        )
+
+
+def on_ticket_handled(session: Session, event: Event) -> None:
+    """办结 or 即办: now the resident is asked to rate."""
+    assert isinstance(event, (TicketResolved, TicketSettledOnSpot))
+    ticket = session.get(FeedbackTicket, event.ticket_id)
+    if ticket is None:
+        return
+    ticket.status = check_transition(
+        FEEDBACK_TRANSITIONS, "ticket", FeedbackStatus(ticket.status), FeedbackStatus.awaiting_rating
+    ).value
+    ticket.department_id = getattr(event, "department_id", None)
+    ticket.resolution_note = event.note
+    ticket.resolved_at = event.occurred_at
+    ticket.updated_at = _now()
+    session.add(ticket)
