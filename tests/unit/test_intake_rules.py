@@ -1,0 +1,42 @@
+"""Intake's filing rules: placement by grid or community, phone masking, idempotency fingerprints."""
+import pytest
+
+from libs.directory import get_directory
+from services.intake.domain import FilingRejected, mask_phone, request_fingerprint, resolve_placement
+
+
+def test_grid_decides_the_community():
+    assert resolve_placement(get_directory(), category="road", community_id=None, grid_id="shiliuqiao-02", fallback_community=None) == (
+        "shiliuqiao", "shiliuqiao-02", "ordinary",
+    )
+
+
+def test_grid_and_community_must_agree():
+    with pytest.raises(FilingRejected, match="community_id: grid 'xinran-01' belongs to 'xinran'"):
+        resolve_placement(get_directory(), category="road", community_id="jiamenkou", grid_id="xinran-01", fallback_community=None)
+
+
+def test_residents_own_community_is_the_default():
+    assert resolve_placement(get_directory(), category="heating", community_id=None, grid_id=None, fallback_community="xinran") == (
+        "xinran", None, "urgent",
+    )
+
+
+def test_unknown_category_names_the_field_and_the_known_ones():
+    with pytest.raises(FilingRejected, match="category: unknown category 'ufo'; known: road"):
+        resolve_placement(get_directory(), category="ufo", community_id="xinran", grid_id=None, fallback_community=None)
+
+
+def test_no_community_at_all_is_refused():
+    with pytest.raises(FilingRejected, match="community_id: required"):
+        resolve_placement(get_directory(), category="road", community_id=None, grid_id=None, fallback_community=None)
+
+
+def test_phone_is_masked():
+    assert mask_phone("138 1234 5678") == "138****5678"
+    assert mask_phone(None) is None
+
+
+def test_fingerprint_ignores_key_order_but_not_content():
+    assert request_fingerprint({"a": 1, "b": 2}) == request_fingerprint({"b": 2, "a": 1})
+    assert request_fingerprint({"a": 1}) != request_fingerprint({"a": 2})
