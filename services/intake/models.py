@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import ConfigDict, field_validator
+from pydantic import ConfigDict, StringConstraints, field_validator
 from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlmodel import JSON, Field, SQLModel
 
@@ -48,7 +48,9 @@ class TicketCreate(TicketBase):
     channel: Channel = "web"
     community_id: str | None = Field(default=None, max_length=40)
     grid_id: str | None = Field(default=None, max_length=40)
-    contact_phone: str | None = Field(default=None, regex=r"^\+?[0-9 \-]{7,20}$")
+    contact_phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 \-]{7,20}$")] | None = Field(
+        default=None, description="Shown to staff masked (138****5678); never put on events in clear"
+    )
     anonymous: bool = False
     attachments: list[str] = Field(default_factory=list, max_length=9, description="URLs of photos already uploaded")
 

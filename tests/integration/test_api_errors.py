@@ -1,0 +1,175 @@
+"""Bad input gets a clear 4xx naming the problem, never a 500, and stores nothing (real PostgreSQL and Kafka)."""
+from __future__ import annotations
+
+import importlib
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from libs.auth import Principal, mint_token
+from libs.messaging import OutboxMessage
+from libs.settings import get_settings
+
+
+@pytest.fixture(scope="module")
+def clients(postgres_url, kafka_bootstrap):
+    """Each service app in-process on its own fresh databases and topic prefix."""
+    mp = pytest.MonkeyPatch()
+    run = uuid.uuid4().hex[:6]
+    base, _, name = postgres_url.rpartition("/")
+    mp.setenv("DATABASE_URL", f"{base}/{name}_api{run}")
+    mp.setenv("KAFKA_BOOTSTRAP", kafka_bootstrap)
+    mp.setenv("TOPIC_PREFIX", f"api{run}.")
+    get_settings.cache_clear()
+    opened = {}
+    try:
+        for service in ("intake", "dispatch", "department", "feedback", "dashboard"):
+            app = importlib.import_module(f"services.{service}.app").create_app()
+            client = TestClient(app)
+            client.__enter__()
+            opened[service] = client
+        yield opened
+    finally:
+        for client in opened.values():
+            client.__exit__(None, None, None)
+        mp.undo()
+        get_settings.cache_clear()
+
+
+def bearer(role: str, sub: str = "u-1", **scope) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(Principal(sub=sub, role=role, **scope))}"}
+
+
+RESIDENT = bearer("resident", "r-api", community_id="xinran")
+GOOD = {"title": "楼道灯坏了", "description": "5号楼2单元楼道灯不亮", "category": "road"}
+
+
+def stored(client: TestClient) -> tuple[int, int]:
+    """(tickets, outbox rows) in the service's own database."""
+    runtime = client.app.state.runtime
+    with Session(runtime.engine) as session:
+        outbox = session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one()
+    return len(client.get("/tickets/mine", headers=RESIDENT).json()), outbox
+
+
+def file(client: TestClient, body: dict, headers: dict | None = None, key: str | None = None):
+    return client.post("/tickets", json=body, headers={**(headers or RESIDENT), "Idempotency-Key": key or uuid.uuid4().hex})
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({k: v for k, v in GOOD.items() if k != "title"}, "title"),
+        ({**GOOD, "title": "x" * 81}, "title"),
+        ({**GOOD, "description": "   "}, "description"),
+        ({**GOOD, "description": 42}, "description"),
+        ({**GOOD, "latitude": "north"}, "latitude"),
+        ({**GOOD, "urgency": "whenever"}, "urgency"),
+        ({**GOOD, "contact_phone": "call me"}, "contact_phone"),
+        ({**GOOD, "attachments": ["ftp://x"]}, "attachments"),
+        ({**GOOD, "surprise": 1}, "surprise"),
+    ],
+)
+def test_malformed_filing_is_a_422_naming_the_field_and_stores_nothing(clients, body, field):
+    intake = clients["intake"]
+    before = stored(intake)
+    response = file(intake, body)
+    assert response.status_code == 422
+    assert field in str(response.json()["detail"])
+    assert stored(intake) == before
+
+
+def test_unknown_category_is_a_422_naming_the_field_and_stores_nothing(clients):
+    before = stored(clients["intake"])
+    response = file(clients["intake"], {**GOOD, "category": "ufo"})
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("category: unknown category 'ufo'")
+    assert stored(clients["intake"]) == before
+
+
+def test_filing_without_an_idempotency_key_is_refused(clients):
+    response = clients["intake"].post("/tickets", json=GOOD, headers=RESIDENT)
+    assert response.status_code == 422
+    assert "idempotency-key" in str(response.json()["detail"]).lower()
+
+
+def test_a_retried_filing_returns_the_first_ticket_and_stores_one(clients):
+    intake = clients["intake"]
+    before_tickets, before_outbox = stored(intake)
+    first = file(intake, GOOD, key="retry-key-0001")
+    again = file(intake, GOOD, key="retry-key-0001")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert stored(intake) == (before_tickets + 1, before_outbox + 1)
+    reused = file(intake, {**GOOD, "title": "另一件事"}, key="retry-key-0001")
+    assert reused.status_code == 409 and "already used" in reused.json()["detail"]
+
+
+def test_missing_token_is_401_and_garbage_token_is_401(clients):
+    assert clients["intake"].get("/tickets/mine").status_code == 401
+    response = clients["intake"].get("/tickets/mine", headers={"Authorization": "Bearer nonsense"})
+    assert response.status_code == 401 and "invalid bearer token" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "service, method, path, body",
+    [
+        ("intake", "post", "/tickets", GOOD),
+        ("dispatch", "post", "/tickets/T1/dispatch", {"department_id": "urban"}),
+        ("dispatch", "get", "/tickets", None),
+        ("department", "post", "/tickets/T1/accept", None),
+        ("department", "get", "/tickets", None),
+        ("feedback", "post", "/tickets/T1/rating", {"satisfaction": "satisfied", "solved": True}),
+        ("dashboard", "get", "/rankings", None),
+    ],
+)
+def test_wrong_role_is_403_naming_the_allowed_roles(clients, service, method, path, body):
+    wrong = {
+        "intake": bearer("leader"),
+        "dispatch": bearer("department_staff", department_id="urban"),
+        "department": bearer("community_staff", community_id="xinran"),
+        "feedback": bearer("department_staff", department_id="urban"),
+        "dashboard": bearer("community_staff", community_id="xinran"),
+    }[service]
+    headers = {**wrong, "Idempotency-Key": uuid.uuid4().hex}
+    response = getattr(clients[service], method)(path, headers=headers, **({"json": body} if body else {}))
+    assert response.status_code == 403
+    assert "may not do this; allowed:" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "service, method, path, role, scope, body",
+    [
+        ("intake", "get", "/tickets/T-none", "resident", {}, None),
+        ("dispatch", "post", "/tickets/T-none/dispatch", "community_staff", {"community_id": "xinran"}, {"department_id": "urban"}),
+        ("dispatch", "post", "/tickets/T-none/settle", "community_staff", {"community_id": "xinran"}, {"note": "当场解决"}),
+        ("department", "post", "/tickets/T-none/accept", "department_staff", {"department_id": "urban"}, None),
+        ("department", "post", "/tickets/T-none/resolve", "department_staff", {"department_id": "urban"}, {"note": "已修复"}),
+        ("feedback", "post", "/tickets/T-none/rating", "resident", {}, {"satisfaction": "satisfied", "solved": True}),
+    ],
+)
+def test_unknown_ticket_is_404_naming_it(clients, service, method, path, role, scope, body):
+    response = getattr(clients[service], method)(path, headers=bearer(role, **scope), **({"json": body} if body else {}))
+    assert response.status_code == 404
+    assert "T-none" in response.json()["detail"]
+
+
+def test_rating_with_a_wrong_type_names_the_field(clients):
+    response = clients["feedback"].post(
+        "/tickets/T1/rating", headers=bearer("resident"), json={"satisfaction": "ecstatic", "solved": "maybe"}
+    )
+    assert response.status_code == 422
+    detail = str(response.json()["detail"])
+    assert "satisfaction" in detail and "solved" in detail
+
+
+def test_dashboard_scope_outside_the_callers_own_is_403(clients):
+    staff = bearer("community_staff", community_id="xinran")
+    assert clients["dashboard"].get("/summary", params={"scope": "community:xinran"}, headers=staff).status_code == 200
+    response = clients["dashboard"].get("/summary", params={"scope": "community:jiamenkou"}, headers=staff)
+    assert response.status_code == 403 and "outside your scope" in response.json()["detail"]
+    bad = clients["dashboard"].get("/summary", params={"scope": "everything; drop table"}, headers=bearer("leader"))
+    assert bad.status_code == 422 and "scope" in str(bad.json()["detail"])
