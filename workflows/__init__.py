@@ -1,0 +1,1 @@
+"""Temporal workflows: one package per workflow, laid out like temporalio/samples-python."""

@@ -1,0 +1,1 @@
+"""TicketWorkflow: one workflow per ticket (id = ticket id) that enforces stage deadlines."""

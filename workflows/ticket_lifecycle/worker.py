@@ -1,0 +1,112 @@
+"""The lifecycle worker process: Temporal worker (workflow + activities) and the Kafka→Temporal bridge.
+
+Run with `python -m workflows.ticket_lifecycle.worker`; stops cleanly on SIGTERM/SIGINT.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from prometheus_client import start_http_server
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from libs.events import TICKETS
+from libs.messaging import EventConsumer, make_producer
+from libs.observability import configure_logging, get_logger
+from libs.settings import Settings, get_settings
+from workflows.ticket_lifecycle.activities import TicketActivities
+from workflows.ticket_lifecycle.bridge import CONSUMER_GROUP, TicketBridge
+from workflows.ticket_lifecycle.workflows import TicketWorkflow
+
+log = get_logger(__name__)
+
+TASK_QUEUE = get_settings().temporal_task_queue
+SERVICE = "workflows"
+DEFAULT_METRICS_PORT = 9464
+
+T = TypeVar("T")
+
+
+async def _retry(what: str, connect: Callable[[], Awaitable[T]], seconds: int = 60) -> T:
+    """Wait for a dependency that `make run` starts alongside us (Temporal, Kafka)."""
+    for attempt in range(1, seconds + 1):
+        try:
+            return await connect()
+        except Exception as exc:  # noqa: BLE001 - still starting; give up after `seconds`
+            if attempt == seconds:
+                raise
+            log.warning("waiting_for_dependency", what=what, attempt=attempt, error=str(exc))
+            await asyncio.sleep(1)
+    raise AssertionError("unreachable")
+
+
+def _serve_metrics() -> None:
+    port = int(os.environ.get("WORKER_METRICS_PORT", DEFAULT_METRICS_PORT))
+    if not port:
+        return
+    try:
+        start_http_server(port, addr="127.0.0.1")
+        log.info("metrics_serving", port=port)
+    except OSError as exc:  # another worker on this host holds the port: run without metrics, say so
+        log.warning("metrics_port_unavailable", port=port, error=str(exc))
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """Run the Temporal worker and the bridge consumer until `stop` is set or either fails."""
+    client = await _retry(
+        "temporal",
+        lambda: Client.connect(settings.temporal_address, namespace=settings.temporal_namespace),
+    )
+    producer = make_producer(settings.kafka_bootstrap, SERVICE)
+    await _retry("kafka producer", producer.start)
+    bridge = TicketBridge(
+        client, task_queue=TASK_QUEUE, dispatch_timeout_seconds=settings.dispatch_timeout_seconds
+    )
+    consumer = EventConsumer(
+        bootstrap=settings.kafka_bootstrap,
+        group=CONSUMER_GROUP,
+        topics=[TICKETS],
+        handlers=bridge.handlers(),
+        producer=producer,
+        engine=None,  # async handlers only: the bridge is idempotent through workflow ids and event ids
+        service=SERVICE,
+    )
+    activities = TicketActivities(producer)
+    try:
+        await _retry("kafka consumer", consumer.start)
+        async with Worker(
+            client, task_queue=TASK_QUEUE, workflows=[TicketWorkflow], activities=[activities.publish_escalation]
+        ):
+            log.info("worker_started", task_queue=TASK_QUEUE, namespace=settings.temporal_namespace)
+            consuming = asyncio.create_task(consumer.run(), name="workflows-bridge")
+            stopping = asyncio.create_task(stop.wait(), name="workflows-stop")
+            done, _ = await asyncio.wait({consuming, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            await consumer.stop()  # no new signals before the worker drains its activities
+            if consuming in done:
+                consuming.result()  # the bridge died: re-raise so the process exits non-zero
+            else:
+                consuming.cancel()
+                await asyncio.gather(consuming, return_exceptions=True)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        log.info("worker_stopped")
+
+
+async def main() -> None:
+    configure_logging(SERVICE)
+    _serve_metrics()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await run_worker(get_settings(), stop)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
