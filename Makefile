@@ -1,0 +1,74 @@
+# Whistle: local install, run, test, bench.  `make help` lists targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON      ?= python3
+VENV        := .venv
+VPY         := $(VENV)/bin/python
+STAMP       := .make-stamp-install
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+PYTEST_ARGS ?=
+BENCH_ARGS  ?=
+
+.PHONY: help install run test bench clean distclean system-deps kafka-deps
+
+help:
+	@echo "make install   venv + Python deps (when pyproject.toml changed) + Kafka jars"
+	@echo "make run       start Kafka, Temporal, worker, 6 services, demo data; portal http://127.0.0.1:8000"
+	@echo "make test      install + postgresql/chromium if missing, then pytest (PYTEST_ARGS='-k x')"
+	@echo "make bench     bench/pipeline.py (BENCH_ARGS=...)"
+	@echo "make clean     remove .data/ and caches;  make distclean: also .venv and Kafka jars"
+
+install: $(STAMP) kafka-deps
+
+$(VPY):
+	@echo "creating $(VENV) ..."
+	@$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml is newer than the stamp (or the venv was recreated).
+$(STAMP): pyproject.toml | $(VPY)
+	@echo "installing Python dependencies into $(VENV) ..."
+	@$(VPY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+# Java + Maven for the Kafka broker (deploy/kafka/kafka.sh); jars are fetched once (libs/.complete).
+kafka-deps:
+	@pkgs=""; \
+	command -v java >/dev/null 2>&1 || pkgs="$$pkgs default-jre-headless"; \
+	command -v mvn  >/dev/null 2>&1 || pkgs="$$pkgs maven"; \
+	if [ -n "$$pkgs" ]; then \
+	  echo "apt-get install$$pkgs ..."; \
+	  $(SUDO) apt-get update -qq && $(APT_INSTALL) $$pkgs >/dev/null; \
+	fi
+	@if [ ! -f deploy/kafka/libs/.complete ]; then echo "fetching Kafka jars with Maven ..."; fi
+	@deploy/kafka/kafka.sh fetch
+
+# PostgreSQL (tests run a throwaway cluster) and Chromium (Playwright browser tests), only when missing.
+system-deps:
+	@pkgs=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || pkgs="$$pkgs postgresql"; \
+	[ -x /usr/bin/chromium ] || [ -n "$${CHROMIUM_PATH:-}" ] || pkgs="$$pkgs chromium"; \
+	if [ -n "$$pkgs" ]; then \
+	  echo "apt-get install$$pkgs ..."; \
+	  $(SUDO) apt-get update -qq && $(APT_INSTALL) $$pkgs >/dev/null; \
+	fi
+
+run: install
+	$(VPY) -m deploy.stack run
+
+# pytest exit code 5 (no tests collected) is a failure like any other non-zero code.
+test: install system-deps
+	@$(VPY) -m pytest -ra $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; \
+	exit $$rc
+
+bench: install
+	PYTHONPATH=$(CURDIR) $(VPY) bench/pipeline.py $(BENCH_ARGS)
+
+clean:
+	rm -rf .data .pytest_cache $(STAMP)
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) deploy/kafka/libs whistle.egg-info

@@ -1,0 +1,1 @@
+"""Local infrastructure: process supervisor (stack), throwaway PostgreSQL, Kafka runtime, demo data."""
