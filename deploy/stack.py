@@ -153,7 +153,7 @@ class Stack:
     """Kafka + Temporal + worker + six services as supervised subprocesses.
 
     ports: overrides merged onto DEFAULT_PORTS (use random_ports() for tests).
-    env_overrides: extra environment for the worker and services (e.g. DISPATCH_TIMEOUT_SECONDS).
+    env_overrides: extra environment for the worker and services (e.g. SLA_POLICY_FILE).
     temporal_db_file: None = in-memory Temporal; a path = persistent state there.
     database_url: base PostgreSQL URL (each service suffixes its own db name); None = SQLite under base_dir.
     kafka_bootstrap / temporal_address: reuse already running infra instead of starting our own.

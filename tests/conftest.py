@@ -7,7 +7,7 @@ Only tests under tests/integration, tests/workflows, tests/e2e and tests/browser
     temporal_address  "127.0.0.1:PORT"   in-memory `temporal server start-dev`
     postgres_url      "postgresql+psycopg://postgres@127.0.0.1:PORT/whistle"  (database exists; trust auth)
     stack             deploy.stack.Stack on free ports, DATABASE_URL=postgres_url, shared Kafka/Temporal,
-                      DISPATCH_TIMEOUT_SECONDS=3; stack.urls["portal"] etc.
+                      SLA_POLICY_FILE=config/sla_policy.seconds.yaml (second-scale deadlines); stack.urls["portal"] etc.
     make_stack(**env) another, isolated Stack with env overrides (own databases, topic prefix, Temporal
                       namespace + task queue); cached per overrides, stopped at session end.
     free_port()       a free TCP port (plain function, importable: `from conftest import free_port`).
@@ -38,7 +38,8 @@ INFRA_FIXTURES = {"kafka_bootstrap", "temporal_address", "postgres_url", "stack"
 TESTS_DIR = Path(__file__).resolve().parent
 
 # Environment every test stack gets unless overridden (short stage timeout so escalation tests are quick).
-STACK_ENV_DEFAULTS: dict[str, str] = {"DISPATCH_TIMEOUT_SECONDS": "3"}
+SECONDS_POLICY = REPO_ROOT / "config" / "sla_policy.seconds.yaml"
+STACK_ENV_DEFAULTS: dict[str, str] = {"SLA_POLICY_FILE": str(SECONDS_POLICY)}
 
 # Extra Temporal namespaces created at launch, one per isolated make_stack() stack.
 EXTRA_NAMESPACES = tuple(f"whistle-{i}" for i in range(1, 7))

@@ -1,6 +1,22 @@
 """Versioned, frozen event models shared by every service; one serializer; topic names in one place."""
 from libs.events.models import (
     EVENT_TYPES,
+    CalendarAdjusted,
+    SlaPolicyPublished,
+    ConfigEvent,
+    Envelope,
+    ReportEvent,
+    ResidentContacted,
+    ExtensionRequested,
+    ExtensionGranted,
+    ExtensionRefused,
+    TicketMerged,
+    TicketSuspended,
+    TicketResumed,
+    OverdueDigest,
+    OverdueItem,
+    RankingSnapshot,
+    RankingEntry,
     Actor,
     DeadlineWarned,
     Event,
@@ -17,9 +33,27 @@ from libs.events.models import (
     deterministic_event_id,
 )
 from libs.events.serialization import EventDecodeError, decode_event, encode_event
-from libs.events.topics import DEAD_LETTER, TICKETS, topic_name
+from libs.events.topics import CONFIG, DEAD_LETTER, REPORTS, TICKETS, topic_name
 
 __all__ = [
+    "CalendarAdjusted",
+    "SlaPolicyPublished",
+    "ConfigEvent",
+    "CONFIG",
+    "REPORTS",
+    "Envelope",
+    "ReportEvent",
+    "ResidentContacted",
+    "ExtensionRequested",
+    "ExtensionGranted",
+    "ExtensionRefused",
+    "TicketMerged",
+    "TicketSuspended",
+    "TicketResumed",
+    "OverdueDigest",
+    "OverdueItem",
+    "RankingSnapshot",
+    "RankingEntry",
     "EVENT_TYPES",
     "Actor",
     "DEAD_LETTER",

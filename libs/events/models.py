@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from libs.events.topics import TICKETS
+from libs.events.topics import CONFIG, REPORTS, TICKETS
 
 Role = Literal[
     "resident",
@@ -44,8 +44,8 @@ class Actor(BaseModel):
     id: str
 
 
-class Event(BaseModel):
-    """Envelope shared by every event; subclasses fix `type` and add payload fields."""
+class Envelope(BaseModel):
+    """What every event carries; ticket events add `ticket_id`, report events a `scope`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     topic: str = Field(default=TICKETS, exclude=True)
@@ -53,8 +53,17 @@ class Event(BaseModel):
     type: str
     version: int = 1
     occurred_at: datetime = Field(default_factory=_now)
-    ticket_id: str
     actor: Actor
+
+    @property
+    def key(self) -> str:
+        raise NotImplementedError
+
+
+class Event(Envelope):
+    """A ticket event: key = ticket id, so one ticket's events stay in order on one partition."""
+
+    ticket_id: str
 
     @property
     def key(self) -> str:
@@ -149,6 +158,8 @@ class TicketReopened(Event):
     type: Literal["TicketReopened"] = "TicketReopened"
     community_id: str
     reason: str
+    reopen_count: int = 1
+    joint_handling: bool = False  # second failure: the street convenes the departments (联席办)
 
 
 class TicketClosed(Event):
@@ -156,6 +167,7 @@ class TicketClosed(Event):
 
     type: Literal["TicketClosed"] = "TicketClosed"
     outcome: Literal["rated", "rating_window_expired", "merged", "withdrawn"] = "rated"
+    merged_into: str | None = None
 
 
 class TicketEscalated(Event):
@@ -179,7 +191,139 @@ class DeadlineWarned(Event):
     department_id: str | None = None
 
 
-EVENT_TYPES: dict[str, type[Event]] = {
+class ResidentContacted(Event):
+    """The department reached the resident (first contact, 先行联系)."""
+
+    type: Literal["ResidentContacted"] = "ResidentContacted"
+    department_id: str
+    note: str | None = None
+
+
+class ExtensionRequested(Event):
+    """The department asks for more time on the resolution deadline. 延期申请"""
+
+    type: Literal["ExtensionRequested"] = "ExtensionRequested"
+    department_id: str
+    amount: Annotated[float, Field(gt=0)]
+    unit: Literal["working_days", "working_hours", "clock_hours", "days"] = "working_days"
+    reason: str
+
+
+class ExtensionGranted(Event):
+    """A supervisor granted the extension: the resolution deadline moves."""
+
+    type: Literal["ExtensionGranted"] = "ExtensionGranted"
+    request_event_id: uuid.UUID
+    amount: Annotated[float, Field(gt=0)]
+    unit: Literal["working_days", "working_hours", "clock_hours", "days"] = "working_days"
+    note: str | None = None
+
+
+class ExtensionRefused(Event):
+    """A supervisor refused the extension: the deadline stays."""
+
+    type: Literal["ExtensionRefused"] = "ExtensionRefused"
+    request_event_id: uuid.UUID
+    note: str | None = None
+
+
+class TicketMerged(Event):
+    """A duplicate was merged into another ticket; its own life ends here. 合并"""
+
+    type: Literal["TicketMerged"] = "TicketMerged"
+    community_id: str
+    merged_into: str
+
+
+class TicketSuspended(Event):
+    """Handling paused (e.g. waiting for a court ruling); all deadlines stop. 挂起"""
+
+    type: Literal["TicketSuspended"] = "TicketSuspended"
+    reason: str
+
+
+class TicketResumed(Event):
+    """Handling resumes; deadlines move by the time spent suspended."""
+
+    type: Literal["TicketResumed"] = "TicketResumed"
+    note: str | None = None
+
+
+class ReportEvent(Envelope):
+    """A scheduled report about many tickets; key = its scope (e.g. community:xinran)."""
+
+    topic: str = Field(default=REPORTS, exclude=True)
+    scope: str
+
+    @property
+    def key(self) -> str:
+        return self.scope
+
+
+class OverdueItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    ticket_id: str
+    title: str
+    status: str
+    escalation_level: int
+
+
+class OverdueDigest(ReportEvent):
+    """Daily list of escalated, still open tickets for one community or department (每日督办清单)."""
+
+    type: Literal["OverdueDigest"] = "OverdueDigest"
+    day: str
+    tickets: tuple[OverdueItem, ...]
+
+
+class RankingEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    scope: str
+    filed: int
+    response_rate: float | None
+    closure_rate: float | None
+    satisfaction_rate: float | None
+
+
+class RankingSnapshot(ReportEvent):
+    """Monthly ranking of communities and departments by the three rates (月度排名)."""
+
+    type: Literal["RankingSnapshot"] = "RankingSnapshot"
+    month: str
+    entries: tuple[RankingEntry, ...]
+
+
+class ConfigEvent(Envelope):
+    """An admin's change to district-wide configuration; key = what changed, so the latest wins in order."""
+
+    topic: str = Field(default=CONFIG, exclude=True)
+    scope: str
+
+    @property
+    def key(self) -> str:
+        return self.scope
+
+
+class SlaPolicyPublished(ConfigEvent):
+    """A new SLA policy version; tickets filed from now on live by it, running tickets keep theirs."""
+
+    type: Literal["SlaPolicyPublished"] = "SlaPolicyPublished"
+    scope: str = "sla_policy"
+    policy_version: int
+    document: dict[str, Any]
+
+
+class CalendarAdjusted(ConfigEvent):
+    """Admin overrides of the working-time calendar (a year the data lacks, a local day off, a correction)."""
+
+    type: Literal["CalendarAdjusted"] = "CalendarAdjusted"
+    scope: str = "calendar"
+    holidays: tuple[str, ...] = ()
+    workdays: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+
+
+EVENT_TYPES: dict[str, type[Envelope]] = {
     cls.model_fields["type"].default: cls
     for cls in (
         TicketFiled,
@@ -193,5 +337,16 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TicketClosed,
         TicketEscalated,
         DeadlineWarned,
+        ResidentContacted,
+        ExtensionRequested,
+        ExtensionGranted,
+        ExtensionRefused,
+        TicketMerged,
+        TicketSuspended,
+        TicketResumed,
+        OverdueDigest,
+        RankingSnapshot,
+        SlaPolicyPublished,
+        CalendarAdjusted,
     )
 }

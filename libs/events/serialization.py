@@ -5,18 +5,18 @@ import json
 
 from pydantic import ValidationError
 
-from libs.events.models import EVENT_TYPES, Event
+from libs.events.models import EVENT_TYPES, Envelope
 
 
 class EventDecodeError(ValueError):
     """The bytes are not a known, valid event; the consumer sends them to the dead-letter topic."""
 
 
-def encode_event(event: Event) -> bytes:
+def encode_event(event: Envelope) -> bytes:
     return event.model_dump_json().encode()
 
 
-def decode_event(raw: bytes | str) -> Event:
+def decode_event(raw: bytes | str) -> Envelope:
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -2,6 +2,8 @@
 from libs.settings import get_settings
 
 TICKETS = "tickets"
+REPORTS = "reports"
+CONFIG = "config"
 DEAD_LETTER = "tickets.dlq"
 
 

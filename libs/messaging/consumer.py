@@ -11,14 +11,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from structlog.contextvars import bound_contextvars
 
-from libs.events import DEAD_LETTER, Event, EventDecodeError, decode_event, topic_name
+from libs.events import DEAD_LETTER, Envelope, EventDecodeError, decode_event, topic_name
 from libs.messaging.inbox import apply_once
 from libs.observability import CONSUMER_LAG, EVENTS_CONSUMED, get_logger
 
 log = get_logger(__name__)
 
-SyncHandler = Callable[[Session, Event], None]
-AsyncHandler = Callable[[Event], Awaitable[None]]
+SyncHandler = Callable[[Session, Envelope], None]
+AsyncHandler = Callable[[Envelope], Awaitable[None]]
 Handler = Union[SyncHandler, AsyncHandler]
 
 
@@ -93,7 +93,7 @@ class EventConsumer:
         if handler is None:
             EVENTS_CONSUMED.labels(self.service, event.type, "ignored").inc()
             return
-        with bound_contextvars(ticket_id=event.ticket_id, event_id=str(event.event_id), event_type=event.type):
+        with bound_contextvars(ticket_id=getattr(event, "ticket_id", None), event_id=str(event.event_id), event_type=event.type):
             for attempt in range(1, self.max_attempts + 1):
                 try:
                     if asyncio.iscoroutinefunction(handler):

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
-from libs.events import Event
+from libs.events import Envelope
 
 
 class InboxEntry(SQLModel, table=True):
@@ -22,7 +22,7 @@ class InboxEntry(SQLModel, table=True):
 
 
 def apply_once(
-    engine: Engine, consumer: str, event: Event, handler: Callable[[Session, Event], None]
+    engine: Engine, consumer: str, event: Envelope, handler: Callable[[Session, Envelope], None]
 ) -> bool:
     """Run `handler` in one transaction with the inbox row; False when this event was already applied."""
     with Session(engine, expire_on_commit=False) as session:

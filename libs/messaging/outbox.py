@@ -10,7 +10,7 @@ from sqlalchemy import Column, DateTime, Index, LargeBinary, delete, func, selec
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
-from libs.events import Event, encode_event, topic_name
+from libs.events import Envelope, encode_event, topic_name
 from libs.observability import EVENTS_PRODUCED, OUTBOX_BACKLOG, get_logger
 
 log = get_logger(__name__)
@@ -38,7 +38,7 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
 
 
-def record_event(session: Session, event: Event) -> None:
+def record_event(session: Session, event: Envelope) -> None:
     """Stage `event` for publication inside the caller's open transaction. Never publish directly."""
     session.add(
         OutboxMessage(

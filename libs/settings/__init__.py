@@ -35,8 +35,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path = Path(".data")
     topic_prefix: str = ""
-    # Placeholder stage timeout (seconds) until the SLA policy lands: no dispatch by then -> TicketEscalated.
-    dispatch_timeout_seconds: float = 2 * 3600
+    # SLA policy file new tickets start with (admins publish later versions via the dispatch admin API).
+    sla_policy_file: Path | None = None
     outbox_poll_seconds: float = 0.05
     intake_url: str = f"http://127.0.0.1:{SERVICE_PORTS['intake']}"
     dispatch_url: str = f"http://127.0.0.1:{SERVICE_PORTS['dispatch']}"

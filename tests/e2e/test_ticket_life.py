@@ -132,7 +132,7 @@ def test_a_ticket_nobody_dispatches_is_escalated_and_shown(stack, http):
     )
     assert filed.status_code == 201, filed.text
     ticket_id = filed.json()["id"]
-    # The test stack's placeholder dispatch deadline is 3 s (DISPATCH_TIMEOUT_SECONDS).
+    # The test stack runs the second-scale SLA policy: dispatch is due 4 s after filing.
     escalated = eventually(
         lambda: find(http.get(f"{urls['dashboard']}/escalated", headers=auth(LEADER)).json(), ticket_id),
         timeout=90,

@@ -6,29 +6,45 @@ from datetime import datetime
 from aiokafka import AIOKafkaProducer
 from temporalio import activity
 
-from libs.events import Actor, TicketEscalated, deterministic_event_id, encode_event, topic_name
+from libs.events import (
+    Actor,
+    DeadlineWarned,
+    Envelope,
+    TicketClosed,
+    TicketEscalated,
+    deterministic_event_id,
+    encode_event,
+    topic_name,
+)
 from libs.observability import EVENTS_PRODUCED, WORKFLOW_ESCALATIONS, get_logger
-from workflows.ticket_lifecycle.shared import EscalationRequest
+from workflows.ticket_lifecycle.shared import DeadlineNotice
 
 log = get_logger(__name__)
 
 WORKFLOWS_ACTOR = Actor(role="system", id="workflows")
 
 
-def escalation_event(request: EscalationRequest) -> TicketEscalated:
-    """The event for one rung of the ladder; its id depends only on the rung, so a retry re-sends the same event."""
-    return TicketEscalated(
-        event_id=deterministic_event_id(
-            request.ticket_id, "escalated", request.stage, str(request.level), str(request.cycle)
-        ),
-        ticket_id=request.ticket_id,
-        actor=WORKFLOWS_ACTOR,
-        stage=request.stage,
-        level=request.level,
-        deadline=datetime.fromisoformat(request.deadline),
-        community_id=request.community_id,
-        department_id=request.department_id,
-    )
+def deadline_event(notice: DeadlineNotice) -> Envelope:
+    """The event for one notice; its id depends only on the notice, so a retry re-sends the same event."""
+    event_id = deterministic_event_id(notice.ticket_id, notice.kind, notice.stage, str(notice.level), str(notice.cycle))
+    common = dict(event_id=event_id, ticket_id=notice.ticket_id, actor=WORKFLOWS_ACTOR)
+    due = datetime.fromisoformat(notice.deadline)
+    if notice.kind == "warned":
+        return DeadlineWarned(
+            **common, stage=notice.stage, deadline=due, community_id=notice.community_id, department_id=notice.department_id
+        )
+    if notice.kind == "escalated":
+        return TicketEscalated(
+            **common,
+            stage=notice.stage,
+            level=notice.level,
+            deadline=due,
+            community_id=notice.community_id,
+            department_id=notice.department_id,
+        )
+    if notice.kind == "rating_expired":
+        return TicketClosed(**common, outcome="rating_window_expired")
+    raise ValueError(f"unknown deadline notice kind {notice.kind!r}")
 
 
 class TicketActivities:
@@ -37,20 +53,20 @@ class TicketActivities:
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self.producer = producer
 
-    @activity.defn(name="publish_escalation")
-    async def publish_escalation(self, request: EscalationRequest) -> str:
-        """Publish TicketEscalated (督办) and wait for the broker's ack; returns the event id."""
-        event = escalation_event(request)
-        await self.producer.send_and_wait(
-            topic_name(event.topic), value=encode_event(event), key=event.key.encode()
-        )
-        WORKFLOW_ESCALATIONS.labels(request.stage, str(request.level)).inc()
+    @activity.defn(name="publish_deadline_event")
+    async def publish_deadline_event(self, notice: DeadlineNotice) -> str:
+        """Publish DeadlineWarned (催办), TicketEscalated (督办) or TicketClosed and wait for the ack."""
+        event = deadline_event(notice)
+        await self.producer.send_and_wait(topic_name(event.topic), value=encode_event(event), key=event.key.encode())
+        if notice.kind == "escalated":
+            WORKFLOW_ESCALATIONS.labels(notice.stage, str(notice.level)).inc()
         EVENTS_PRODUCED.labels("workflows", event.type).inc()
         log.info(
-            "ticket_escalated",
-            ticket_id=request.ticket_id,
+            "deadline_event_published",
+            ticket_id=notice.ticket_id,
             event_id=str(event.event_id),
-            stage=request.stage,
-            escalation_level=request.level,  # `level` is the log level's key
+            event_type=event.type,
+            stage=notice.stage,
+            escalation_level=notice.level,  # `level` is the log level's key
         )
         return str(event.event_id)

@@ -1,19 +1,26 @@
-"""Kafka → Temporal: TicketFiled starts a TicketWorkflow, every stage-changing ticket event becomes a signal.
+"""Kafka → Temporal: TicketFiled starts a TicketWorkflow, every timer-changing ticket event becomes a signal.
 
 The handlers run in an EventConsumer with no database, so each is idempotent on its own: a workflow id equals
 the ticket id (a second start is refused), and the workflow ignores a signal whose event id it has seen.
+The SLA policy and calendar a new ticket lives by come from `SlaSource`, kept current from the `config` topic.
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
+from aiokafka import AIOKafkaConsumer
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from libs.events import Event, TicketFiled
+from libs.events import CONFIG, CalendarAdjusted, Event, EventDecodeError, SlaPolicyPublished, TicketFiled, decode_event, topic_name
 from libs.messaging import Handler
 from libs.observability import get_logger
-from workflows.ticket_lifecycle.shared import STAGE_AFTER_EVENT, TicketEventSignal, TicketWorkflowInput
+from libs.sla.calendar import WorkCalendar, load_calendar
+from libs.sla.policy import PolicyError, SlaPolicy, load_policy
+from workflows.ticket_lifecycle.shared import SIGNALLED_EVENTS, TicketEventSignal, TicketWorkflowInput
 from workflows.ticket_lifecycle.workflows import TicketWorkflow
 
 log = get_logger(__name__)
@@ -21,39 +28,93 @@ log = get_logger(__name__)
 CONSUMER_GROUP = "workflows"
 
 
+class SlaSource:
+    """The current SLA policy and calendar: the repo's files, then every admin change from the `config` topic."""
+
+    def __init__(self, policy: SlaPolicy | None = None, calendar: WorkCalendar | None = None) -> None:
+        self.policy = policy or load_policy()
+        self.calendar = calendar or load_calendar()
+        self._calendar_overrides: dict[str, list[str]] = {}
+
+    def apply(self, event: object) -> None:
+        if isinstance(event, SlaPolicyPublished):
+            try:
+                policy = SlaPolicy.parse(event.document)
+            except PolicyError as exc:  # the admin API validated it; a bad one on the topic is logged, not applied
+                log.error("sla_policy_rejected", error=str(exc))
+                return
+            if policy.version >= self.policy.version:
+                self.policy = policy
+                log.info("sla_policy_applied", policy_version=policy.version)
+        elif isinstance(event, CalendarAdjusted):
+            self._calendar_overrides = {"holidays": list(event.holidays), "workdays": list(event.workdays), "remove": list(event.remove)}
+            self.calendar = load_calendar(extra=self._calendar_overrides)
+            log.info("calendar_adjusted", **{k: len(v) for k, v in self._calendar_overrides.items()})
+
+    async def follow(self, bootstrap: str, caught_up: asyncio.Event, stop: asyncio.Event) -> None:
+        """Read the config topic from the start (no consumer group: every worker needs all of it), then keep following."""
+        consumer = AIOKafkaConsumer(
+            topic_name(CONFIG), bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            end = await consumer.end_offsets(list(consumer.assignment()) or await self._partitions(consumer))
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=500)
+                for records in batches.values():
+                    for record in records:
+                        with contextlib.suppress(EventDecodeError):
+                            self.apply(decode_event(record.value or b""))
+                if not caught_up.is_set() and all(await consumer.position(tp) >= off for tp, off in end.items()):
+                    caught_up.set()
+        finally:
+            caught_up.set()
+            await consumer.stop()
+
+    @staticmethod
+    async def _partitions(consumer: AIOKafkaConsumer) -> list:
+        for _ in range(50):
+            if consumer.assignment():
+                return list(consumer.assignment())
+            await asyncio.sleep(0.1)
+        return []
+
+
 class TicketBridge:
     """Turns ticket events into workflow starts and signals on one Temporal client and task queue."""
 
-    def __init__(self, client: Client, *, task_queue: str, dispatch_timeout_seconds: float) -> None:
+    def __init__(self, client: Client, *, task_queue: str, sla: SlaSource | None = None) -> None:
         self.client = client
         self.task_queue = task_queue
-        self.dispatch_timeout_seconds = dispatch_timeout_seconds
+        self.sla = sla or SlaSource()
 
     def handlers(self) -> dict[str, Handler]:
         """Event type → handler for EventConsumer; TicketEscalated, DeadlineWarned, TicketRated change no timer."""
-        return {"TicketFiled": self.start_ticket_workflow} | {
-            event_type: self.signal_ticket_workflow for event_type in STAGE_AFTER_EVENT
-        }
+        return {"TicketFiled": self.start_ticket_workflow} | {t: self.signal_ticket_workflow for t in SIGNALLED_EVENTS}
+
+    def workflow_input(self, event: TicketFiled) -> TicketWorkflowInput:
+        return TicketWorkflowInput(
+            ticket_id=event.ticket_id,
+            community_id=event.community_id,
+            urgency=event.urgency,
+            category=event.category,
+            filed_at=event.occurred_at.isoformat(),
+            sla=self.sla.policy.for_ticket(event.urgency, event.category).to_dict(),
+            calendar=self.sla.calendar.to_dict(),
+        )
 
     async def start_ticket_workflow(self, event: Event) -> None:
         assert isinstance(event, TicketFiled)
         try:
             await self.client.start_workflow(
                 TicketWorkflow.run,
-                TicketWorkflowInput(
-                    ticket_id=event.ticket_id,
-                    community_id=event.community_id,
-                    urgency=event.urgency,
-                    category=event.category,
-                    filed_at=event.occurred_at.isoformat(),
-                    dispatch_timeout_seconds=self.dispatch_timeout_seconds,
-                ),
+                self.workflow_input(event),
                 id=event.ticket_id,
                 task_queue=self.task_queue,
                 # A redelivered TicketFiled must not restart the workflow of a ticket that is already closed.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
-            log.info("ticket_workflow_started")
+            log.info("ticket_workflow_started", policy_version=self.sla.policy.version)
         except WorkflowAlreadyStartedError:
             log.info("ticket_workflow_already_started")
 
@@ -64,6 +125,10 @@ class TicketBridge:
             occurred_at=event.occurred_at.isoformat(),
             department_id=getattr(event, "department_id", None),
             community_id=getattr(event, "community_id", None),
+            amount=getattr(event, "amount", None),
+            unit=getattr(event, "unit", None),
+            reopen_count=getattr(event, "reopen_count", None),
+            joint_handling=bool(getattr(event, "joint_handling", False)),
         )
         try:
             await self.client.get_workflow_handle(event.ticket_id).signal(TicketWorkflow.ticket_event, signal)

@@ -6,6 +6,7 @@ sandbox (which proxies the datetime module), and strings read the same in every 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 AWAITING_DISPATCH = "awaiting_dispatch"
 AWAITING_ACCEPTANCE = "awaiting_acceptance"
@@ -13,38 +14,72 @@ IN_PROGRESS = "in_progress"
 AWAITING_RATING = "awaiting_rating"
 CLOSED = "closed"
 
-# The ticket events that move a workflow's stage; the bridge signals only these (others change no timer).
-STAGE_AFTER_EVENT: dict[str, str] = {
-    "TicketDispatched": AWAITING_ACCEPTANCE,
-    "TicketAccepted": IN_PROGRESS,
-    "TicketReturned": AWAITING_DISPATCH,
-    "TicketResolved": AWAITING_RATING,
-    "TicketSettledOnSpot": AWAITING_RATING,
-    "TicketReopened": AWAITING_DISPATCH,
-    "TicketClosed": CLOSED,
-}
+# Timers (one per stage deadline); several may run at once (contact and resolve while in progress).
+DISPATCH, ACCEPT, CONTACT, RESOLVE, RATING = "dispatch", "accept", "contact", "resolve", "rating"
+JOINT_HANDLING = "joint_handling"
+
+# The ticket events the bridge signals: each starts, stops or moves a timer. Rated, escalated and warned do not.
+SIGNALLED_EVENTS = frozenset(
+    {
+        "TicketDispatched",
+        "TicketAccepted",
+        "ResidentContacted",
+        "TicketReturned",
+        "ExtensionRequested",
+        "ExtensionGranted",
+        "ExtensionRefused",
+        "TicketResolved",
+        "TicketSettledOnSpot",
+        "TicketReopened",
+        "TicketClosed",
+        "TicketMerged",
+        "TicketSuspended",
+        "TicketResumed",
+    }
+)
 
 MAX_ESCALATION_LEVEL = 3
 
 
 @dataclass
+class StageTimer:
+    """One running deadline: when it started, when it warns (催办), when it is due, how far it has escalated."""
+
+    name: str
+    started_at: str
+    deadline: str
+    warn_at: str | None
+    warned: bool = False
+    level: int = 0
+    cycle: int = 0  # unique per (re)start or extension, so each round's warnings and escalations get new event ids
+
+
+@dataclass
 class TicketWorkflowInput:
-    """What TicketFiled tells the workflow, plus the state carried across continue-as-new."""
+    """What TicketFiled tells the workflow, the SLA and calendar it lives by, and state carried across continue-as-new."""
 
     ticket_id: str
     community_id: str
     urgency: str
     category: str
-    filed_at: str  # ISO-8601, as every time below
-    dispatch_timeout_seconds: float
+    filed_at: str
+    sla: dict[str, Any]  # policy.TicketSla.to_dict(): the ticket keeps the policy version it started with
+    calendar: dict[str, Any]  # calendar.WorkCalendar.to_dict()
     # Carried state; the defaults are a freshly filed ticket.
     stage: str = AWAITING_DISPATCH
-    stage_entered_at: str | None = None
     department_id: str | None = None
+    timers: list[StageTimer] | None = None
     seen_event_ids: list[str] = field(default_factory=list)
-    escalation_level: int = 0
     escalations_total: int = 0
-    dispatch_cycle: int = 0  # how many times the ticket came back to awaiting_dispatch (return, reopen)
+    warnings_total: int = 0
+    dispatch_cycle: int = 0
+    reopen_count: int = 0
+    returns_by_department: dict[str, int] = field(default_factory=dict)
+    suspended_at: str | None = None
+    pending_extension: str | None = None
+    extensions_granted: int = 0
+    joint_handling: bool = False
+    timer_starts: int = 0
 
 
 @dataclass
@@ -56,12 +91,17 @@ class TicketEventSignal:
     occurred_at: str
     department_id: str | None = None
     community_id: str | None = None
+    amount: float | None = None  # extension granted
+    unit: str | None = None
+    reopen_count: int | None = None
+    joint_handling: bool = False
 
 
 @dataclass
-class EscalationRequest:
-    """Input of the publish_escalation activity; (ticket, stage, level, cycle) fixes the event id."""
+class DeadlineNotice:
+    """Input of the publish activity: (ticket, kind, stage, level, cycle) fixes the event id, so retries re-send it."""
 
+    kind: str  # "warned" | "escalated" | "rating_expired"
     ticket_id: str
     stage: str
     level: int

@@ -5,6 +5,7 @@ Run with `python -m workflows.ticket_lifecycle.worker`; stops cleanly on SIGTERM
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from collections.abc import Awaitable, Callable
@@ -19,7 +20,7 @@ from libs.messaging import EventConsumer, make_producer
 from libs.observability import configure_logging, get_logger
 from libs.settings import Settings, get_settings
 from workflows.ticket_lifecycle.activities import TicketActivities
-from workflows.ticket_lifecycle.bridge import CONSUMER_GROUP, TicketBridge
+from workflows.ticket_lifecycle.bridge import CONSUMER_GROUP, SlaSource, TicketBridge
 from workflows.ticket_lifecycle.workflows import TicketWorkflow
 
 log = get_logger(__name__)
@@ -63,9 +64,12 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     )
     producer = make_producer(settings.kafka_bootstrap, SERVICE)
     await _retry("kafka producer", producer.start)
-    bridge = TicketBridge(
-        client, task_queue=TASK_QUEUE, dispatch_timeout_seconds=settings.dispatch_timeout_seconds
-    )
+    sla = SlaSource()
+    caught_up = asyncio.Event()
+    following = asyncio.create_task(sla.follow(settings.kafka_bootstrap, caught_up, stop), name="workflows-config")
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(caught_up.wait(), 30)  # new tickets should get the admin's latest policy
+    bridge = TicketBridge(client, task_queue=TASK_QUEUE, sla=sla)
     consumer = EventConsumer(
         bootstrap=settings.kafka_bootstrap,
         group=CONSUMER_GROUP,
@@ -79,7 +83,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     try:
         await _retry("kafka consumer", consumer.start)
         async with Worker(
-            client, task_queue=TASK_QUEUE, workflows=[TicketWorkflow], activities=[activities.publish_escalation]
+            client, task_queue=TASK_QUEUE, workflows=[TicketWorkflow], activities=[activities.publish_deadline_event]
         ):
             log.info("worker_started", task_queue=TASK_QUEUE, namespace=settings.temporal_namespace)
             consuming = asyncio.create_task(consumer.run(), name="workflows-bridge")
@@ -93,6 +97,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
                 consuming.cancel()
                 await asyncio.gather(consuming, return_exceptions=True)
     finally:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
         await consumer.stop()
         await producer.stop()
         log.info("worker_stopped")
