@@ -21,6 +21,9 @@ from libs.observability import configure_logging, get_logger
 from libs.settings import Settings, get_settings
 from workflows.ticket_lifecycle.activities import TicketActivities
 from workflows.ticket_lifecycle.bridge import CONSUMER_GROUP, SlaSource, TicketBridge
+from workflows.reports.activities import ReportActivities
+from workflows.reports.schedules import ensure_schedules
+from workflows.reports.workflows import OverdueDigestWorkflow, RankingSnapshotWorkflow
 from workflows.ticket_lifecycle.workflows import TicketWorkflow
 
 log = get_logger(__name__)
@@ -80,10 +83,15 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         service=SERVICE,
     )
     activities = TicketActivities(producer)
+    reports = ReportActivities(producer, settings.dashboard_url)
     try:
         await _retry("kafka consumer", consumer.start)
+        await ensure_schedules(client, TASK_QUEUE)
         async with Worker(
-            client, task_queue=TASK_QUEUE, workflows=[TicketWorkflow], activities=[activities.publish_deadline_event]
+            client,
+            task_queue=TASK_QUEUE,
+            workflows=[TicketWorkflow, OverdueDigestWorkflow, RankingSnapshotWorkflow],
+            activities=[activities.publish_deadline_event, reports.publish_overdue_digest, reports.publish_ranking_snapshot],
         ):
             log.info("worker_started", task_queue=TASK_QUEUE, namespace=settings.temporal_namespace)
             consuming = asyncio.create_task(consumer.run(), name="workflows-bridge")
