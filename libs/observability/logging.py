@@ -36,7 +36,10 @@ def configure_logging(service: str, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiokafka", "kafka", "temporalio", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # uvicorn's own plain-text handlers -> our JSON
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+    for noisy in ("aiokafka", "kafka", "temporalio", "uvicorn.access", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
