@@ -28,8 +28,16 @@ log = get_logger(__name__)
 class Runtime:
     """The clients one service process owns: DB engine, Kafka producer, outbox relay, consumer."""
 
-    def __init__(self, service: str, settings: Settings, migrations_dir: Path, handlers: dict[str, Handler]) -> None:
+    def __init__(
+        self,
+        service: str,
+        settings: Settings,
+        migrations_dir: Path,
+        handlers: dict[str, Handler],
+        topics: tuple[str, ...] = (TICKETS,),
+    ) -> None:
         self.service = service
+        self.topics = tuple(topics)
         self.settings = settings
         self.migrations_dir = migrations_dir
         self.handlers = handlers
@@ -51,7 +59,7 @@ class Runtime:
             self.consumer = EventConsumer(
                 bootstrap=self.settings.kafka_bootstrap,
                 group=self.service,
-                topics=[TICKETS],
+                topics=list(self.topics),
                 handlers=self.handlers,
                 producer=self.producer,
                 engine=self.engine,
@@ -141,11 +149,14 @@ def build_app(
     handlers: dict[str, Handler],
     migrations_dir: Path,
     settings: Settings | None = None,
+    topics: tuple[str, ...] = (TICKETS,),
 ) -> FastAPI:
-    """A FastAPI app with the shared lifespan, error mapping and ops routes."""
+    """A FastAPI app with the shared lifespan, error mapping and ops routes; the consumer reads `topics` (logical names)."""
     settings = settings or get_settings()
     configure_logging(service)
-    runtime = Runtime(service, settings, migrations_dir, handlers)
+    if not topics:
+        raise ValueError("topics: a service consumes at least one topic")
+    runtime = Runtime(service, settings, migrations_dir, handlers, topics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

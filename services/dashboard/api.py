@@ -1,14 +1,15 @@
 """Dashboard HTTP API: summaries with the three rates, rankings and escalated tickets, for the big screen."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from libs.auth import Principal, require
 from libs.runtime import RuntimeDep
 from services.dashboard import commands
-from services.dashboard.models import EscalatedTicket, Summary
+from services.dashboard.models import EscalatedTicket, OverdueDigestPublic, RankingSnapshotPublic, Summary
 
 router = APIRouter(tags=["dashboard"])
 
@@ -51,3 +52,33 @@ def escalated(
 ) -> list[EscalatedTicket]:
     with runtime.session() as session:
         return commands.escalated_tickets(session, principal=principal, limit=limit)
+
+
+def _real_date(value: str, fmt: str, field: str) -> None:
+    """The pattern checks the shape; this refuses month 13 or February 30 with a 422 naming the field."""
+    try:
+        datetime.strptime(value, fmt)
+    except ValueError:
+        raise HTTPException(422, detail=f"{field}: {value!r} is not a real date ({fmt.replace('%', '')})") from None
+
+
+@router.get("/rankings/history", response_model=list[RankingSnapshotPublic], summary="Monthly ranking snapshots (月度排名)")
+def ranking_history(
+    _principal: Leadership,
+    runtime: RuntimeDep,
+    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM", examples=["2026-11"])],
+) -> list[RankingSnapshotPublic]:
+    _real_date(month, "%Y-%m", "month")
+    with runtime.session() as session:
+        return commands.ranking_history(session, month)
+
+
+@router.get("/digests", response_model=list[OverdueDigestPublic], summary="The day's overdue digests (每日督办清单)")
+def digests(
+    principal: Viewer,
+    runtime: RuntimeDep,
+    day: Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD", examples=["2026-11-26"])],
+) -> list[OverdueDigestPublic]:
+    _real_date(day, "%Y-%m-%d", "day")
+    with runtime.session() as session:
+        return commands.digests(session, principal=principal, day=day)

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from libs.events import REPORTS, TICKETS
 from services.dashboard.api import router
 from services.dashboard.consumers import HANDLERS
 
@@ -17,4 +18,5 @@ def create_app() -> FastAPI:
         routers=[router],
         handlers=HANDLERS,
         migrations_dir=Path(__file__).parent / "migrations",
+        topics=(TICKETS, REPORTS),
     )

@@ -10,9 +10,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from libs.auth import Principal
-from libs.events import Event, TicketDispatched, TicketEscalated, TicketFiled, TicketRated
-from services.dashboard.domain import TicketFacts, metric_deltas, scopes, status_moves
-from services.dashboard.models import DashboardCounter, DashboardTicket, EscalatedTicket, Summary
+from libs.events import Envelope, Event, OverdueDigest, RankingSnapshot, TicketDispatched, TicketEscalated, TicketFiled, TicketRated
+from services.dashboard.domain import FINISHED_STATUSES, TicketFacts, digest_scopes_for, metric_deltas, scopes, status_moves
+from services.dashboard.models import (
+    DashboardCounter,
+    DashboardOverdueDigest,
+    DashboardRankingSnapshot,
+    DashboardTicket,
+    EscalatedTicket,
+    OverdueDigestPublic,
+    RankingSnapshotPublic,
+    Summary,
+)
 from services.dashboard.rates import compute_rates
 
 
@@ -95,6 +104,7 @@ def summary(session: Session, scope: str) -> Summary:
         returned=counters.get("returned", 0),
         reopened=counters.get("reopened", 0),
         escalated=counters.get("escalated", 0),
+        warned=counters.get("warned", 0),
         rated=counters.get("rated", 0),
         rates=compute_rates(counters),
     )
@@ -109,10 +119,61 @@ def ranking(session: Session, kind: str) -> list[Summary]:
 
 
 def escalated_tickets(session: Session, *, principal: Principal, limit: int) -> list[EscalatedTicket]:
-    query = select(DashboardTicket).where(DashboardTicket.escalation_level > 0).where(DashboardTicket.status != "closed")
+    query = (
+        select(DashboardTicket)
+        .where(DashboardTicket.escalation_level > 0)
+        .where(col(DashboardTicket.status).not_in(sorted(FINISHED_STATUSES)))
+    )
     if principal.role == "community_staff":
         query = query.where(DashboardTicket.community_id == principal.community_id)
     elif principal.role == "department_staff":
         query = query.where(DashboardTicket.department_id == principal.department_id)
     query = query.order_by(col(DashboardTicket.escalation_level).desc(), col(DashboardTicket.updated_at)).limit(limit)
     return [EscalatedTicket(**t.model_dump()) for t in session.exec(query)]
+
+
+# --- reports topic: snapshots computed by the workflows' schedules ---
+
+
+def store_report(session: Session, event: Envelope) -> None:
+    """Keep a RankingSnapshot or OverdueDigest; a re-run of the same report replaces the earlier one."""
+    if isinstance(event, RankingSnapshot):
+        row = session.get(DashboardRankingSnapshot, (event.month, event.scope)) or DashboardRankingSnapshot(
+            month=event.month, scope=event.scope, event_id=str(event.event_id), occurred_at=event.occurred_at
+        )
+        if _aware(row.occurred_at) > event.occurred_at:
+            return  # an older run arriving late must not replace a newer one
+        row.entries = [entry.model_dump() for entry in event.entries]
+    elif isinstance(event, OverdueDigest):
+        row = session.get(DashboardOverdueDigest, (event.day, event.scope)) or DashboardOverdueDigest(
+            day=event.day, scope=event.scope, event_id=str(event.event_id), occurred_at=event.occurred_at
+        )
+        if _aware(row.occurred_at) > event.occurred_at:
+            return
+        row.tickets = [item.model_dump() for item in event.tickets]
+    else:
+        return
+    row.event_id, row.occurred_at = str(event.event_id), event.occurred_at
+    session.add(row)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def ranking_history(session: Session, month: str) -> list[RankingSnapshotPublic]:
+    rows = session.exec(
+        select(DashboardRankingSnapshot).where(DashboardRankingSnapshot.month == month).order_by(col(DashboardRankingSnapshot.scope))
+    )
+    return [RankingSnapshotPublic.model_validate(row.model_dump()) for row in rows]
+
+
+def digests(session: Session, *, principal: Principal, day: str) -> list[OverdueDigestPublic]:
+    """The day's 督办清单: leadership sees every scope, staff their own community's or department's."""
+    query = select(DashboardOverdueDigest).where(DashboardOverdueDigest.day == day)
+    allowed = digest_scopes_for(principal.role, principal.community_id, principal.department_id)
+    if allowed is not None:
+        query = query.where(col(DashboardOverdueDigest.scope).in_(allowed))
+    rows = session.exec(query.order_by(col(DashboardOverdueDigest.scope)))
+    return [OverdueDigestPublic.model_validate(row.model_dump()) for row in rows]

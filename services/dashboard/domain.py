@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from libs.statemachine.ticket import STATUS_AFTER_EVENT
+from libs.statemachine.ticket import STATUS_AFTER_EVENT, TicketStatus
 
 
-STAGE_ENDING_EVENTS = frozenset({"TicketDispatched", "TicketAccepted", "TicketSettledOnSpot", "TicketResolved"})
+STAGE_ENDING_EVENTS = frozenset({"TicketDispatched", "TicketAccepted", "TicketSettledOnSpot", "TicketResolved", "TicketMerged"})
+# A duplicate merged into another ticket leaves the counts of open tickets as "merged".
+STATUS_AFTER = {**STATUS_AFTER_EVENT, "TicketMerged": TicketStatus.merged}
+FINISHED_STATUSES = frozenset({TicketStatus.closed.value, TicketStatus.merged.value})
 
 
 @dataclass
@@ -33,8 +36,8 @@ def scopes(facts: TicketFacts) -> list[str]:
 def metric_deltas(facts: TicketFacts, event_type: str, *, satisfied: bool | None = None, level: int | None = None) -> dict[str, int]:
     """Counter changes for `event_type`, updating `facts` in place; status counts are moved by `status_moves`."""
     deltas: dict[str, int] = {}
-    new_status = STATUS_AFTER_EVENT.get(event_type)
-    if new_status is not None:
+    new_status = STATUS_AFTER.get(event_type)
+    if new_status is not None and not (facts.status == TicketStatus.merged and new_status == TicketStatus.closed):
         facts.status = new_status.value
     if event_type in ("TicketAccepted", "TicketSettledOnSpot") and not facts.responded:
         facts.responded = True
@@ -46,6 +49,8 @@ def metric_deltas(facts: TicketFacts, event_type: str, *, satisfied: bool | None
         deltas["returned"] = 1
     if event_type == "TicketReopened":
         deltas["reopened"] = 1
+    if event_type == "DeadlineWarned":
+        deltas["warned"] = 1  # 催办: every warning counts, as each one is a reminder sent
     if event_type == "TicketRated":
         deltas["rated"] = 1
         if satisfied:
@@ -67,3 +72,14 @@ def status_moves(before_status: str, before_scopes: list[str], facts: TicketFact
     moves = [(scope, f"status:{before_status}", -1) for scope in before_scopes]
     moves += [(scope, f"status:{facts.status}", 1) for scope in after_scopes]
     return moves
+
+
+def digest_scopes_for(role: str, community_id: str | None, department_id: str | None) -> list[str] | None:
+    """Which digests a caller may read: None = all (leadership), else only their own community's or department's."""
+    if role in ("leader", "supervisor", "admin"):
+        return None
+    if role == "community_staff" and community_id:
+        return [f"community:{community_id}"]
+    if role == "department_staff" and department_id:
+        return [f"department:{department_id}"]
+    return []

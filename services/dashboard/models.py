@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, DateTime
-from sqlmodel import Field, SQLModel
+from sqlmodel import JSON, Field, SQLModel
 
 from services.dashboard.rates import Rates
 
@@ -36,6 +37,30 @@ class DashboardCounter(SQLModel, table=True):
     value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
 
 
+class DashboardRankingSnapshot(SQLModel, table=True):
+    """A monthly ranking as the workflows' schedule computed it (月度排名); the latest for (month, scope) wins."""
+
+    __tablename__ = "dashboard_ranking_snapshot"
+
+    month: str = Field(primary_key=True, max_length=7)
+    scope: str = Field(primary_key=True, max_length=80)
+    entries: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    event_id: str = Field(max_length=36)
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class DashboardOverdueDigest(SQLModel, table=True):
+    """A daily list of escalated open tickets for one community or department (每日督办清单)."""
+
+    __tablename__ = "dashboard_overdue_digest"
+
+    day: str = Field(primary_key=True, max_length=10)
+    scope: str = Field(primary_key=True, max_length=80)
+    tickets: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    event_id: str = Field(max_length=36)
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class Summary(SQLModel):
     scope: str
     filed: int
@@ -43,8 +68,38 @@ class Summary(SQLModel):
     returned: int
     reopened: int
     escalated: int
+    warned: int
     rated: int
     rates: Rates
+
+
+class RankingEntryPublic(SQLModel):
+    scope: str
+    filed: int
+    response_rate: float | None
+    closure_rate: float | None
+    satisfaction_rate: float | None
+
+
+class RankingSnapshotPublic(SQLModel):
+    month: str
+    scope: str
+    entries: list[RankingEntryPublic]
+    occurred_at: datetime
+
+
+class OverdueItemPublic(SQLModel):
+    ticket_id: str
+    title: str
+    status: str
+    escalation_level: int
+
+
+class OverdueDigestPublic(SQLModel):
+    day: str
+    scope: str
+    tickets: list[OverdueItemPublic]
+    occurred_at: datetime
 
 
 class EscalatedTicket(SQLModel):

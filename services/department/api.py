@@ -10,7 +10,15 @@ from libs.runtime import RuntimeDep
 from libs.statemachine.ticket import STATUS_LABELS_ZH, TicketStatus
 from services.department import commands
 from services.department.domain import OPEN_FOR_DEPARTMENT
-from services.department.models import DepartmentTicket, DepartmentTicketPublic, ResolveRequest, ReturnRequest
+from services.department.models import (
+    ContactRequest,
+    DepartmentTicket,
+    DepartmentTicketPublic,
+    ExtensionRequest,
+    ResolveRequest,
+    ReturnRequest,
+    StageWarning,
+)
 
 router = APIRouter(tags=["department"])
 
@@ -19,7 +27,14 @@ Viewer = Annotated[Principal, Depends(require("department_staff", "supervisor", 
 
 
 def to_public(ticket: DepartmentTicket) -> DepartmentTicketPublic:
-    return DepartmentTicketPublic(**ticket.model_dump(), status_label=STATUS_LABELS_ZH[TicketStatus(ticket.status)])
+    warnings = sorted(
+        (StageWarning(stage=stage, deadline=due) for stage, due in (ticket.warnings or {}).items()), key=lambda w: w.deadline
+    )
+    return DepartmentTicketPublic(
+        **ticket.model_dump(exclude={"warnings"}),
+        warnings=warnings,
+        status_label=STATUS_LABELS_ZH[TicketStatus(ticket.status)],
+    )
 
 
 @router.get("/tickets", response_model=list[DepartmentTicketPublic], summary="My department's worklist (default: open)")
@@ -63,3 +78,21 @@ def resolve(ticket_id: str, body: ResolveRequest, principal: Handler, runtime: R
 def return_ticket(ticket_id: str, body: ReturnRequest, principal: Handler, runtime: RuntimeDep) -> DepartmentTicketPublic:
     with runtime.unit_of_work(ticket_id) as session:
         return to_public(commands.return_ticket(session, principal=principal, ticket_id=ticket_id, reason=body.reason))
+
+
+@router.post("/tickets/{ticket_id}/contact", response_model=DepartmentTicketPublic, summary="先行联系: record contacting the resident")
+def contact(
+    ticket_id: str, principal: Handler, runtime: RuntimeDep, body: ContactRequest | None = None
+) -> DepartmentTicketPublic:
+    with runtime.unit_of_work(ticket_id) as session:
+        return to_public(
+            commands.contact_resident(session, principal=principal, ticket_id=ticket_id, note=body.note if body else None)
+        )
+
+
+@router.post("/tickets/{ticket_id}/extension", response_model=DepartmentTicketPublic, summary="延期申请: ask for more time")
+def request_extension(
+    ticket_id: str, body: ExtensionRequest, principal: Handler, runtime: RuntimeDep
+) -> DepartmentTicketPublic:
+    with runtime.unit_of_work(ticket_id) as session:
+        return to_public(commands.request_extension(session, principal=principal, ticket_id=ticket_id, body=body))

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from typing import Literal
+
 from pydantic import ConfigDict
 from sqlalchemy import Column, DateTime
 from sqlmodel import JSON, Field, SQLModel
+
+ExtensionUnit = Literal["working_days", "working_hours", "clock_hours", "days"]
 
 
 class DepartmentTicket(SQLModel, table=True):
@@ -30,10 +34,42 @@ class DepartmentTicket(SQLModel, table=True):
     resolution_note: str | None = Field(default=None, max_length=2000)
     evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     escalation_level: int = 0
+    escalation_stage: str | None = Field(default=None, max_length=30)  # 督办: which stage's deadline passed
+    warnings: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # 催办: stage -> deadline
+    contacted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    contact_note: str | None = Field(default=None, max_length=500)
+    extension_status: str | None = Field(default=None, max_length=20)  # pending / granted / refused
+    extension_request_event_id: str | None = Field(default=None, max_length=36)
+    extension_amount: float | None = None
+    extension_unit: str | None = Field(default=None, max_length=20)
+    extension_reason: str | None = Field(default=None, max_length=500)
+    extension_note: str | None = Field(default=None, max_length=500)
+    suspended: bool = False
+    suspend_reason: str | None = Field(default=None, max_length=500)
+    merged_into: str | None = Field(default=None, max_length=40)
     dispatched_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     accepted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     resolved_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ContactRequest(SQLModel):
+    """先行联系: the department reached the resident."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"note": "已电话联系居民，约定明早上门查看"}]})
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ExtensionRequest(SQLModel):
+    """延期申请: how much more time the resolution needs, and why."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"amount": 3, "unit": "working_days", "reason": "需等待管材到货后施工"}]},
+    )
+    amount: float = Field(gt=0, le=365)
+    unit: ExtensionUnit = "working_days"
+    reason: str = Field(min_length=2, max_length=500)
 
 
 class ResolveRequest(SQLModel):
@@ -52,6 +88,13 @@ class ReturnRequest(SQLModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "属物业管理范围，请改派住建委"}]})
     reason: str = Field(min_length=2, max_length=500)
+
+
+class StageWarning(SQLModel):
+    """催办: a stage deadline is near."""
+
+    stage: str
+    deadline: datetime
 
 
 class DepartmentTicketPublic(SQLModel):
@@ -73,6 +116,19 @@ class DepartmentTicketPublic(SQLModel):
     resolution_note: str | None
     evidence: list[str]
     escalation_level: int
+    escalation_stage: str | None
+    warnings: list[StageWarning]
+    contacted_at: datetime | None
+    contact_note: str | None
+    extension_status: str | None
+    extension_request_event_id: str | None
+    extension_amount: float | None
+    extension_unit: str | None
+    extension_reason: str | None
+    extension_note: str | None
+    suspended: bool
+    suspend_reason: str | None
+    merged_into: str | None
     dispatched_at: datetime
     accepted_at: datetime | None
     resolved_at: datetime | None

@@ -1,25 +1,74 @@
 """Dispatch HTTP API: the community console (社区转哨)."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query
 
 from libs.auth import Principal, require
 from libs.directory import Department, get_directory
 from libs.runtime import RuntimeDep
 from libs.statemachine.ticket import STATUS_LABELS_ZH, TicketStatus
 from services.dispatch import commands
-from services.dispatch.models import DispatchRequest, DispatchTicket, DispatchTicketPublic, SettleRequest
+from services.dispatch.domain import ExtensionDecision
+from services.dispatch.models import (
+    CalendarOverrides,
+    CalendarPublic,
+    DispatchExtension,
+    DispatchRequest,
+    DispatchTicket,
+    DispatchTicketPublic,
+    ExtensionPublic,
+    GrantRequest,
+    MergeRequest,
+    RefuseRequest,
+    ResumeRequest,
+    SettleRequest,
+    SlaPolicyPublic,
+    StageWarning,
+    SuspendRequest,
+)
 
 router = APIRouter(tags=["dispatch"])
+supervision = APIRouter(tags=["supervision"])
+admin = APIRouter(prefix="/admin", tags=["admin"])
 
 Staff = Annotated[Principal, Depends(require("community_staff", "supervisor", "admin"))]
 Viewer = Annotated[Principal, Depends(require("community_staff", "supervisor", "leader", "admin"))]
+Merger = Annotated[Principal, Depends(require("community_staff", "supervisor"))]
+Supervisor = Annotated[Principal, Depends(require("supervisor"))]
+ExtensionDecider = Annotated[Principal, Depends(require("supervisor", "admin"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
+
+POLICY_EXAMPLE: dict[str, Any] = {
+    "version": 2,
+    "warning_fraction": 0.8,
+    "ladder": {"level2_after": {"amount": 1, "unit": "working_days"}, "level3_after": {"amount": 2, "unit": "working_days"}},
+    "joint_on_site": {"amount": 3, "unit": "working_days"},
+    "urgencies": {
+        u: {
+            "dispatch": {"amount": 2, "unit": "working_hours"},
+            "accept": {"amount": 2, "unit": "working_hours"},
+            "contact": {"amount": 1, "unit": "working_days"},
+            "resolve": {"amount": 5, "unit": "working_days"},
+            "rating": {"amount": 3, "unit": "days"},
+        }
+        for u in ("emergency", "urgent", "ordinary", "complex")
+    },
+}
 
 
 def to_public(ticket: DispatchTicket) -> DispatchTicketPublic:
-    return DispatchTicketPublic(**ticket.model_dump(), status_label=STATUS_LABELS_ZH[TicketStatus(ticket.status)])
+    warnings = sorted(
+        (StageWarning(stage=stage, deadline=due) for stage, due in (ticket.warnings or {}).items()), key=lambda w: w.deadline
+    )
+    return DispatchTicketPublic(
+        **ticket.model_dump(exclude={"warnings"}), warnings=warnings, status_label=STATUS_LABELS_ZH[TicketStatus(ticket.status)]
+    )
+
+
+def extension_public(extension: DispatchExtension) -> ExtensionPublic:
+    return ExtensionPublic(**extension.model_dump())
 
 
 @router.get("/tickets", response_model=list[DispatchTicketPublic], summary="The community's tickets (default: waiting for triage)")
@@ -65,3 +114,95 @@ def settle_on_spot(ticket_id: str, body: SettleRequest, principal: Staff, runtim
 @router.get("/departments", response_model=list[Department], summary="Departments a ticket can be dispatched to")
 def departments(_principal: Viewer) -> list[Department]:
     return get_directory().departments
+
+
+@router.post("/tickets/{ticket_id}/merge", response_model=DispatchTicketPublic, summary="合并: merge a duplicate into another ticket")
+def merge_ticket(ticket_id: str, body: MergeRequest, principal: Merger, runtime: RuntimeDep) -> DispatchTicketPublic:
+    with runtime.unit_of_work(ticket_id) as session:
+        return to_public(
+            commands.merge_ticket(session, principal=principal, ticket_id=ticket_id, into_ticket_id=body.into_ticket_id)
+        )
+
+
+@supervision.post("/tickets/{ticket_id}/suspend", response_model=DispatchTicketPublic, summary="挂起: stop every deadline")
+def suspend_ticket(ticket_id: str, body: SuspendRequest, principal: Supervisor, runtime: RuntimeDep) -> DispatchTicketPublic:
+    with runtime.unit_of_work(ticket_id) as session:
+        return to_public(commands.suspend_ticket(session, principal=principal, ticket_id=ticket_id, reason=body.reason))
+
+
+@supervision.post("/tickets/{ticket_id}/resume", response_model=DispatchTicketPublic, summary="恢复: deadlines run again")
+def resume_ticket(
+    ticket_id: str, principal: Supervisor, runtime: RuntimeDep, body: ResumeRequest | None = None
+) -> DispatchTicketPublic:
+    with runtime.unit_of_work(ticket_id) as session:
+        return to_public(
+            commands.resume_ticket(session, principal=principal, ticket_id=ticket_id, note=body.note if body else None)
+        )
+
+
+@supervision.get("/extensions", response_model=list[ExtensionPublic], summary="延期申请 waiting for (or decided by) a supervisor")
+def list_extensions(
+    _principal: ExtensionDecider,
+    runtime: RuntimeDep,
+    status: Annotated[ExtensionDecision | None, Query(description="pending, granted or refused; default all")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[ExtensionPublic]:
+    with runtime.session() as session:
+        found = commands.list_extensions(session, status=status.value if status else None, limit=limit, offset=offset)
+        return [extension_public(e) for e in found]
+
+
+@supervision.post(
+    "/extensions/{request_event_id}/grant", response_model=ExtensionPublic, summary="批准延期 (default: the time asked for)"
+)
+def grant_extension(
+    request_event_id: str, principal: ExtensionDecider, runtime: RuntimeDep, body: GrantRequest | None = None
+) -> ExtensionPublic:
+    with runtime.unit_of_work() as session:
+        return extension_public(
+            commands.grant_extension(session, principal=principal, request_event_id=request_event_id, body=body or GrantRequest())
+        )
+
+
+@supervision.post("/extensions/{request_event_id}/refuse", response_model=ExtensionPublic, summary="驳回延期: the deadline stays")
+def refuse_extension(
+    request_event_id: str, body: RefuseRequest, principal: ExtensionDecider, runtime: RuntimeDep
+) -> ExtensionPublic:
+    with runtime.unit_of_work() as session:
+        return extension_public(
+            commands.refuse_extension(session, principal=principal, request_event_id=request_event_id, note=body.note)
+        )
+
+
+@admin.get("/sla-policy", response_model=SlaPolicyPublic, summary="The current SLA policy (latest published, else the file)")
+def get_sla_policy(_principal: Admin, runtime: RuntimeDep) -> SlaPolicyPublic:
+    with runtime.session() as session:
+        return commands.current_sla_policy(session)
+
+
+@admin.put(
+    "/sla-policy",
+    response_model=SlaPolicyPublic,
+    summary="Publish the next SLA policy version (version = current + 1); tickets filed from now on live by it",
+    responses={409: {"description": "version is not current + 1"}, 422: {"description": "the document names a bad key"}},
+)
+def put_sla_policy(
+    principal: Admin,
+    runtime: RuntimeDep,
+    document: Annotated[dict[str, Any], Body(description="The whole policy document", examples=[POLICY_EXAMPLE])],
+) -> SlaPolicyPublic:
+    with runtime.unit_of_work() as session:
+        return commands.publish_sla_policy(session, principal=principal, document=document)
+
+
+@admin.get("/calendar", response_model=CalendarPublic, summary="The admin's current calendar overrides")
+def get_calendar(_principal: Admin, runtime: RuntimeDep) -> CalendarPublic:
+    with runtime.session() as session:
+        return commands.current_calendar(session)
+
+
+@admin.put("/calendar", response_model=CalendarPublic, summary="Replace the calendar overrides (holidays, 调休 workdays, removals)")
+def put_calendar(body: CalendarOverrides, principal: Admin, runtime: RuntimeDep) -> CalendarPublic:
+    with runtime.unit_of_work() as session:
+        return commands.adjust_calendar(session, principal=principal, body=body)

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.dispatch.api import router
+from services.dispatch.api import admin, router, supervision
 from services.dispatch.consumers import HANDLERS
 
 
@@ -13,8 +13,11 @@ def create_app() -> FastAPI:
     return build_app(
         service="dispatch",
         title="Whistle dispatch 社区转哨",
-        description="Community staff triage tickets: dispatch to a department (派单) or settle on the spot (即办).",
-        routers=[router],
+        description=(
+            "Community staff triage tickets: dispatch to a department (派单), settle on the spot (即办), merge duplicates "
+            "(合并); supervisors suspend tickets and decide extensions (延期); admins publish the SLA policy and calendar."
+        ),
+        routers=[router, supervision, admin],
         handlers=HANDLERS,
         migrations_dir=Path(__file__).parent / "migrations",
     )

@@ -1,7 +1,11 @@
 """The community's rules: which department a ticket should go to, and which triage moves are legal. No I/O."""
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import Any
+
 from libs.directory import Directory
+from libs.sla.policy import PolicyError, SlaPolicy
 from libs.statemachine import DomainError, check_transition
 from libs.statemachine.ticket import TICKET_TRANSITIONS, TicketStatus
 
@@ -32,3 +36,93 @@ def settle_on_spot(current: TicketStatus) -> TicketStatus:
     if current not in AWAITING_COMMUNITY:
         raise DomainError(f"ticket is {current.value}; only a ticket waiting for the community can be settled on the spot")
     return check_transition(TICKET_TRANSITIONS, "ticket", current, TicketStatus.settled_on_spot)
+
+
+class PolicyRejected(DomainError):
+    """The SLA policy or calendar document is not usable; the message names the key."""
+
+    status_code = 422
+
+
+class MergeRejected(DomainError):
+    """The merge names a ticket it cannot join (itself, another community's)."""
+
+    status_code = 422
+
+
+class ExtensionDecision(StrEnum):
+    pending = "pending"
+    granted = "granted"
+    refused = "refused"
+
+
+# Stage deadlines (催办 warnings) that an event ends: a warning for a finished stage no longer applies.
+ALL_STAGES = frozenset({"dispatch", "accept", "contact", "resolve", "joint_handling"})
+STAGES_ENDED_BY: dict[str, frozenset[str]] = {
+    "TicketDispatched": ALL_STAGES,
+    "TicketSettledOnSpot": ALL_STAGES,
+    "TicketAccepted": frozenset({"accept"}),
+    "ResidentContacted": frozenset({"contact"}),
+    "ExtensionGranted": frozenset({"resolve"}),
+    "TicketResolved": ALL_STAGES,
+    "TicketReturned": frozenset({"accept", "contact", "resolve"}),
+    "TicketReopened": ALL_STAGES,
+    "TicketClosed": ALL_STAGES,
+    "TicketMerged": ALL_STAGES,
+}
+FINISHED = frozenset({TicketStatus.closed, TicketStatus.merged})
+
+
+def warnings_after(warnings: dict[str, str], event_type: str) -> dict[str, str]:
+    """The stage warnings still standing after `event_type` (a new dict; JSON columns need a new value)."""
+    ended = STAGES_ENDED_BY.get(event_type, frozenset())
+    return {stage: due for stage, due in warnings.items() if stage not in ended}
+
+
+def merge(
+    current: TicketStatus, *, ticket_id: str, community_id: str, into_ticket_id: str, into_community_id: str, into_status: TicketStatus
+) -> TicketStatus:
+    """合并: a duplicate still waiting for triage joins an open ticket of the same community."""
+    if into_ticket_id == ticket_id:
+        raise MergeRejected("into_ticket_id: a ticket cannot be merged into itself")
+    if into_community_id != community_id:
+        raise MergeRejected(
+            f"into_ticket_id: ticket {into_ticket_id!r} belongs to community {into_community_id!r}, not {community_id!r}"
+        )
+    if into_status in FINISHED:
+        raise DomainError(f"into_ticket_id: ticket {into_ticket_id!r} is {into_status.value}; merge into an open ticket")
+    return check_transition(TICKET_TRANSITIONS, "ticket", current, TicketStatus.merged)
+
+
+def suspend(current: TicketStatus, suspended: bool) -> None:
+    """挂起: stops every deadline of an open ticket."""
+    if current in FINISHED:
+        raise DomainError(f"ticket is {current.value}; only an open ticket can be suspended")
+    if suspended:
+        raise DomainError("ticket is already suspended")
+
+
+def resume(suspended: bool) -> None:
+    """恢复: only a suspended ticket resumes."""
+    if not suspended:
+        raise DomainError("ticket is not suspended; only a suspended ticket can be resumed")
+
+
+def decide_extension(current: ExtensionDecision, decision: ExtensionDecision, ticket_status: TicketStatus) -> ExtensionDecision:
+    """A supervisor decides a 延期申请 once; a grant needs the ticket still in the department's hands."""
+    if current != ExtensionDecision.pending:
+        raise DomainError(f"extension request is already {current.value}")
+    if decision == ExtensionDecision.granted and ticket_status != TicketStatus.accepted:
+        raise DomainError(f"ticket is {ticket_status.value}; an extension can be granted only while it is being handled")
+    return decision
+
+
+def next_sla_policy(current_version: int, document: Any) -> SlaPolicy:
+    """A new SLA policy version: a valid document whose version is exactly the current one plus one."""
+    try:
+        policy = SlaPolicy.parse(document)
+    except PolicyError as exc:
+        raise PolicyRejected(str(exc)) from None
+    if policy.version != current_version + 1:
+        raise DomainError(f"version: expected {current_version + 1} (current is {current_version}), got {policy.version}")
+    return policy

@@ -13,7 +13,7 @@ def create_app() -> FastAPI:
     return build_app(
         service="feedback",
         title="Whistle feedback 评价回访",
-        description="Residents rate resolved tickets; an unsatisfied, unsolved rating reopens the ticket once (重办).",
+        description="Residents rate resolved tickets; an unsatisfied, unsolved rating reopens the ticket (重办), the second time for joint handling (联席办).",
         routers=[router],
         handlers=HANDLERS,
         migrations_dir=Path(__file__).parent / "migrations",

@@ -6,10 +6,20 @@ from datetime import datetime, timezone
 from sqlmodel import Session, col, select
 
 from libs.auth import Principal, require_scope
-from libs.events import Actor, Event, TicketClosed, TicketFiled, TicketRated, TicketReopened, TicketResolved, TicketSettledOnSpot
+from libs.events import (
+    Actor,
+    Event,
+    TicketClosed,
+    TicketFiled,
+    TicketMerged,
+    TicketRated,
+    TicketReopened,
+    TicketResolved,
+    TicketSettledOnSpot,
+)
 from libs.messaging import record_event
 from libs.statemachine import NotFound, check_transition
-from services.feedback.domain import FEEDBACK_TRANSITIONS, FeedbackStatus, rating_outcome
+from services.feedback.domain import FEEDBACK_TRANSITIONS, FeedbackStatus, closed_by_event, needs_joint_handling, rating_outcome
 from services.feedback.models import FeedbackRating, FeedbackTicket, RatingRequest
 
 
@@ -30,7 +40,7 @@ def _load(session: Session, principal: Principal, ticket_id: str, *, lock: bool 
 
 
 def rate_ticket(session: Session, *, principal: Principal, ticket_id: str, body: RatingRequest) -> FeedbackTicket:
-    """The resident (or community staff on a 回访 call) rates; the ticket closes or is reopened once."""
+    """The resident (or community staff on a 回访 call) rates; the ticket closes, is reopened, or goes to 联席办."""
     ticket = _load(session, principal, ticket_id, lock=True)
     outcome = rating_outcome(
         FeedbackStatus(ticket.status), satisfaction=body.satisfaction, solved=body.solved, reopen_count=ticket.reopen_count
@@ -56,10 +66,16 @@ def rate_ticket(session: Session, *, principal: Principal, ticket_id: str, body:
         record_event(
             session,
             TicketReopened(
-                ticket_id=ticket.id, actor=actor, community_id=ticket.community_id, reason=body.comment or "居民评价不满意且问题未解决"
+                ticket_id=ticket.id,
+                actor=actor,
+                community_id=ticket.community_id,
+                reason=body.comment or "居民评价不满意且问题未解决",
+                reopen_count=ticket.reopen_count,
+                joint_handling=needs_joint_handling(ticket.reopen_count),
             ),
         )
     else:
+        ticket.closed_outcome = "rated"
         record_event(session, TicketClosed(ticket_id=ticket.id, actor=actor, outcome="rated"))
     ticket.status = outcome.value
     ticket.updated_at = now
@@ -110,5 +126,20 @@ def on_ticket_handled(session: Session, event: Event) -> None:
     ticket.department_id = getattr(event, "department_id", None)
     ticket.resolution_note = event.note
     ticket.resolved_at = event.occurred_at
+    ticket.updated_at = _now()
+    session.add(ticket)
+
+
+def on_ticket_closed(session: Session, event: Event) -> None:
+    """Closed elsewhere (rating window expired, merged into another ticket): no rating is asked any more."""
+    assert isinstance(event, (TicketClosed, TicketMerged))
+    ticket = session.get(FeedbackTicket, event.ticket_id)
+    if ticket is None:
+        return
+    target = closed_by_event(FeedbackStatus(ticket.status))
+    if target is None:
+        return
+    ticket.status = target.value
+    ticket.closed_outcome = "merged" if isinstance(event, TicketMerged) else event.outcome
     ticket.updated_at = _now()
     session.add(ticket)

@@ -17,17 +17,30 @@ F = FeedbackStatus
 FEEDBACK_TRANSITIONS: dict[FeedbackStatus, frozenset[FeedbackStatus]] = {
     F.open: frozenset({F.awaiting_rating, F.closed}),
     F.awaiting_rating: frozenset({F.closed, F.reopened}),
-    F.reopened: frozenset({F.awaiting_rating}),
+    F.reopened: frozenset({F.awaiting_rating, F.closed}),
     F.closed: frozenset(),
 }
 
-MAX_REOPENS = 1  # 重办 once; a second failure goes to joint handling (联席办) with the deadline issue
+MAX_REOPENS = 2  # 重办 once; the second failure reopens for joint handling (联席办); the third closes
+JOINT_HANDLING_FROM = 2  # the reopen that the street handles with every department at the table
 
 
 def rating_outcome(current: FeedbackStatus, *, satisfaction: str, solved: bool, reopen_count: int) -> FeedbackStatus:
-    """Unsatisfied and not solved reopens the ticket once; every other rating closes it."""
+    """Unsatisfied and not solved reopens the ticket (twice at most); every other rating closes it."""
     if current != F.awaiting_rating:
         raise DomainError(f"ticket is {current.value}; only a resolved ticket awaiting rating can be rated")
     if satisfaction == "unsatisfied" and not solved and reopen_count < MAX_REOPENS:
         return check_transition(FEEDBACK_TRANSITIONS, "ticket", current, F.reopened)
+    return check_transition(FEEDBACK_TRANSITIONS, "ticket", current, F.closed)
+
+
+def needs_joint_handling(reopen_count: int) -> bool:
+    """The second 重办 is no longer one department's job: the street convenes 联席办."""
+    return reopen_count >= JOINT_HANDLING_FROM
+
+
+def closed_by_event(current: FeedbackStatus) -> FeedbackStatus | None:
+    """A TicketClosed / TicketMerged from elsewhere (rating window expired, merged, withdrawn) ends rating; None if already closed."""
+    if current == F.closed:
+        return None
     return check_transition(FEEDBACK_TRANSITIONS, "ticket", current, F.closed)

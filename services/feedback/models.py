@@ -23,6 +23,7 @@ class FeedbackTicket(SQLModel, table=True):
     resolution_note: str | None = Field(default=None, max_length=2000)
     resolved_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     reopen_count: int = 0
+    closed_outcome: str | None = Field(default=None, max_length=30)  # rated / rating_window_expired / merged / withdrawn
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
@@ -61,4 +62,5 @@ class FeedbackTicketPublic(SQLModel):
     resolution_note: str | None
     resolved_at: datetime | None
     reopen_count: int
+    closed_outcome: str | None
     updated_at: datetime

@@ -11,7 +11,14 @@ from libs.events import Actor, Event, TicketFiled
 from libs.messaging import record_event
 from libs.statemachine import NotFound
 from libs.statemachine.ticket import TicketStatus
-from services.intake.domain import mask_phone, new_ticket_id, next_status, request_fingerprint, resolve_placement
+from services.intake.domain import (
+    mask_phone,
+    new_ticket_id,
+    next_status,
+    request_fingerprint,
+    resolve_placement,
+    timeline_note,
+)
 from services.intake.models import IntakeTicket, IntakeTimeline, TicketCreate
 
 STAFF_ROLES = ("community_staff", "supervisor", "leader", "admin")
@@ -152,4 +159,4 @@ def apply_ticket_event(session: Session, event: Event) -> None:
         (getattr(event, f) for f in ("note", "reason", "comment") if getattr(event, f, None)),
         None,
     )
-    _add_timeline(session, event, note=note)
+    _add_timeline(session, event, note=timeline_note(event.type, note=note, merged_into=getattr(event, "merged_into", None)))

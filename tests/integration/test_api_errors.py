@@ -173,3 +173,174 @@ def test_dashboard_scope_outside_the_callers_own_is_403(clients):
     assert response.status_code == 403 and "outside your scope" in response.json()["detail"]
     bad = clients["dashboard"].get("/summary", params={"scope": "everything; drop table"}, headers=bearer("leader"))
     assert bad.status_code == 422 and "scope" in str(bad.json()["detail"])
+
+
+# --------------------------------------------------------------------------- deadlines, extensions, merge, admin
+
+SUPERVISOR = bearer("supervisor", "sup-1")
+ADMIN = bearer("admin", "admin-1")
+URBAN = bearer("department_staff", "d-1", department_id="urban")
+XINRAN = bearer("community_staff", "s-1", community_id="xinran")
+
+
+def outbox_rows(client: TestClient) -> int:
+    with Session(client.app.state.runtime.engine) as session:
+        return session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one()
+
+
+@pytest.mark.parametrize(
+    "service, method, path, headers, body",
+    [
+        ("department", "post", "/tickets/T1/contact", XINRAN, {"note": "x"}),
+        ("department", "post", "/tickets/T1/extension", SUPERVISOR, {"amount": 1, "reason": "需要时间"}),
+        ("dispatch", "post", "/tickets/T1/merge", URBAN, {"into_ticket_id": "T2"}),
+        ("dispatch", "post", "/tickets/T1/suspend", XINRAN, {"reason": "等待判决"}),
+        ("dispatch", "post", "/tickets/T1/resume", ADMIN, None),
+        ("dispatch", "get", "/extensions", XINRAN, None),
+        ("dispatch", "post", "/extensions/E1/grant", URBAN, None),
+        ("dispatch", "post", "/extensions/E1/refuse", XINRAN, {"note": "不同意"}),
+        ("dispatch", "get", "/admin/sla-policy", SUPERVISOR, None),
+        ("dispatch", "put", "/admin/sla-policy", SUPERVISOR, {"version": 9}),
+        ("dispatch", "get", "/admin/calendar", XINRAN, None),
+        ("dispatch", "put", "/admin/calendar", SUPERVISOR, {"holidays": []}),
+        ("dashboard", "get", "/rankings/history?month=2026-11", XINRAN, None),
+        ("dashboard", "get", "/digests?day=2026-11-26", RESIDENT, None),
+    ],
+)
+def test_new_endpoints_refuse_the_wrong_role_with_403(clients, service, method, path, headers, body):
+    response = getattr(clients[service], method)(path, headers=headers, **({"json": body} if body is not None else {}))
+    assert response.status_code == 403, response.text
+    assert "may not do this; allowed:" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "service, path, headers, body",
+    [
+        ("department", "/tickets/T-none/contact", URBAN, {"note": "已联系"}),
+        ("department", "/tickets/T-none/extension", URBAN, {"amount": 1, "unit": "working_days", "reason": "需要时间"}),
+        ("dispatch", "/tickets/T-none/merge", XINRAN, {"into_ticket_id": "T-other"}),
+        ("dispatch", "/tickets/T-none/suspend", SUPERVISOR, {"reason": "等待判决"}),
+        ("dispatch", "/tickets/T-none/resume", SUPERVISOR, {"note": "恢复"}),
+        ("dispatch", "/extensions/T-none/grant", SUPERVISOR, {"note": "同意"}),
+        ("dispatch", "/extensions/T-none/refuse", SUPERVISOR, {"note": "不同意"}),
+    ],
+)
+def test_new_endpoints_on_an_unknown_ticket_are_404_naming_it(clients, service, path, headers, body):
+    response = clients[service].post(path, headers=headers, json=body)
+    assert response.status_code == 404, response.text
+    assert "T-none" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "service, path, headers, body, field",
+    [
+        ("department", "/tickets/T1/extension", URBAN, {"amount": 0, "reason": "需要时间"}, "amount"),
+        ("department", "/tickets/T1/extension", URBAN, {"amount": 1, "unit": "weeks", "reason": "需要时间"}, "unit"),
+        ("department", "/tickets/T1/extension", URBAN, {"amount": 1}, "reason"),
+        ("department", "/tickets/T1/contact", URBAN, {"note": "x" * 501}, "note"),
+        ("dispatch", "/tickets/T1/merge", XINRAN, {}, "into_ticket_id"),
+        ("dispatch", "/tickets/T1/suspend", SUPERVISOR, {"reason": ""}, "reason"),
+        ("dispatch", "/extensions/E1/grant", SUPERVISOR, {"amount": -1}, "amount"),
+        ("dispatch", "/extensions/E1/grant", SUPERVISOR, {"unit": "fortnights"}, "unit"),
+        ("dispatch", "/extensions/E1/refuse", SUPERVISOR, {}, "note"),
+    ],
+)
+def test_new_commands_with_bad_input_are_422_naming_the_field(clients, service, path, headers, body, field):
+    before = outbox_rows(clients[service])
+    response = clients[service].post(path, headers=headers, json=body)
+    assert response.status_code == 422, response.text
+    assert field in str(response.json()["detail"])
+    assert outbox_rows(clients[service]) == before
+
+
+def test_extension_status_filter_must_be_a_known_status(clients):
+    response = clients["dispatch"].get("/extensions", params={"status": "maybe"}, headers=SUPERVISOR)
+    assert response.status_code == 422 and "status" in str(response.json()["detail"])
+
+
+def test_a_bad_sla_policy_is_422_naming_the_key_and_stores_nothing(clients):
+    dispatch = clients["dispatch"]
+    current = dispatch.get("/admin/sla-policy", headers=ADMIN).json()
+    before = outbox_rows(dispatch)
+    broken = {**current["document"], "version": current["version"] + 1}
+    broken["urgencies"] = {**broken["urgencies"], "urgent": {**broken["urgencies"]["urgent"], "accept": {"amount": 2, "unit": "fortnights"}}}
+    response = dispatch.put("/admin/sla-policy", headers=ADMIN, json=broken)
+    assert response.status_code == 422 and "urgencies.urgent.accept.unit" in response.json()["detail"]
+    not_a_policy = dispatch.put("/admin/sla-policy", headers=ADMIN, json=["version", 2])
+    assert not_a_policy.status_code == 422
+    assert outbox_rows(dispatch) == before
+    assert dispatch.get("/admin/sla-policy", headers=ADMIN).json()["version"] == current["version"]
+
+
+@pytest.mark.parametrize("offset", [0, 2, -1])
+def test_an_sla_policy_version_other_than_current_plus_one_is_409(clients, offset):
+    dispatch = clients["dispatch"]
+    current = dispatch.get("/admin/sla-policy", headers=ADMIN).json()
+    before = outbox_rows(dispatch)
+    response = dispatch.put("/admin/sla-policy", headers=ADMIN, json={**current["document"], "version": max(current["version"] + offset, 1)})
+    assert response.status_code == 409 and f"version: expected {current['version'] + 1}" in response.json()["detail"]
+    assert outbox_rows(dispatch) == before
+
+
+def test_the_next_sla_policy_version_is_stored_and_staged_for_the_config_topic(clients):
+    dispatch = clients["dispatch"]
+    current = dispatch.get("/admin/sla-policy", headers=ADMIN).json()
+    before = outbox_rows(dispatch)
+    response = dispatch.put("/admin/sla-policy", headers=ADMIN, json={**current["document"], "version": current["version"] + 1})
+    assert response.status_code == 200, response.text
+    assert dispatch.get("/admin/sla-policy", headers=ADMIN).json() | {"published_at": None} == response.json() | {"published_at": None}
+    assert outbox_rows(dispatch) == before + 1
+    with Session(dispatch.app.state.runtime.engine) as session:
+        topic = session.execute(select(OutboxMessage.topic).order_by(OutboxMessage.id.desc()).limit(1)).scalar_one()
+    assert topic == "config"
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"holidays": ["2026-02-30"]}, "holidays"),
+        ({"workdays": ["next monday"]}, "workdays"),
+        ({"remove": "2026-10-01"}, "remove"),
+        ({"holidays": ["2026-12-31"], "workdays": ["2026-12-31"]}, "holidays, workdays"),
+        ({"weekends": []}, "weekends"),
+    ],
+)
+def test_a_bad_calendar_is_422_naming_the_field_and_stores_nothing(clients, body, field):
+    dispatch = clients["dispatch"]
+    before = (outbox_rows(dispatch), dispatch.get("/admin/calendar", headers=ADMIN).json())
+    response = dispatch.put("/admin/calendar", headers=ADMIN, json=body)
+    assert response.status_code == 422, response.text
+    assert field in str(response.json()["detail"])
+    assert (outbox_rows(dispatch), dispatch.get("/admin/calendar", headers=ADMIN).json()) == before
+
+
+def test_calendar_overrides_are_stored_and_replace_the_previous_ones(clients):
+    dispatch = clients["dispatch"]
+    first = dispatch.put("/admin/calendar", headers=ADMIN, json={"holidays": ["2026-12-31"]})
+    assert first.status_code == 200, first.text
+    second = dispatch.put("/admin/calendar", headers=ADMIN, json={"workdays": ["2027-01-03"], "remove": ["2026-12-31"]})
+    assert second.status_code == 200, second.text
+    current = dispatch.get("/admin/calendar", headers=ADMIN).json()
+    assert (current["holidays"], current["workdays"], current["remove"]) == ([], ["2027-01-03"], ["2026-12-31"])
+
+
+@pytest.mark.parametrize(
+    "path, params, field",
+    [
+        ("/rankings/history", {"month": "2026-13"}, "month"),
+        ("/rankings/history", {"month": "November"}, "month"),
+        ("/rankings/history", {}, "month"),
+        ("/digests", {"day": "2026-02-30"}, "day"),
+        ("/digests", {"day": "yesterday"}, "day"),
+    ],
+)
+def test_report_queries_with_a_bad_date_are_422_naming_it(clients, path, params, field):
+    response = clients["dashboard"].get(path, params=params, headers=bearer("leader"))
+    assert response.status_code == 422, response.text
+    assert field in str(response.json()["detail"])
+
+
+def test_staff_may_ask_for_digests_but_see_only_their_own_scope(clients):
+    response = clients["dashboard"].get("/digests", params={"day": "2026-11-26"}, headers=XINRAN)
+    assert response.status_code == 200
+    assert all(d["scope"] == "community:xinran" for d in response.json())

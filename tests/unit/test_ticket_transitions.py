@@ -68,8 +68,9 @@ def test_unsatisfied_and_unsolved_reopens_once():
     assert rating_outcome(F.awaiting_rating, satisfaction="unsatisfied", solved=False, reopen_count=0) == F.reopened
 
 
-def test_second_unsatisfied_rating_closes_instead_of_reopening_again():
-    assert rating_outcome(F.awaiting_rating, satisfaction="unsatisfied", solved=False, reopen_count=1) == F.closed
+def test_second_unsatisfied_rating_reopens_again_for_joint_handling_and_the_third_closes():
+    assert rating_outcome(F.awaiting_rating, satisfaction="unsatisfied", solved=False, reopen_count=1) == F.reopened
+    assert rating_outcome(F.awaiting_rating, satisfaction="unsatisfied", solved=False, reopen_count=2) == F.closed
 
 
 def test_unsatisfied_but_solved_closes():
