@@ -61,7 +61,7 @@ class EventConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=500,
-            session_timeout_ms=30000,
+            session_timeout_ms=10000,  # a killed replica's partitions move on within 10 s
             heartbeat_interval_ms=3000,
         )
         await self.consumer.start()

@@ -88,6 +88,8 @@ class SlaPolicy:
         if not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
             raise PolicyError(f"warning_fraction: must be between 0 and 1, got {fraction!r}")
         ladder = doc.get("ladder") or {}
+        if not isinstance(ladder, dict):
+            raise PolicyError(f"ladder: expected a mapping of level2_after/level3_after, got {ladder!r}")
         urgencies_doc = doc.get("urgencies")
         if not isinstance(urgencies_doc, dict):
             raise PolicyError("urgencies: required mapping of urgency -> stages")
@@ -100,6 +102,8 @@ class SlaPolicy:
             urgencies[urgency] = {s: Span.parse(stages_doc.get(s), f"urgencies.{urgency}.{s}") for s in STAGES}
             if "ladder" in stages_doc:
                 own = stages_doc["ladder"]
+                if not isinstance(own, dict):
+                    raise PolicyError(f"urgencies.{urgency}.ladder: expected a mapping of level2_after/level3_after, got {own!r}")
                 ladders[urgency] = (
                     Span.parse(own.get("level2_after"), f"urgencies.{urgency}.ladder.level2_after"),
                     Span.parse(own.get("level3_after"), f"urgencies.{urgency}.ladder.level3_after"),
@@ -108,7 +112,10 @@ class SlaPolicy:
         if unknown:
             raise PolicyError(f"urgencies: unknown urgency {sorted(unknown)[0]!r}; known: {', '.join(URGENCIES)}")
         categories: dict[str, dict[str, Span]] = {}
-        for category, overrides in (doc.get("categories") or {}).items():
+        categories_doc = doc.get("categories") or {}
+        if not isinstance(categories_doc, dict):
+            raise PolicyError("categories: expected a mapping of category -> stage overrides")
+        for category, overrides in categories_doc.items():
             if not isinstance(overrides, dict):
                 raise PolicyError(f"categories.{category}: expected a mapping of stage -> span")
             bad = set(overrides) - set(STAGES)

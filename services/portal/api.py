@@ -1,14 +1,16 @@
 """Portal pages: login, 吹哨 for residents, 社区转哨 console, 部门办哨 worklist, 数据大屏 — role-checked, server-rendered."""
 from __future__ import annotations
 
+import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -29,6 +31,9 @@ RESIDENT_ROLES = ("resident", "grid_worker")
 CONSOLE_ROLES = ("community_staff", "supervisor", "admin")
 WORKLIST_ROLES = ("department_staff", "admin")
 DASHBOARD_ROLES = ("leader", "supervisor", "admin")
+SUPERVISION_ROLES = ("supervisor", "admin")
+ADMIN_ROLES = ("admin",)
+MERGE_ROLES = ("community_staff", "supervisor")
 
 ROLE_LABELS = {
     "resident": "居民",
@@ -54,6 +59,8 @@ NAV = (  # (path, label, roles)
     ("/console", "社区转哨", CONSOLE_ROLES),
     ("/worklist", "部门办哨", WORKLIST_ROLES),
     ("/dashboard", "数据大屏", DASHBOARD_ROLES),
+    ("/supervision", "督办", SUPERVISION_ROLES),
+    ("/admin", "系统设置", ADMIN_ROLES),
 )
 STATUS_SHORT = {
     "filed": "待转哨",
@@ -87,9 +94,36 @@ EVENT_LABELS = {
     "TicketRated": "居民评价",
     "TicketReopened": "不满意，重办",
     "TicketClosed": "诉求关闭",
-    "TicketEscalated": "超时督办",
-    "DeadlineWarned": "临期提醒",
+    "TicketEscalated": "督办",
+    "DeadlineWarned": "催办",
+    "ResidentContacted": "已联系您",
+    "ExtensionGranted": "延期已批准",
+    "TicketMerged": "已合并",
+    "TicketSuspended": "暂停办理",
+    "TicketResumed": "恢复办理",
 }
+# The SLA policy's stages (libs/sla/policy.py STAGES), as staff call them.
+STAGE_LABELS = {
+    "dispatch": "转哨派单",
+    "accept": "部门签收",
+    "contact": "联系居民",
+    "resolve": "办结",
+    "rating": "居民评价",
+    "joint_on_site": "联席到场",
+}
+URGENCY_LABELS = {"emergency": "紧急", "urgent": "加急", "ordinary": "一般", "complex": "复杂"}
+# Policy units (libs/sla/policy.py UNITS); the first four are the ones an extension may use.
+UNIT_LABELS = {
+    "working_days": "工作日",
+    "working_hours": "工作小时",
+    "clock_hours": "小时",
+    "days": "天",
+    "minutes": "分钟",
+    "seconds": "秒",
+}
+EXTENSION_UNITS = ("working_days", "working_hours", "clock_hours", "days")
+EXTENSION_STATUS = {"pending": ("延期待审批", "warn"), "granted": ("延期已批准", "good"), "refused": ("延期被驳回", "muted")}
+
 AWAITING_RATING = ("resolved", "settled_on_spot")
 SATISFACTION_CHOICES = (("satisfied", "满意"), ("basically_satisfied", "基本满意"), ("unsatisfied", "不满意"))
 # Success notices chosen by key, so nothing from the query string is echoed into the page.
@@ -101,6 +135,15 @@ NOTICES = {
     "accepted": "已签收，请尽快联系居民并办理。",
     "resolved": "已办结，等待居民评价。",
     "returned": "已退单，社区将改派。",
+    "contacted": "已记录联系居民。",
+    "extension": "延期申请已提交，等待督办审批。",
+    "merged": "已合并到指定工单。",
+    "suspended": "已暂停办理，所有时限停止计时。",
+    "resumed": "已恢复办理，时限顺延。",
+    "granted": "已批准延期。",
+    "refused": "已驳回延期申请。",
+    "policy": "新版时限政策已发布，此后受理的诉求按新版执行。",
+    "calendar": "工作日历已更新。",
 }
 REJECTION_TITLES = {
     400: "提交的内容有误",
@@ -151,6 +194,34 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
+def _span(span: Any) -> str:
+    """{amount, unit} as people say it: 7 工作日, 30 分钟."""
+    if not isinstance(span, dict):
+        return "—"
+    amount = span.get("amount")
+    if isinstance(amount, float) and amount.is_integer():
+        amount = int(amount)
+    return f"{amount} {UNIT_LABELS.get(span.get('unit'), span.get('unit'))}"
+
+
+def _amount(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+MERGED_INTO = re.compile(r"工单\s*(\S+)")
+
+
+def _timeline_label(entry: dict[str, Any]) -> str:
+    """The headline of one timeline line; a merge names the ticket the resident should follow."""
+    kind = entry.get("event_type", "")
+    if kind == "TicketMerged":
+        found = MERGED_INTO.search(entry.get("note") or "")
+        return f"已合并到 {found.group(1)}" if found else "已合并到其他工单"
+    return EVENT_LABELS.get(kind, kind)
+
+
 def _community_name(community_id: str | None) -> str:
     found = get_directory().community(community_id) if community_id else None
     return found.name if found else (community_id or "—")
@@ -166,9 +237,14 @@ def _category_name(category_id: str | None) -> str:
     return found.name if found else (category_id or "—")
 
 
-TEMPLATES.env.filters.update(dt=_dt, pct=_pct, community=_community_name, department=_department_name, category=_category_name)
+TEMPLATES.env.filters.update(
+    dt=_dt, pct=_pct, community=_community_name, department=_department_name, category=_category_name,
+    span=_span, amount=_amount, timeline_label=_timeline_label,
+)
 TEMPLATES.env.globals.update(
-    status_short=STATUS_SHORT, status_tone=STATUS_TONE, event_labels=EVENT_LABELS, role_labels=ROLE_LABELS
+    status_short=STATUS_SHORT, status_tone=STATUS_TONE, event_labels=EVENT_LABELS, role_labels=ROLE_LABELS,
+    stage_labels=STAGE_LABELS, urgency_labels=URGENCY_LABELS, unit_labels=UNIT_LABELS, extension_units=EXTENSION_UNITS,
+    extension_status=EXTENSION_STATUS,
 )
 
 
@@ -230,6 +306,10 @@ ResidentPage = Annotated[Viewer, Depends(page_for(*RESIDENT_ROLES))]
 ConsolePage = Annotated[Viewer, Depends(page_for(*CONSOLE_ROLES))]
 WorklistPage = Annotated[Viewer, Depends(page_for(*WORKLIST_ROLES))]
 DashboardPage = Annotated[Viewer, Depends(page_for(*DASHBOARD_ROLES))]
+SupervisionPage = Annotated[Viewer, Depends(page_for(*SUPERVISION_ROLES))]
+AdminPage = Annotated[Viewer, Depends(page_for(*ADMIN_ROLES))]
+MergePage = Annotated[Viewer, Depends(page_for(*MERGE_ROLES))]
+SupervisorOnly = Annotated[Viewer, Depends(page_for("supervisor"))]
 
 router = APIRouter(default_response_class=HTMLResponse)
 
@@ -436,6 +516,48 @@ async def settle_on_spot(  # 即办
     return redirect("/console?ok=settled")
 
 
+@router.post("/console/{ticket_id}/merge")
+async def merge_ticket(  # 合并: a duplicate joins the ticket it repeats
+    ticket_id: str,
+    viewer: MergePage,
+    clients: BackendsDep,
+    into_ticket_id: Annotated[str, Form(max_length=40)],
+) -> Response:
+    body = {"into_ticket_id": into_ticket_id.strip()}
+    await clients.call("dispatch", "POST", f"/tickets/{quote(ticket_id)}/merge", token=viewer.token, json=body)
+    return redirect("/console?ok=merged")
+
+
+@router.post("/console/{ticket_id}/suspend")
+async def suspend_ticket(  # 挂起 (supervisor): every deadline stops
+    ticket_id: str,
+    viewer: SupervisorOnly,
+    clients: BackendsDep,
+    reason: Annotated[str, Form(max_length=500)],
+    back: Annotated[str, Form(max_length=40)] = "queue",
+) -> Response:
+    body = {"reason": reason.strip()}
+    await clients.call("dispatch", "POST", f"/tickets/{quote(ticket_id)}/suspend", token=viewer.token, json=body)
+    return redirect(f"/console?tab={_console_tab(back)}&ok=suspended")
+
+
+@router.post("/console/{ticket_id}/resume")
+async def resume_ticket(  # 恢复 (supervisor): deadlines run again
+    ticket_id: str,
+    viewer: SupervisorOnly,
+    clients: BackendsDep,
+    note: Annotated[str, Form(max_length=500)] = "",
+    back: Annotated[str, Form(max_length=40)] = "queue",
+) -> Response:
+    body = {"note": note.strip() or None}
+    await clients.call("dispatch", "POST", f"/tickets/{quote(ticket_id)}/resume", token=viewer.token, json=body)
+    return redirect(f"/console?tab={_console_tab(back)}&ok=resumed")
+
+
+def _console_tab(tab: str) -> str:
+    return tab if tab in ("queue", "dispatched") else "queue"
+
+
 # ---------------------------------------------------------------------- department: 部门办哨
 
 
@@ -471,15 +593,198 @@ async def return_ticket(  # 退单
     return redirect("/worklist?ok=returned")
 
 
+@router.post("/worklist/{ticket_id}/contact")
+async def contact_resident(  # 先行联系
+    ticket_id: str, viewer: WorklistPage, clients: BackendsDep, note: Annotated[str, Form(max_length=500)] = ""
+) -> Response:
+    body = {"note": note.strip() or None}
+    await clients.call("department", "POST", f"/tickets/{quote(ticket_id)}/contact", token=viewer.token, json=body)
+    return redirect("/worklist?ok=contacted")
+
+
+@router.post("/worklist/{ticket_id}/extension")
+async def request_extension(  # 延期申请
+    ticket_id: str,
+    viewer: WorklistPage,
+    clients: BackendsDep,
+    amount: Annotated[float, Form(gt=0, le=365)],
+    unit: Annotated[Literal["working_days", "working_hours", "clock_hours", "days"], Form()],
+    reason: Annotated[str, Form(max_length=500)],
+) -> Response:
+    body = {"amount": amount, "unit": unit, "reason": reason.strip()}
+    await clients.call("department", "POST", f"/tickets/{quote(ticket_id)}/extension", token=viewer.token, json=body)
+    return redirect("/worklist?ok=extension")
+
+
+# ---------------------------------------------------------------------- supervisors: 督办 (延期审批, 超时诉求)
+
+
+@router.get("/supervision")
+async def supervision(request: Request, viewer: SupervisionPage, clients: BackendsDep) -> Response:
+    pending = await clients.call("dispatch", "GET", "/extensions", token=viewer.token, params={"status": "pending", "limit": 200})
+    escalated = await clients.call("dashboard", "GET", "/escalated", token=viewer.token, params={"limit": 200})
+    return render(request, "supervision.html", viewer, pending=pending, escalated=escalated)
+
+
+@router.post("/supervision/extensions/{request_event_id}/grant")
+async def grant_extension(
+    request_event_id: str,
+    viewer: SupervisionPage,
+    clients: BackendsDep,
+    amount: Annotated[str, Form(max_length=20)] = "",
+    unit: Annotated[str, Form(max_length=20)] = "",
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Blank amount/unit grant what the department asked for."""
+    body: dict[str, Any] = {}
+    if amount.strip():
+        try:
+            body["amount"] = float(amount)
+        except ValueError:
+            raise BackendRejected("dispatch", 422, "批准时长：请填写数字") from None
+    if unit.strip():
+        body["unit"] = unit.strip()
+    if note.strip():
+        body["note"] = note.strip()
+    await clients.call(
+        "dispatch", "POST", f"/extensions/{quote(request_event_id)}/grant", token=viewer.token, json=body
+    )
+    return redirect("/supervision?ok=granted")
+
+
+@router.post("/supervision/extensions/{request_event_id}/refuse")
+async def refuse_extension(
+    request_event_id: str, viewer: SupervisionPage, clients: BackendsDep, note: Annotated[str, Form(max_length=500)]
+) -> Response:
+    await clients.call(
+        "dispatch", "POST", f"/extensions/{quote(request_event_id)}/refuse", token=viewer.token, json={"note": note.strip()}
+    )
+    return redirect("/supervision?ok=refused")
+
+
+# ---------------------------------------------------------------------- admins: 时限政策, 工作日历
+
+DATE_SPLIT = re.compile(r"[\s,，、;；]+")
+
+
+def _dates(text: str) -> list[str]:
+    return [d for d in DATE_SPLIT.split(text.strip()) if d]
+
+
+def _policy_draft(policy: dict[str, Any]) -> str:
+    """The current document with version = current + 1, ready to edit and publish."""
+    document = {**(policy.get("document") or {}), "version": int(policy.get("version") or 0) + 1}
+    return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+async def _render_admin(
+    request: Request,
+    viewer: Viewer,
+    clients: Backends,
+    *,
+    status_code: int = 200,
+    policy_text: str | None = None,
+    policy_error: str | None = None,
+    calendar_form: dict[str, str] | None = None,
+    calendar_error: str | None = None,
+) -> Response:
+    policy = await clients.call("dispatch", "GET", "/admin/sla-policy", token=viewer.token)
+    calendar = await clients.call("dispatch", "GET", "/admin/calendar", token=viewer.token)
+    document = policy.get("document") or {}
+    urgencies = document.get("urgencies") or {}
+    return render(
+        request,
+        "admin.html",
+        viewer,
+        status_code=status_code,
+        policy=policy,
+        document=document,
+        urgency_rows=[(u, urgencies[u]) for u in (*URGENCY_LABELS, *sorted(set(urgencies) - set(URGENCY_LABELS))) if u in urgencies],
+        stages=[s for s in STAGE_LABELS if s != "joint_on_site"],
+        policy_text=policy_text if policy_text is not None else _policy_draft(policy),
+        policy_error=policy_error,
+        calendar=calendar,
+        calendar_form=calendar_form
+        or {k: "\n".join(calendar.get(k) or []) for k in ("holidays", "workdays", "remove")},
+        calendar_error=calendar_error,
+    )
+
+
+@router.get("/admin")
+async def admin_page(request: Request, viewer: AdminPage, clients: BackendsDep) -> Response:
+    return await _render_admin(request, viewer, clients)
+
+
+@router.post("/admin/sla-policy")
+async def publish_policy(
+    request: Request, viewer: AdminPage, clients: BackendsDep, document: Annotated[str, Form(max_length=100_000)]
+) -> Response:
+    try:
+        parsed = json.loads(document)
+    except json.JSONDecodeError as exc:
+        return await _render_admin(
+            request, viewer, clients, status_code=422, policy_text=document,
+            policy_error=f"JSON 格式有误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}",
+        )
+    if not isinstance(parsed, dict):
+        return await _render_admin(
+            request, viewer, clients, status_code=422, policy_text=document, policy_error="政策文件应是一个 JSON 对象 {…}"
+        )
+    try:
+        await clients.call("dispatch", "PUT", "/admin/sla-policy", token=viewer.token, json=parsed)
+    except BackendRejected as exc:
+        if exc.status_code in (401, 403):
+            raise
+        return await _render_admin(
+            request, viewer, clients, status_code=exc.status_code, policy_text=document,
+            policy_error=f"{REJECTION_TITLES.get(exc.status_code, '发布未成功')}：{exc.message}",
+        )
+    return redirect("/admin?ok=policy")
+
+
+@router.post("/admin/calendar")
+async def adjust_calendar(
+    request: Request,
+    viewer: AdminPage,
+    clients: BackendsDep,
+    holidays: Annotated[str, Form(max_length=20_000)] = "",
+    workdays: Annotated[str, Form(max_length=20_000)] = "",
+    remove: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    form = {"holidays": holidays, "workdays": workdays, "remove": remove}
+    body = {k: _dates(v) for k, v in form.items()}
+    try:
+        await clients.call("dispatch", "PUT", "/admin/calendar", token=viewer.token, json=body)
+    except BackendRejected as exc:
+        if exc.status_code in (401, 403):
+            raise
+        return await _render_admin(
+            request, viewer, clients, status_code=exc.status_code, calendar_form=form,
+            calendar_error=f"{REJECTION_TITLES.get(exc.status_code, '保存未成功')}：{exc.message}",
+        )
+    return redirect("/admin?ok=calendar")
+
+
 # ---------------------------------------------------------------------- leadership: 数据大屏
 
 
 @router.get("/dashboard")
-async def dashboard(request: Request, viewer: DashboardPage, clients: BackendsDep) -> Response:
+async def dashboard(
+    request: Request,
+    viewer: DashboardPage,
+    clients: BackendsDep,
+    day: Annotated[str, Query(max_length=10)] = "",
+    month: Annotated[str, Query(max_length=7)] = "",
+) -> Response:
     summary = await clients.call("dashboard", "GET", "/summary", token=viewer.token, params={"scope": "all"})
     by_community = await clients.call("dashboard", "GET", "/rankings", token=viewer.token, params={"by": "community"})
     by_department = await clients.call("dashboard", "GET", "/rankings", token=viewer.token, params={"by": "department"})
     escalated = await clients.call("dashboard", "GET", "/escalated", token=viewer.token, params={"limit": 50})
+    today = datetime.now(BEIJING)
+    day = day or today.strftime("%Y-%m-%d")
+    month = month or today.strftime("%Y-%m")
+    digests, digest_error = await _report(clients, viewer, "/digests", {"day": day})
+    history, history_error = await _report(clients, viewer, "/rankings/history", {"month": month})
     by_status = summary.get("by_status", {})
     peak = max(by_status.values(), default=0) or 1
     return render(
@@ -491,7 +796,23 @@ async def dashboard(request: Request, viewer: DashboardPage, clients: BackendsDe
         by_community=by_community,
         by_department=by_department,
         escalated=escalated,
+        day=day,
+        month=month,
+        digests=digests,
+        digest_error=digest_error,
+        history=history,
+        history_error=history_error,
     )
+
+
+async def _report(clients: Backends, viewer: Viewer, path: str, params: dict[str, str]) -> tuple[list, str | None]:
+    """A report for the chosen day or month; a bad date is a message next to its form, not a broken page."""
+    try:
+        return await clients.call("dashboard", "GET", path, token=viewer.token, params=params), None
+    except BackendRejected as exc:
+        if exc.status_code == 401:
+            raise
+        return [], f"{REJECTION_TITLES.get(exc.status_code, '查询未成功')}：{exc.message}"
 
 
 # ---------------------------------------------------------------------- error pages

@@ -29,7 +29,15 @@ FIELD_NAMES_ZH = {
     "contact_phone": "联系电话",
     "department_id": "承办部门",
     "note": "说明",
-    "reason": "退单理由",
+    "reason": "理由",
+    "amount": "时长",
+    "unit": "单位",
+    "into_ticket_id": "合并到工单号",
+    "holidays": "节假日",
+    "workdays": "调休上班日",
+    "remove": "撤销的日期",
+    "month": "月份",
+    "day": "日期",
     "satisfaction": "满意度",
     "solved": "是否解决",
     "comment": "评价留言",
@@ -88,8 +96,11 @@ def describe_detail(detail: Any) -> str:
             if not isinstance(error, dict):
                 parts.append(str(error))
                 continue
-            loc = [str(p) for p in error.get("loc", []) if p not in ("body", "header", "query", "path")]
-            field = FIELD_NAMES_ZH.get(loc[-1].lower(), loc[-1]) if loc else ""
+            loc = [p for p in error.get("loc", []) if p not in ("body", "header", "query", "path")]
+            names = [str(p) for p in loc if not isinstance(p, int)]
+            field = FIELD_NAMES_ZH.get(names[-1].lower(), names[-1]) if names else ""
+            if field and isinstance(loc[-1], int):
+                field += f"第 {loc[-1] + 1} 项"  # e.g. the third date of a list
             msg = _describe_error(error)
             parts.append(f"{field}：{msg}" if field else msg)
         return "；".join(parts)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from workflows.ticket_lifecycle.calendar import BEIJING, WorkCalendar, deadline, load_calendar
+from libs.sla.calendar import BEIJING, WorkCalendar, deadline, load_calendar
 
 UTC = timezone.utc
 

@@ -9,6 +9,7 @@ import contextlib
 import os
 import signal
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TypeVar
 
 from prometheus_client import start_http_server
@@ -31,6 +32,7 @@ log = get_logger(__name__)
 TASK_QUEUE = get_settings().temporal_task_queue
 SERVICE = "workflows"
 DEFAULT_METRICS_PORT = 9464
+STICKY_TIMEOUT = timedelta(seconds=2)  # SDK default 10 s: a killed worker would hold its tickets' deadlines that long
 
 T = TypeVar("T")
 
@@ -85,15 +87,19 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     activities = TicketActivities(producer)
     reports = ReportActivities(producer, settings.dashboard_url)
     try:
-        await _retry("kafka consumer", consumer.start)
         await ensure_schedules(client, TASK_QUEUE)
         async with Worker(
             client,
             task_queue=TASK_QUEUE,
+            # A workflow task stuck on a dead (kill -9) worker's sticky queue moves to the shared queue after this.
+            sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
             workflows=[TicketWorkflow, OverdueDigestWorkflow, RankingSnapshotWorkflow],
             activities=[activities.publish_deadline_event, reports.publish_overdue_digest, reports.publish_ranking_snapshot],
         ):
             log.info("worker_started", task_queue=TASK_QUEUE, namespace=settings.temporal_namespace)
+            # Joining the consumer group waits for a killed predecessor to time out of it (session timeout):
+            # the deadlines must not wait for that, so the Temporal worker runs first.
+            await _retry("kafka consumer", consumer.start)
             consuming = asyncio.create_task(consumer.run(), name="workflows-bridge")
             stopping = asyncio.create_task(stop.wait(), name="workflows-stop")
             done, _ = await asyncio.wait({consuming, stopping}, return_when=asyncio.FIRST_COMPLETED)

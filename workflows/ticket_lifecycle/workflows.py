@@ -81,11 +81,13 @@ class TicketWorkflow:
     @workflow.run
     async def run(self, input: TicketWorkflowInput) -> dict[str, Any]:
         while self._stage != CLOSED:
+            if self._immediate:  # before any continue-as-new: pending notices are not carried over
+                await self._publish(self._immediate.pop(0))
+                continue
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(self._carried_state())
-            if self._immediate:
-                await self._publish(self._immediate.pop(0))
+                if not self._immediate:  # a signal meanwhile may have queued one
+                    workflow.continue_as_new(self._carried_state())
                 continue
             changes = self._changes
             alarm = self._next_alarm()

@@ -1,0 +1,66 @@
+"""Running tickets must survive a deploy: every recorded history replays on the current TicketWorkflow code.
+
+A failure here means the change would break tickets already in flight (non-determinism on their next workflow
+task). Guard the new behaviour with `workflow.patched("...")` instead; see README.md in this folder.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+
+from workflows.ticket_lifecycle.shared import TicketWorkflowInput
+from workflows.ticket_lifecycle.workflows import TicketWorkflow
+
+HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
+
+
+def load(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(path.stem, json.loads(path.read_text(encoding="utf-8")))
+
+
+def test_there_are_recorded_histories_to_replay() -> None:
+    assert len(HISTORIES) >= 3, "run tests/workflows/record_histories.py"
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_a_recorded_ticket_history_replays_on_the_current_workflow_code(path: Path) -> None:
+    history = load(path)
+    assert history.events[0].workflow_execution_started_event_attributes.workflow_type.name == "TicketWorkflow"
+
+    result = await Replayer(workflows=[TicketWorkflow]).replay_workflow(history, raise_on_replay_failure=False)
+
+    assert result.replay_failure is None, f"{path.name} no longer replays: {result.replay_failure!r}"
+
+
+@workflow.defn(name="TicketWorkflow", sandboxed=False)
+class TicketWorkflowThatForgotWarnings(TicketWorkflow):
+    """A careless change: no more 催办 warnings. Tickets in flight had timers for them."""
+
+    @workflow.init
+    def __init__(self, input: TicketWorkflowInput) -> None:
+        super().__init__(input)
+
+    @workflow.run
+    async def run(self, input: TicketWorkflowInput) -> dict[str, Any]:
+        return await super().run(input)
+
+    def _start(self, name, at, span):  # type: ignore[override]
+        super()._start(name, at, span)
+        self._timers[name].warn_at = None
+
+
+async def test_the_replayer_catches_a_change_that_would_break_running_tickets() -> None:
+    history = load(next(p for p in HISTORIES if p.stem == "full_ladder_then_a_normal_life"))
+
+    result = await Replayer(
+        workflows=[TicketWorkflowThatForgotWarnings], workflow_runner=UnsandboxedWorkflowRunner()
+    ).replay_workflow(history, raise_on_replay_failure=False)
+
+    assert result.replay_failure is not None
+    assert "nondetermin" in str(result.replay_failure).lower(), result.replay_failure
