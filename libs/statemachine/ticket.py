@@ -52,3 +52,24 @@ STATUS_LABELS_ZH: dict[TicketStatus, str] = {
     S.closed: "已关闭",
     S.merged: "已合并",
 }
+
+# Stage deadlines (催办 warnings) that an event ends: a warning for a finished stage no longer applies.
+ALL_STAGES = frozenset({"dispatch", "accept", "contact", "resolve", "joint_handling"})
+STAGES_ENDED_BY: dict[str, frozenset[str]] = {
+    "TicketDispatched": ALL_STAGES,
+    "TicketSettledOnSpot": ALL_STAGES,
+    "TicketAccepted": frozenset({"accept"}),
+    "ResidentContacted": frozenset({"contact"}),
+    "ExtensionGranted": frozenset({"resolve"}),
+    "TicketResolved": ALL_STAGES,
+    "TicketReturned": frozenset({"accept", "contact", "resolve"}),
+    "TicketReopened": ALL_STAGES,
+    "TicketClosed": ALL_STAGES,
+    "TicketMerged": ALL_STAGES,
+}
+
+
+def warnings_after(warnings: dict[str, str], event_type: str) -> dict[str, str]:
+    """The stage warnings still standing after `event_type` (a new dict; JSON columns need a new value)."""
+    ended = STAGES_ENDED_BY.get(event_type, frozenset())
+    return {stage: due for stage, due in warnings.items() if stage not in ended}

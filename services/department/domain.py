@@ -5,21 +5,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from libs.statemachine import DomainError, check_transition
-from libs.statemachine.ticket import TICKET_TRANSITIONS, TicketStatus
+from libs.statemachine.ticket import TICKET_TRANSITIONS, TicketStatus, warnings_after  # noqa: F401 - shared with the other consoles
 
 # What a department worklist shows by default: tickets it must still act on.
 OPEN_FOR_DEPARTMENT = frozenset({TicketStatus.dispatched, TicketStatus.accepted})
-
-# Stage deadlines (催办 warnings) that an event ends: a warning for a finished stage no longer applies.
-STAGES_ENDED_BY: dict[str, frozenset[str]] = {
-    "TicketDispatched": frozenset({"dispatch", "accept", "contact", "resolve"}),
-    "TicketAccepted": frozenset({"accept"}),
-    "ResidentContacted": frozenset({"contact"}),
-    "ExtensionGranted": frozenset({"resolve"}),
-    "TicketResolved": frozenset({"accept", "contact", "resolve"}),
-    "TicketReturned": frozenset({"accept", "contact", "resolve"}),
-}
-
 
 class ExtensionStatus(StrEnum):
     pending = "pending"
@@ -69,9 +58,3 @@ def warning_applies(stage: str, current: TicketStatus, contacted_at: datetime | 
     if stage == "resolve":
         return current in OPEN_FOR_DEPARTMENT
     return False  # dispatch and rating deadlines are the community's and the resident's
-
-
-def warnings_after(warnings: dict[str, str], event_type: str) -> dict[str, str]:
-    """The stage warnings still standing after `event_type` (a new dict; JSON columns need a new value)."""
-    ended = STAGES_ENDED_BY.get(event_type, frozenset())
-    return {stage: due for stage, due in warnings.items() if stage not in ended}

@@ -7,7 +7,7 @@ from typing import Any
 from libs.directory import Directory
 from libs.sla.policy import PolicyError, SlaPolicy
 from libs.statemachine import DomainError, check_transition
-from libs.statemachine.ticket import TICKET_TRANSITIONS, TicketStatus
+from libs.statemachine.ticket import TICKET_TRANSITIONS, TicketStatus, warnings_after  # noqa: F401 - shared with the other consoles
 
 # Statuses in which the community holds the ticket and must act (待转哨).
 AWAITING_COMMUNITY = frozenset({TicketStatus.filed, TicketStatus.returned, TicketStatus.reopened})
@@ -56,27 +56,7 @@ class ExtensionDecision(StrEnum):
     refused = "refused"
 
 
-# Stage deadlines (催办 warnings) that an event ends: a warning for a finished stage no longer applies.
-ALL_STAGES = frozenset({"dispatch", "accept", "contact", "resolve", "joint_handling"})
-STAGES_ENDED_BY: dict[str, frozenset[str]] = {
-    "TicketDispatched": ALL_STAGES,
-    "TicketSettledOnSpot": ALL_STAGES,
-    "TicketAccepted": frozenset({"accept"}),
-    "ResidentContacted": frozenset({"contact"}),
-    "ExtensionGranted": frozenset({"resolve"}),
-    "TicketResolved": ALL_STAGES,
-    "TicketReturned": frozenset({"accept", "contact", "resolve"}),
-    "TicketReopened": ALL_STAGES,
-    "TicketClosed": ALL_STAGES,
-    "TicketMerged": ALL_STAGES,
-}
 FINISHED = frozenset({TicketStatus.closed, TicketStatus.merged})
-
-
-def warnings_after(warnings: dict[str, str], event_type: str) -> dict[str, str]:
-    """The stage warnings still standing after `event_type` (a new dict; JSON columns need a new value)."""
-    ended = STAGES_ENDED_BY.get(event_type, frozenset())
-    return {stage: due for stage, due in warnings.items() if stage not in ended}
 
 
 def merge(

@@ -41,7 +41,7 @@ def test_the_seconds_policy_runs_on_clock_seconds_only() -> None:
     spans = [s for stages in parsed.urgencies.values() for s in stages.values()]
     spans += [parsed.level2_after, parsed.level3_after, parsed.joint_on_site]
     assert {s.unit for s in spans} == {"seconds"}
-    assert max(s.amount for s in spans) <= 10
+    assert max(s.amount for s in spans) <= 30  # the rating window leaves a person time to rate; every other stage is shorter
 
 
 def test_emergencies_resolve_within_two_clock_hours_even_for_utilities(policy: SlaPolicy) -> None:
