@@ -37,8 +37,8 @@ class Settings(BaseSettings):
     topic_prefix: str = ""
     # SLA policy file new tickets start with (admins publish later versions via the dispatch admin API).
     sla_policy_file: Path | None = None
-    # Workflows the lifecycle worker keeps in memory (~0.2 MB each); size it to the open tickets.
-    worker_max_cached_workflows: int = 20000
+    # Workflows the lifecycle worker keeps in memory (measured ~0.35 MB each); size it to the open tickets.
+    worker_max_cached_workflows: int = 10000
     outbox_poll_seconds: float = 0.05
     intake_url: str = f"http://127.0.0.1:{SERVICE_PORTS['intake']}"
     dispatch_url: str = f"http://127.0.0.1:{SERVICE_PORTS['dispatch']}"
