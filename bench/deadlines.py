@@ -546,15 +546,14 @@ async def wait_arrivals(collector: Collector, expected: dict, until_due: float, 
 async def history_breakdown(client, expected: dict[tuple[str, str], float], sample: int) -> dict[str, Any]:
     """Where the lateness goes, from the workflow histories of `sample` tickets (spread over the due order).
 
-    Per notice (the warning timer, then the escalation timer):
-      timer_set_drift   TimerStarted - the WorkflowTaskStarted whose workflow.now() computed the timeout: a relative
-                        timer fires this much after the intended instant even if the server is exact
+    The workflow publishes through a local activity, recorded as a marker when the workflow task that ran it
+    completes. Per notice (the warning, then the escalation), pairing each marker with the timer fired before it:
+      timer_set_drift   TimerStarted - the WorkflowTaskStarted whose workflow.now() computed the timeout (the
+                        workflow re-arms long waits 5 s before they are due, so this is the final, short timer's)
       timer_fired_late  TimerFired - due
-      fired_to_activity_scheduled   the workflow task that handles the fire (ActivityTaskScheduled - TimerFired),
-                        split into wft_queue (its WorkflowTaskStarted - TimerFired: waiting for a worker poll) and
-                        wft_run (ActivityTaskScheduled - WorkflowTaskStarted: the worker processing it)
-      activity_queue    ActivityTaskStarted - ActivityTaskScheduled
-      activity_run      ActivityTaskCompleted - ActivityTaskStarted (publish to Kafka incl. the ack)
+      fired_to_published   MarkerRecorded - TimerFired, split into wft_queue (the handling WorkflowTaskStarted -
+                        TimerFired: waiting for a worker poll) and wft_run (MarkerRecorded - WorkflowTaskStarted:
+                        the worker running the task, including the Kafka publish and its ack)
     """
     from temporalio.api.enums.v1 import EventType as E
 
@@ -574,44 +573,36 @@ async def history_breakdown(client, expected: dict[tuple[str, str], float], samp
         async with sem:
             history = await client.get_workflow_handle(ticket_id).fetch_history()
         last_wft_started = None
-        pending_fire: dict[str, float] | None = None
-        timers: list[dict[str, float]] = []
-        activities: list[dict[str, float]] = []
+        started_timers: dict[int, dict[str, float]] = {}
+        last_fired: dict[str, float] | None = None
+        publishes: list[tuple[dict[str, float], float]] = []
         for ev in history.events:
             t = ev.event_time.seconds + ev.event_time.nanos / 1e9
             et = ev.event_type
             if et == E.EVENT_TYPE_WORKFLOW_TASK_STARTED:
                 last_wft_started = t
-                if pending_fire is not None and "wft_started" not in pending_fire:
-                    pending_fire["wft_started"] = t
+                if last_fired is not None and "wft_started" not in last_fired:
+                    last_fired["wft_started"] = t
             elif et == E.EVENT_TYPE_TIMER_STARTED:
-                timers.append({"started": t, "basis": last_wft_started or t})
-            elif et == E.EVENT_TYPE_TIMER_FIRED and timers:
-                timers[len([x for x in timers if "fired" in x])]["fired"] = t
-                pending_fire = timers[len([x for x in timers if "fired" in x]) - 1]
-
-            elif et == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-                activities.append({"scheduled": t})
-                pending_fire = None
-            elif et == E.EVENT_TYPE_ACTIVITY_TASK_STARTED and activities:
-                activities[-1]["started"] = t
-            elif et == E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED and activities:
-                activities[-1]["completed"] = t
-        fired = [x for x in timers if "fired" in x]
+                started_timers[ev.event_id] = {"started": t, "basis": last_wft_started or t}
+            elif et == E.EVENT_TYPE_TIMER_FIRED:
+                timer = started_timers.get(ev.timer_fired_event_attributes.started_event_id)
+                if timer is not None:
+                    timer["fired"] = t
+                    last_fired = timer
+            elif et == E.EVENT_TYPE_MARKER_RECORDED and last_fired is not None:
+                publishes.append((last_fired, t))
+                last_fired = None
         for i, kind in enumerate(("warned", "escalated1")):
-            if i >= len(fired) or i >= len(activities):
+            if i >= len(publishes):
                 continue
-            tm, act = fired[i], activities[i]
+            tm, marker = publishes[i]
             put(kind, "timer_set_drift", tm["started"] - tm["basis"])
             put(kind, "timer_fired_late", tm["fired"] - expected[(ticket_id, kind)])
-            put(kind, "fired_to_activity_scheduled", act["scheduled"] - tm["fired"])
+            put(kind, "fired_to_published", marker - tm["fired"])
             if "wft_started" in tm:
                 put(kind, "  wft_queue", tm["wft_started"] - tm["fired"])
-                put(kind, "  wft_run", act["scheduled"] - tm["wft_started"])
-            if "started" in act:
-                put(kind, "activity_queue", act["started"] - act["scheduled"])
-            if "completed" in act and "started" in act:
-                put(kind, "activity_run", act["completed"] - act["started"])
+                put(kind, "  wft_run", marker - tm["wft_started"])
 
     results = await asyncio.gather(*(one(t) for t in chosen), return_exceptions=True)
     errors = [r for r in results if isinstance(r, Exception)]
