@@ -73,7 +73,7 @@ class SlaSource:
 
     @staticmethod
     async def _partitions(consumer: AIOKafkaConsumer) -> list:
-        for _ in range(50):
+        for _ in range(15):  # a topic that exists is assigned within ~0.5 s; a missing one (no admin change yet) never is
             if consumer.assignment():
                 return list(consumer.assignment())
             await asyncio.sleep(0.1)
