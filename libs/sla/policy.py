@@ -11,10 +11,11 @@ URGENCIES = ("emergency", "urgent", "ordinary", "complex")
 
 
 def default_policy_file() -> Path:
-    """SLA_POLICY_FILE, else <repo>/config/sla_policy.yaml (a function: the workflow sandbox refuses file access at import)."""
-    import os
+    """SLA_POLICY_FILE (settings), else <repo>/config/sla_policy.yaml. A function, imported lazily: the workflow
+    sandbox refuses file access at import, and workflows never load the policy themselves."""
+    from libs.settings import get_settings
 
-    return Path(os.environ.get("SLA_POLICY_FILE") or Path(__file__).resolve().parents[2] / "config" / "sla_policy.yaml")
+    return get_settings().sla_policy_file or Path(__file__).resolve().parents[2] / "config" / "sla_policy.yaml"
 
 
 class PolicyError(ValueError):
