@@ -18,7 +18,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from deploy.procs import ManagedProcess, stop_processes
-from libs.events import Actor, DeadlineWarned, TicketEscalated, TicketFiled, decode_event, encode_event
+from libs.events import Actor, DeadlineWarned, TicketEscalated, TicketFiled, TicketRated, decode_event, encode_event
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DISPATCH_S = 8
@@ -45,8 +45,9 @@ def start_worker(name: str, env: dict[str, str], log: Path) -> ManagedProcess:
 
 
 async def wait_started(worker: ManagedProcess, timeout: float = 60) -> None:
+    """Until the Temporal worker runs and its Kafka bridge has joined the consumer group (it joins second)."""
     deadline = time.monotonic() + timeout
-    while "worker_started" not in worker.tail(200):
+    while "bridge_consuming" not in worker.tail(200):
         if not worker.alive():
             pytest.fail(f"{worker.name} exited:\n{worker.tail(60)}")
         if time.monotonic() > deadline:
@@ -68,13 +69,17 @@ async def test_a_worker_killed_mid_wait_is_replaced_and_the_escalation_still_com
         "SLA_POLICY_FILE": str(seconds_policy(tmp_path / "policy.yaml")),
         "WORKER_METRICS_PORT": "0",
     }
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    # Create the topic before the worker subscribes: a consumer learns of a topic created later only on its next
+    # metadata refresh, which under load can eat the seconds this test needs before the kill.
+    warm_up = TicketRated(ticket_id="T-warm-up", actor=Actor(role="resident", id="r-0"), satisfaction="satisfied", solved=True)
+    await producer.send_and_wait(f"{prefix}tickets", encode_event(warm_up), key=b"T-warm-up")
     first = start_worker("worker-1", env, tmp_path / "worker-1.log")
     second: ManagedProcess | None = None
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
     consumer = AIOKafkaConsumer(
         f"{prefix}tickets", bootstrap_servers=kafka_bootstrap, group_id=f"test-{prefix}", auto_offset_reset="earliest"
     )
-    await producer.start()
     await consumer.start()
     try:
         await wait_started(first)

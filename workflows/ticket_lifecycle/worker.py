@@ -104,6 +104,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             # Joining the consumer group waits for a killed predecessor to time out of it (session timeout):
             # the deadlines must not wait for that, so the Temporal worker runs first.
             await _retry("kafka consumer", consumer.start)
+            log.info("bridge_consuming", group=CONSUMER_GROUP)
             consuming = asyncio.create_task(consumer.run(), name="workflows-bridge")
             stopping = asyncio.create_task(stop.wait(), name="workflows-stop")
             done, _ = await asyncio.wait({consuming, stopping}, return_when=asyncio.FIRST_COMPLETED)
