@@ -1,4 +1,10 @@
-"""Consumer loop: decode, apply once in a DB transaction, then commit offsets; poison goes to the DLQ."""
+"""Consumer loop: decode, apply once in a DB transaction, then commit offsets.
+
+Two kinds of failure are told apart. An event that does not decode, or whose handler fails on its own logic, is
+poison: it is retried `max_attempts` times and then goes to the dead-letter topic. A failure of the infrastructure
+(database, broker, network, Temporal) is not the event's fault: the consumer holds the partition and retries with
+backoff for as long as it takes, reporting not-ready (`blocked_by`) and the `whistle_consumer_blocked` gauge.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -6,24 +12,49 @@ from collections.abc import Awaitable, Callable
 from typing import Union
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from structlog.contextvars import bound_contextvars
 
 from libs.events import DEAD_LETTER, Envelope, EventDecodeError, decode_event, topic_name
 from libs.messaging.inbox import apply_once
-from libs.observability import CONSUMER_LAG, EVENTS_CONSUMED, get_logger
+from libs.observability import CONSUMER_BLOCKED, CONSUMER_LAG, EVENTS_CONSUMED, get_logger
 
 log = get_logger(__name__)
 
 SyncHandler = Callable[[Session, Envelope], None]
 AsyncHandler = Callable[[Envelope], Awaitable[None]]
 Handler = Union[SyncHandler, AsyncHandler]
+Handlers = dict[type[Envelope], Handler]
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError,  # connection refused / lost, server shutting down, serialization failure
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,  # connection pool exhausted
+    KafkaError,
+    ConnectionError,
+    TimeoutError,
+    OSError,
+)
+
+
+def is_infrastructure_error(exc: BaseException) -> bool:
+    """True for a failure of something the handler depends on, which retrying later will cure."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, TRANSIENT_ERRORS) or bool(getattr(exc, "transient", False))
+
+
+class _Stopping(Exception):
+    """Raised out of a transient-retry wait when the consumer stops: the record stays uncommitted."""
 
 
 class EventConsumer:
-    """Consumes `topics` as consumer group `group`; `handlers` maps event type to a function.
+    """Consumes `topics` as consumer group `group`; `handlers` maps event class to a function.
 
     Sync handlers get a Session and run inside the idempotent inbox transaction; async handlers (no DB,
     e.g. the Temporal bridge) must be idempotent themselves. Offsets are committed only after handling.
@@ -35,11 +66,13 @@ class EventConsumer:
         bootstrap: str,
         group: str,
         topics: list[str],
-        handlers: dict[str, Handler],
+        handlers: Handlers,
         producer: AIOKafkaProducer,
         engine: Engine | None = None,
         service: str,
         max_attempts: int = 5,
+        is_transient: Callable[[BaseException], bool] = is_infrastructure_error,
+        max_backoff: float = 30.0,
     ) -> None:
         self.bootstrap = bootstrap
         self.group = group
@@ -49,8 +82,12 @@ class EventConsumer:
         self.engine = engine
         self.service = service
         self.max_attempts = max_attempts
+        self.is_transient = is_transient
+        self.max_backoff = max_backoff
         self.consumer: AIOKafkaConsumer | None = None
+        self.blocked_by: str | None = None  # the infrastructure error the consumer is waiting out, if any
         self._stopping = False
+        self._wake = asyncio.Event()
 
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(
@@ -66,54 +103,89 @@ class EventConsumer:
         )
         await self.consumer.start()
 
-    async def stop(self) -> None:
+    def request_stop(self) -> None:
         self._stopping = True
+        self._wake.set()
+
+    async def stop(self) -> None:
+        self.request_stop()
         if self.consumer is not None:
             await self.consumer.stop()
 
-    async def _dead_letter(self, record: ConsumerRecord, error: str) -> None:
+    async def readiness(self) -> str | None:
+        """For /readyz: not ready while an infrastructure outage holds the partitions."""
+        return f"consumer waiting for infrastructure: {self.blocked_by}" if self.blocked_by else None
+
+    async def _dead_letter(self, record: ConsumerRecord, error: str, attempts: int) -> None:
         headers = list(record.headers or []) + [
             ("error", error[:2000].encode()),
             ("source_topic", record.topic.encode()),
+            ("source_partition", str(record.partition).encode()),
+            ("source_offset", str(record.offset).encode()),
             ("consumer_group", self.group.encode()),
+            ("attempts", str(attempts).encode()),
         ]
-        await self.producer.send_and_wait(
-            topic_name(DEAD_LETTER), value=record.value, key=record.key, headers=headers
-        )
+        await self.producer.send_and_wait(topic_name(DEAD_LETTER), value=record.value, key=record.key, headers=headers)
         log.error("event_dead_lettered", topic=record.topic, offset=record.offset, error=error[:500])
+
+    async def _apply(self, event: Envelope, handler: Handler) -> str:
+        if asyncio.iscoroutinefunction(handler):
+            await handler(event)
+            return "applied"
+        applied = await asyncio.to_thread(apply_once, self.engine, self.group, event, handler)
+        return "applied" if applied else "duplicate"
+
+    async def _wait_out(self, exc: BaseException, outage_attempt: int) -> None:
+        """Back off during an infrastructure outage; raises _Stopping if the consumer is stopped meanwhile."""
+        self.blocked_by = f"{type(exc).__name__}: {str(exc)[:200]}"
+        CONSUMER_BLOCKED.labels(self.service).set(1)
+        delay = min(0.2 * 2 ** min(outage_attempt, 10), self.max_backoff)
+        log.warning("event_handler_waiting_for_infrastructure", attempt=outage_attempt, retry_in_s=delay, error=self.blocked_by)
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+        except asyncio.TimeoutError:
+            pass
+        if self._stopping:
+            raise _Stopping
 
     async def _handle(self, record: ConsumerRecord) -> None:
         try:
             event = decode_event(record.value or b"")
         except EventDecodeError as exc:
             EVENTS_CONSUMED.labels(self.service, "invalid", "dead_lettered").inc()
-            await self._dead_letter(record, str(exc))
+            await self._dead_letter(record, str(exc), attempts=1)
             return
-        handler = self.handlers.get(event.type)
+        handler = self.handlers.get(type(event))
         if handler is None:
             EVENTS_CONSUMED.labels(self.service, event.type, "ignored").inc()
             return
         with bound_contextvars(ticket_id=getattr(event, "ticket_id", None), event_id=str(event.event_id), event_type=event.type):
-            for attempt in range(1, self.max_attempts + 1):
+            failures = outages = 0
+            while True:
                 try:
-                    if asyncio.iscoroutinefunction(handler):
-                        await handler(event)
-                        outcome = "applied"
-                    else:
-                        applied = await asyncio.to_thread(apply_once, self.engine, self.group, event, handler)
-                        outcome = "applied" if applied else "duplicate"
-                    EVENTS_CONSUMED.labels(self.service, event.type, outcome).inc()
-                    log.info("event_handled", outcome=outcome)
-                    return
+                    outcome = await self._apply(event, handler)
+                    break
                 except asyncio.CancelledError:
                     raise
-                except Exception as exc:  # noqa: BLE001 - retried, then dead-lettered
-                    if getattr(exc, "permanent", False) or attempt == self.max_attempts:
+                except Exception as exc:  # noqa: BLE001 - sorted into infrastructure (wait) and poison (DLQ)
+                    if self.is_transient(exc):
+                        outages += 1
+                        await self._wait_out(exc, outages)
+                        continue
+                    failures += 1
+                    if getattr(exc, "permanent", False) or failures >= self.max_attempts:
                         EVENTS_CONSUMED.labels(self.service, event.type, "dead_lettered").inc()
-                        await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
+                        await self._dead_letter(record, f"{type(exc).__name__}: {exc}", attempts=failures)
                         return
-                    log.warning("event_handler_retry", attempt=attempt, error=str(exc))
-                    await asyncio.sleep(min(0.2 * 2**attempt, 5))
+                    log.warning("event_handler_retry", attempt=failures, error=str(exc))
+                    await asyncio.sleep(min(0.2 * 2**failures, 5))
+            if self.blocked_by is not None:
+                log.info("consumer_infrastructure_recovered", outage_attempts=outages)
+                self.blocked_by = None
+                CONSUMER_BLOCKED.labels(self.service).set(0)
+            EVENTS_CONSUMED.labels(self.service, event.type, outcome).inc()
+            log.info("event_handled", outcome=outcome)
 
     def _record_lag(self, record: ConsumerRecord) -> None:
         assert self.consumer is not None
@@ -139,6 +211,10 @@ class EventConsumer:
                     await self.consumer.commit(done)
             except asyncio.CancelledError:
                 raise
+            except _Stopping:
+                if done:  # what was handled before the stop is committed; the rest is redelivered
+                    await self.consumer.commit(done)
+                return
             except Exception as exc:  # noqa: BLE001 - Kafka outage or DLQ failure: wait, then retry from the rewound offset
                 log.warning("consumer_loop_error", error=f"{type(exc).__name__}: {exc}")
                 for tp, records in batches.items():

@@ -10,7 +10,8 @@ from sqlalchemy import Column, DateTime, Index, LargeBinary, delete, func, selec
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
-from libs.events import Envelope, encode_event, topic_name
+from libs.events import Envelope, encode_event
+from libs.messaging.producer import send_encoded
 from libs.observability import EVENTS_PRODUCED, OUTBOX_BACKLOG, get_logger
 
 log = get_logger(__name__)
@@ -131,16 +132,12 @@ class OutboxRelay:
         rows = await asyncio.to_thread(self._claim)
         if not rows:
             return 0
-        futures = []
-        for row in rows:
-            futures.append(
-                await self.producer.send(
-                    topic_name(row.topic),
-                    value=row.payload,
-                    key=row.key.encode(),
-                    headers=[("event_type", row.event_type.encode()), ("event_id", row.event_id.encode())],
-                )
+        futures = [
+            await send_encoded(
+                self.producer, topic=row.topic, key=row.key, payload=row.payload, event_type=row.event_type, event_id=row.event_id
             )
+            for row in rows
+        ]
         results = await asyncio.gather(*futures, return_exceptions=True)
         sent = [r.id for r, res in zip(rows, results) if not isinstance(res, BaseException)]
         failed = [r.id for r, res in zip(rows, results) if isinstance(res, BaseException)]

@@ -1,21 +1,25 @@
 """structlog JSON logs bound with service/ticket_id/event_id; Prometheus metrics; health and readiness routes."""
 from libs.observability.logging import bind_ticket, configure_logging, get_logger
 from libs.observability.metrics import (
+    CONSUMER_BLOCKED,
     CONSUMER_LAG,
     EVENTS_CONSUMED,
     EVENTS_PRODUCED,
     HTTP_LATENCY,
     OUTBOX_BACKLOG,
+    TICKET_MOVES_REFUSED,
     WORKFLOW_ESCALATIONS,
     instrument_app,
 )
 
 __all__ = [
+    "CONSUMER_BLOCKED",
     "CONSUMER_LAG",
     "EVENTS_CONSUMED",
     "EVENTS_PRODUCED",
     "HTTP_LATENCY",
     "OUTBOX_BACKLOG",
+    "TICKET_MOVES_REFUSED",
     "WORKFLOW_ESCALATIONS",
     "bind_ticket",
     "configure_logging",

@@ -20,7 +20,15 @@ EVENTS_CONSUMED = Counter(
     "whistle_events_consumed_total", "Events consumed", ["service", "type", "outcome"]
 )
 OUTBOX_BACKLOG = Gauge("whistle_outbox_backlog", "Outbox rows not yet published", ["service"])
+CONSUMER_BLOCKED = Gauge(
+    "whistle_consumer_blocked", "1 while the consumer holds its partitions waiting out an infrastructure outage", ["service"]
+)
 CONSUMER_LAG = Gauge("whistle_consumer_lag", "Messages behind the high watermark", ["service", "topic", "partition"])
+TICKET_MOVES_REFUSED = Counter(
+    "whistle_ticket_moves_refused_total",
+    "Ticket events whose status move the lifecycle table forbids (logged, view left as it was)",
+    ["service", "type", "status"],
+)
 WORKFLOW_ESCALATIONS = Counter(
     "whistle_workflow_escalations_total", "Escalations emitted by ticket workflows", ["stage", "level"]
 )

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from libs.db import make_engine, migrate, transaction
 from libs.events import TICKETS
-from libs.messaging import EventConsumer, Handler, OutboxRelay, make_producer
+from libs.messaging import EventConsumer, Handlers, OutboxRelay, make_producer
 from libs.observability import bind_ticket, configure_logging, get_logger, instrument_app
 from libs.settings import Settings, get_settings
 from libs.statemachine import DomainError
@@ -33,7 +33,7 @@ class Runtime:
         service: str,
         settings: Settings,
         migrations_dir: Path,
-        handlers: dict[str, Handler],
+        handlers: Handlers,
         topics: tuple[str, ...] = (TICKETS,),
     ) -> None:
         self.service = service
@@ -73,7 +73,7 @@ class Runtime:
         if self.relay:
             self.relay.stop()
         if self.consumer:
-            self.consumer._stopping = True
+            self.consumer.request_stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -114,6 +114,9 @@ class Runtime:
         await asyncio.wait_for(asyncio.to_thread(probe), 3)
         return None
 
+    async def check_consumer(self) -> str | None:
+        return await self.consumer.readiness() if self.consumer else None
+
     async def check_kafka(self) -> str | None:
         if self.producer is None:
             return "producer not started"
@@ -146,7 +149,7 @@ def build_app(
     title: str,
     description: str,
     routers: list[APIRouter],
-    handlers: dict[str, Handler],
+    handlers: Handlers,
     migrations_dir: Path,
     settings: Settings | None = None,
     topics: tuple[str, ...] = (TICKETS,),
@@ -173,7 +176,9 @@ def build_app(
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
 
-    instrument_app(app, service, {"database": runtime.check_db, "kafka": runtime.check_kafka})
+    instrument_app(
+        app, service, {"database": runtime.check_db, "kafka": runtime.check_kafka, "consumer": runtime.check_consumer}
+    )
     for router in routers:
         app.include_router(router)
     return app

@@ -5,8 +5,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from libs.ticket.stages import SLA_STAGES
+
 UNITS = ("seconds", "minutes", "clock_hours", "days", "working_hours", "working_days")
-STAGES = ("dispatch", "accept", "contact", "resolve", "rating")
+STAGES: tuple[str, ...] = tuple(s.value for s in SLA_STAGES)  # the stages a policy gives a span to
 URGENCIES = ("emergency", "urgent", "ordinary", "complex")
 
 

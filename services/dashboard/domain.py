@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from libs.statemachine.ticket import STATUS_AFTER_EVENT, TicketStatus
+from libs.ticket import STATUS_AFTER_EVENT, TicketStatus
 
 
 STAGE_ENDING_EVENTS = frozenset({"TicketDispatched", "TicketAccepted", "TicketSettledOnSpot", "TicketResolved", "TicketMerged"})

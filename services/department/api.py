@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 
 from libs.auth import Principal, require
 from libs.runtime import RuntimeDep
-from libs.statemachine.ticket import STATUS_LABELS_ZH, TicketStatus
+from libs.ticket import STATUS_LABELS_ZH, TicketStatus
 from services.department import commands
 from services.department.domain import OPEN_FOR_DEPARTMENT
 from services.department.models import (

@@ -25,7 +25,7 @@ from libs.events import (
 )
 from libs.messaging import record_event
 from libs.statemachine import NotFound
-from libs.statemachine.ticket import STATUS_AFTER_EVENT, TicketStatus
+from libs.ticket import STATUS_AFTER_EVENT, TicketStatus
 from services.department import domain
 from services.department.domain import ExtensionStatus
 from services.department.models import DepartmentTicket, ExtensionRequest

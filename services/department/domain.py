@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from libs.statemachine import DomainError, check_transition
-from libs.statemachine.ticket import TICKET_TRANSITIONS, TicketStatus, warnings_after  # noqa: F401 - shared with the other consoles
+from libs.ticket import TICKET_TRANSITIONS, TicketStatus, warnings_after  # noqa: F401 - shared with the other consoles
 
 # What a department worklist shows by default: tickets it must still act on.
 OPEN_FOR_DEPARTMENT = frozenset({TicketStatus.dispatched, TicketStatus.accepted})

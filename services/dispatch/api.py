@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from libs.auth import Principal, require
 from libs.directory import Department, get_directory
 from libs.runtime import RuntimeDep
-from libs.statemachine.ticket import STATUS_LABELS_ZH, TicketStatus
+from libs.ticket import STATUS_LABELS_ZH, TicketStatus
 from services.dispatch import commands
 from services.dispatch.domain import ExtensionDecision
 from services.dispatch.models import (

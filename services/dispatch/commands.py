@@ -35,7 +35,7 @@ from libs.messaging import record_event
 from libs.sla.calendar import load_calendar
 from libs.sla.policy import load_policy
 from libs.statemachine import DomainError, NotFound
-from libs.statemachine.ticket import STATUS_AFTER_EVENT, TicketStatus
+from libs.ticket import STATUS_AFTER_EVENT, TicketStatus
 from services.dispatch import domain
 from services.dispatch.domain import ExtensionDecision
 from services.dispatch.models import (

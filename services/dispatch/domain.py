@@ -7,7 +7,7 @@ from typing import Any
 from libs.directory import Directory
 from libs.sla.policy import PolicyError, SlaPolicy
 from libs.statemachine import DomainError, check_transition
-from libs.statemachine.ticket import TICKET_TRANSITIONS, TicketStatus, warnings_after  # noqa: F401 - shared with the other consoles
+from libs.ticket import TICKET_TRANSITIONS, TicketStatus, warnings_after  # noqa: F401 - shared with the other consoles
 
 # Statuses in which the community holds the ticket and must act (待转哨).
 AWAITING_COMMUNITY = frozenset({TicketStatus.filed, TicketStatus.returned, TicketStatus.reopened})

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, 
 
 from libs.auth import Principal, require
 from libs.runtime import RuntimeDep
-from libs.statemachine.ticket import STATUS_LABELS_ZH, TicketStatus
+from libs.ticket import STATUS_LABELS_ZH, TicketStatus
 from services.intake import commands
 from services.intake.models import IntakeTicket, TicketCreate, TicketPublic, TimelineEntry
 

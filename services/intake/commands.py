@@ -10,7 +10,7 @@ from libs.directory import get_directory
 from libs.events import Actor, Event, TicketFiled
 from libs.messaging import record_event
 from libs.statemachine import NotFound
-from libs.statemachine.ticket import TicketStatus
+from libs.ticket import TicketStatus
 from services.intake.domain import (
     mask_phone,
     new_ticket_id,

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from libs.directory import Directory
 from libs.statemachine import DomainError, check_transition
-from libs.statemachine.ticket import STATUS_AFTER_EVENT, TICKET_TRANSITIONS, TicketStatus
+from libs.ticket import STATUS_AFTER_EVENT, TICKET_TRANSITIONS, TicketStatus
 
 
 class FilingRejected(DomainError):

@@ -8,7 +8,7 @@ from pydantic import ConfigDict, StringConstraints, field_validator
 from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlmodel import JSON, Field, SQLModel
 
-from libs.statemachine.ticket import TicketStatus
+from libs.ticket import TicketStatus
 
 Urgency = Literal["emergency", "urgent", "ordinary", "complex"]
 Channel = Literal["web", "h5", "sms", "wechat", "hotline", "grid", "open311"]

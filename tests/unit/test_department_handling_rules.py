@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from libs.statemachine import DomainError
-from libs.statemachine.ticket import TicketStatus as S
+from libs.ticket import TicketStatus as S
 from services.department.domain import contact_resident, request_extension, warning_applies, warnings_after
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)

@@ -5,7 +5,7 @@ import pytest
 
 from libs.sla.policy import load_policy
 from libs.statemachine import DomainError
-from libs.statemachine.ticket import TicketStatus as S
+from libs.ticket import TicketStatus as S
 from services.dispatch.domain import (
     ExtensionDecision as X,
     decide_extension,

@@ -2,7 +2,7 @@
 import pytest
 
 from libs.statemachine import IllegalTransition
-from libs.statemachine.ticket import TicketStatus as S
+from libs.ticket import TicketStatus as S
 from services.intake.domain import TIMELINE_EVENTS, next_status, timeline_note
 
 

@@ -3,7 +3,7 @@ import pytest
 
 from libs.directory import get_directory
 from libs.statemachine import DomainError, IllegalTransition
-from libs.statemachine.ticket import TicketStatus as S
+from libs.ticket import TicketStatus as S
 from services.department import domain as department
 from services.dispatch import domain as dispatch
 from services.feedback.domain import FeedbackStatus as F
