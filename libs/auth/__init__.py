@@ -1,47 +1,17 @@
-"""JWT bearer tokens with role and scope; one FastAPI dependency that every endpoint uses."""
+"""FastAPI side of auth: the bearer-token dependency every endpoint uses and the role check. The caller
+(`Principal`), token minting and the scope check live in `libs.auth.principal`, free of the web framework."""
 from __future__ import annotations
 
-import time
-from typing import Annotated, Literal
+from typing import Annotated
 
 import jwt
 from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
 
+from libs.auth.principal import ALGORITHM, ROLES, Principal, Role, check_scope, mint_token
 from libs.settings import get_settings
 
-Role = Literal[
-    "resident", "grid_worker", "community_staff", "department_staff", "supervisor", "leader", "admin"
-]
-ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
-ALGORITHM = "HS256"
-
-
-class Principal(BaseModel):
-    """The caller: who (sub), what role, and the scope the role acts within."""
-
-    sub: str
-    role: Role
-    name: str = ""
-    community_id: str | None = None
-    department_id: str | None = None
-    street_id: str | None = None
-
-    def actor(self) -> dict[str, str]:
-        return {"role": self.role, "id": self.sub}
-
-
-def mint_token(principal: Principal, ttl_seconds: int | None = None, secret: str | None = None) -> str:
-    settings = get_settings()
-    now = int(time.time())
-    claims = {
-        **principal.model_dump(exclude_none=True),
-        "iat": now,
-        "exp": now + (ttl_seconds or settings.jwt_ttl_seconds),
-        "iss": "whistle",
-    }
-    return jwt.encode(claims, secret or settings.jwt_secret, algorithm=ALGORITHM)
+__all__ = ["ALGORITHM", "ROLES", "Principal", "Role", "check_scope", "current_principal", "decode_token", "mint_token", "require"]
 
 
 def decode_token(token: str) -> Principal:
@@ -88,13 +58,3 @@ def require(*roles: str):  # noqa: ANN201 - returns a FastAPI dependency
         return principal
 
     return _check
-
-
-def require_scope(principal: Principal, *, community_id: str | None = None, department_id: str | None = None) -> None:
-    """403 unless the principal's scope covers the community/department; street and district roles see all."""
-    if principal.role in ("supervisor", "leader", "admin"):
-        return
-    if community_id is not None and principal.community_id != community_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"community {community_id!r} is outside your scope")
-    if department_id is not None and principal.department_id != department_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"department {department_id!r} is outside your scope")

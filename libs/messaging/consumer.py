@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from structlog.contextvars import bound_contextvars
 
-from libs.events import DEAD_LETTER, Envelope, EventDecodeError, decode_event, topic_name
+from libs.events import DEAD_LETTER, Envelope, Event, EventDecodeError, decode_event, topic_name
 from libs.messaging.inbox import apply_once
 from libs.observability import CONSUMER_BLOCKED, CONSUMER_LAG, EVENTS_CONSUMED, get_logger
 
@@ -160,7 +160,7 @@ class EventConsumer:
         if handler is None:
             EVENTS_CONSUMED.labels(self.service, event.type, "ignored").inc()
             return
-        with bound_contextvars(ticket_id=getattr(event, "ticket_id", None), event_id=str(event.event_id), event_type=event.type):
+        with bound_contextvars(ticket_id=event.ticket_id if isinstance(event, Event) else None, event_id=str(event.event_id), event_type=event.type):
             failures = outages = 0
             while True:
                 try:

@@ -25,6 +25,12 @@ class NotFound(DomainError):
     status_code = 404
 
 
+class Forbidden(DomainError):
+    """The caller's role or scope does not cover this ticket, community or department (HTTP 403)."""
+
+    status_code = 403
+
+
 def check_transition(transitions: Mapping[S, frozenset[S]], entity: str, current: S, target: S) -> S:
     """Return `target` when the move is legal, else raise IllegalTransition."""
     if target not in transitions.get(current, frozenset()):

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from fastapi import HTTPException
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from libs.auth import Principal
-from libs.events import Envelope, Event, OverdueDigest, RankingSnapshot, TicketDispatched, TicketEscalated, TicketFiled, TicketRated
-from services.dashboard.domain import FINISHED_STATUSES, TicketFacts, digest_scopes_for, metric_deltas, scopes, status_moves
+from libs.auth.principal import WIDE_ROLES, Principal
+from libs.events import Envelope, Event, OverdueDigest, RankingSnapshot, TicketFiled
+from libs.statemachine import Forbidden
+from libs.ticket import FINISHED
+from libs.ticket.view import apply_event, fold
+from services.dashboard.domain import TicketFacts, digest_scopes_for, metric_deltas, scopes, status_moves
 from services.dashboard.models import (
     DashboardCounter,
     DashboardOverdueDigest,
@@ -38,60 +40,59 @@ def _bump(session: Session, scope: str, metric: str, delta: int) -> None:
 
 def project_event(session: Session, event: Event) -> None:
     """Fold one ticket event into the read model; runs inside the idempotent inbox transaction."""
-    now = datetime.now(timezone.utc)
     ticket = session.get(DashboardTicket, event.ticket_id)
     if isinstance(event, TicketFiled):
-        if ticket is not None:
-            return
-        ticket = DashboardTicket(
-            id=event.ticket_id, community_id=event.community_id, category=event.category, urgency=event.urgency,
-            title=event.title, status="filed", filed_at=event.occurred_at, updated_at=now,
-        )
-        session.add(ticket)
-        for scope in scopes(_facts(ticket)):
-            _bump(session, scope, "filed", 1)
-            _bump(session, scope, "status:filed", 1)
+        if ticket is None:
+            _project_filing(session, event)
         return
     if ticket is None:
         return  # an event for a ticket filed before this read model existed
     facts = _facts(ticket)
-    before_status, before_scopes = facts.status, scopes(facts)
-    if isinstance(event, TicketDispatched):
-        facts.department_id = event.department_id
-    deltas = metric_deltas(
-        facts,
-        event.type,
-        satisfied=event.satisfaction != "unsatisfied" if isinstance(event, TicketRated) else None,
-        level=event.level if isinstance(event, TicketEscalated) else None,
-    )
-    for scope, metric, delta in status_moves(before_status, before_scopes, facts):
+    before, before_scopes = ticket.view(), scopes(facts)
+    after = apply_event(before, event, service="dashboard")
+    facts.department_id = after.department_id or facts.department_id  # set by a dispatch the fold accepted
+    deltas = metric_deltas(facts, before, after, event)
+    after_scopes = scopes(facts)
+    for scope, metric, delta in status_moves(before.status.value, before_scopes, after.status.value, after_scopes):
         _bump(session, scope, metric, delta)
-    for scope in scopes(facts):
+    for scope in after_scopes:
         for metric, delta in deltas.items():
             _bump(session, scope, metric, delta)
-    ticket.department_id, ticket.status = facts.department_id, facts.status
-    ticket.responded, ticket.handled, ticket.escalation_level = facts.responded, facts.handled, facts.escalation_level
-    ticket.updated_at = now
+    ticket.store(after)
+    ticket.department_id, ticket.responded, ticket.handled = facts.department_id, facts.responded, facts.handled
+    ticket.updated_at = datetime.now(timezone.utc)
     session.add(ticket)
+
+
+def _project_filing(session: Session, event: TicketFiled) -> None:
+    ticket = DashboardTicket(
+        id=event.ticket_id, community_id=event.community_id, category=event.category, urgency=event.urgency,
+        title=event.title, filed_at=event.occurred_at, updated_at=datetime.now(timezone.utc),
+    )
+    ticket.store(fold(None, event))
+    session.add(ticket)
+    for scope in scopes(_facts(ticket)):
+        _bump(session, scope, "filed", 1)
+        _bump(session, scope, f"status:{ticket.status}", 1)
 
 
 def _facts(ticket: DashboardTicket) -> TicketFacts:
     return TicketFacts(
         community_id=ticket.community_id, category=ticket.category, department_id=ticket.department_id,
-        status=ticket.status, responded=ticket.responded, handled=ticket.handled, escalation_level=ticket.escalation_level,
+        responded=ticket.responded, handled=ticket.handled,
     )
 
 
 def authorize_scope(principal: Principal, scope: str) -> None:
     """Leaders see everything; community and department staff see their own scope only."""
-    if principal.role in ("leader", "supervisor", "admin"):
+    if principal.role in WIDE_ROLES:
         return
     own = {
         "community_staff": f"community:{principal.community_id}",
         "department_staff": f"department:{principal.department_id}",
     }.get(principal.role)
     if scope != own:
-        raise HTTPException(403, detail=f"scope {scope!r} is outside your scope ({own})")
+        raise Forbidden(f"scope {scope!r} is outside your scope ({own})")
 
 
 def summary(session: Session, scope: str) -> Summary:
@@ -122,7 +123,7 @@ def escalated_tickets(session: Session, *, principal: Principal, limit: int) -> 
     query = (
         select(DashboardTicket)
         .where(DashboardTicket.escalation_level > 0)
-        .where(col(DashboardTicket.status).not_in(sorted(FINISHED_STATUSES)))
+        .where(col(DashboardTicket.status).not_in(sorted(s.value for s in FINISHED)))
     )
     if principal.role == "community_staff":
         query = query.where(DashboardTicket.community_id == principal.community_id)
@@ -135,24 +136,29 @@ def escalated_tickets(session: Session, *, principal: Principal, limit: int) -> 
 # --- reports topic: snapshots computed by the workflows' schedules ---
 
 
-def store_report(session: Session, event: Envelope) -> None:
-    """Keep a RankingSnapshot or OverdueDigest; a re-run of the same report replaces the earlier one."""
-    if isinstance(event, RankingSnapshot):
-        row = session.get(DashboardRankingSnapshot, (event.month, event.scope)) or DashboardRankingSnapshot(
-            month=event.month, scope=event.scope, event_id=str(event.event_id), occurred_at=event.occurred_at
-        )
-        if _aware(row.occurred_at) > event.occurred_at:
-            return  # an older run arriving late must not replace a newer one
-        row.entries = [entry.model_dump() for entry in event.entries]
-    elif isinstance(event, OverdueDigest):
-        row = session.get(DashboardOverdueDigest, (event.day, event.scope)) or DashboardOverdueDigest(
-            day=event.day, scope=event.scope, event_id=str(event.event_id), occurred_at=event.occurred_at
-        )
-        if _aware(row.occurred_at) > event.occurred_at:
-            return
-        row.tickets = [item.model_dump() for item in event.tickets]
-    else:
+def store_ranking(session: Session, event: RankingSnapshot) -> None:
+    """Keep a RankingSnapshot; a re-run of the same report replaces the earlier one."""
+    row = session.get(DashboardRankingSnapshot, (event.month, event.scope)) or DashboardRankingSnapshot(
+        month=event.month, scope=event.scope, event_id=str(event.event_id), occurred_at=event.occurred_at
+    )
+    if _aware(row.occurred_at) > event.occurred_at:
+        return  # an older run arriving late must not replace a newer one
+    row.entries = [entry.model_dump() for entry in event.entries]
+    _keep(session, row, event)
+
+
+def store_digest(session: Session, event: OverdueDigest) -> None:
+    """Keep an OverdueDigest; a re-run of the same day's digest replaces the earlier one."""
+    row = session.get(DashboardOverdueDigest, (event.day, event.scope)) or DashboardOverdueDigest(
+        day=event.day, scope=event.scope, event_id=str(event.event_id), occurred_at=event.occurred_at
+    )
+    if _aware(row.occurred_at) > event.occurred_at:
         return
+    row.tickets = [item.model_dump() for item in event.tickets]
+    _keep(session, row, event)
+
+
+def _keep(session: Session, row: DashboardRankingSnapshot | DashboardOverdueDigest, event: Envelope) -> None:
     row.event_id, row.occurred_at = str(event.event_id), event.occurred_at
     session.add(row)
 

@@ -1,10 +1,11 @@
 """The dashboard is built only from events (CQRS): every ticket event folds into its read model, and the
 scheduled reports (rankings, overdue digests) arrive on the `reports` topic."""
-from libs.events import EVENT_TYPES, Event, ReportEvent
-from libs.messaging import Handler
-from services.dashboard.commands import project_event, store_report
+from libs.events import EVENT_TYPES, Event, OverdueDigest, RankingSnapshot
+from libs.messaging import Handlers
+from services.dashboard.commands import project_event, store_digest, store_ranking
 
-HANDLERS: dict[str, Handler] = {
-    **{event_type: project_event for event_type, model in EVENT_TYPES.items() if issubclass(model, Event)},
-    **{event_type: store_report for event_type, model in EVENT_TYPES.items() if issubclass(model, ReportEvent)},
+HANDLERS: Handlers = {
+    **{model: project_event for model in EVENT_TYPES.values() if issubclass(model, Event)},
+    RankingSnapshot: store_ranking,
+    OverdueDigest: store_digest,
 }

@@ -1,28 +1,31 @@
-"""How one event changes the dashboard's counters: scopes and metric deltas. No I/O."""
+"""How one event changes the dashboard's counters: scopes and metric deltas. Status and escalation come from the
+one ticket fold (libs/ticket/view.py); this module only counts. No I/O."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from libs.ticket import STATUS_AFTER_EVENT, TicketStatus
+from libs.events import DeadlineWarned, Event, TicketAccepted, TicketRated, TicketReopened, TicketResolved, TicketReturned, TicketSettledOnSpot
+from libs.ticket.view import TicketView
 
-
-STAGE_ENDING_EVENTS = frozenset({"TicketDispatched", "TicketAccepted", "TicketSettledOnSpot", "TicketResolved", "TicketMerged"})
-# A duplicate merged into another ticket leaves the counts of open tickets as "merged".
-STATUS_AFTER = {**STATUS_AFTER_EVENT, "TicketMerged": TicketStatus.merged}
-FINISHED_STATUSES = frozenset({TicketStatus.closed.value, TicketStatus.merged.value})
+# Events counted every time they happen, by the metric they add to.
+COUNTED_EVENTS: dict[type[Event], str] = {
+    TicketReturned: "returned",
+    TicketReopened: "reopened",
+    DeadlineWarned: "warned",  # 催办: every warning counts, as each one is a reminder sent
+}
+RESPONSE_EVENTS = (TicketAccepted, TicketSettledOnSpot)  # 响应: the first signature or on-the-spot settlement
+HANDLING_EVENTS = (TicketResolved, TicketSettledOnSpot)  # 办结
 
 
 @dataclass
 class TicketFacts:
-    """What the read model remembers per ticket so each counter moves once."""
+    """What the read model remembers per ticket besides the fold, so each counter moves once."""
 
     community_id: str
     category: str
     department_id: str | None
-    status: str
-    responded: bool
-    handled: bool
-    escalation_level: int
+    responded: bool = False
+    handled: bool = False
 
 
 def scopes(facts: TicketFacts) -> list[str]:
@@ -33,44 +36,32 @@ def scopes(facts: TicketFacts) -> list[str]:
     return result
 
 
-def metric_deltas(facts: TicketFacts, event_type: str, *, satisfied: bool | None = None, level: int | None = None) -> dict[str, int]:
-    """Counter changes for `event_type`, updating `facts` in place; status counts are moved by `status_moves`."""
+def metric_deltas(facts: TicketFacts, before: TicketView, after: TicketView, event: Event) -> dict[str, int]:
+    """Counter changes for `event` (which moved the view from `before` to `after`), updating `facts` in place."""
     deltas: dict[str, int] = {}
-    new_status = STATUS_AFTER.get(event_type)
-    if new_status is not None and not (facts.status == TicketStatus.merged and new_status == TicketStatus.closed):
-        facts.status = new_status.value
-    if event_type in ("TicketAccepted", "TicketSettledOnSpot") and not facts.responded:
+    if isinstance(event, RESPONSE_EVENTS) and not facts.responded:
         facts.responded = True
         deltas["responded"] = 1
-    if event_type in ("TicketResolved", "TicketSettledOnSpot") and not facts.handled:
+    if isinstance(event, HANDLING_EVENTS) and not facts.handled:
         facts.handled = True
         deltas["handled"] = 1
-    if event_type == "TicketReturned":
-        deltas["returned"] = 1
-    if event_type == "TicketReopened":
-        deltas["reopened"] = 1
-    if event_type == "DeadlineWarned":
-        deltas["warned"] = 1  # 催办: every warning counts, as each one is a reminder sent
-    if event_type == "TicketRated":
+    if type(event) in COUNTED_EVENTS:
+        deltas[COUNTED_EVENTS[type(event)]] = 1
+    if isinstance(event, TicketRated):
         deltas["rated"] = 1
-        if satisfied:
+        if event.satisfaction != "unsatisfied":
             deltas["satisfied"] = 1
-    if event_type in STAGE_ENDING_EVENTS:
-        facts.escalation_level = 0  # the overdue stage is over; a later stage may escalate anew
-    if event_type == "TicketEscalated" and level is not None and level > facts.escalation_level:
-        if facts.escalation_level == 0:
-            deltas["escalated"] = 1
-        facts.escalation_level = level
+    if before.escalation_level == 0 and after.escalation_level > 0:
+        deltas["escalated"] = 1  # counted once per overdue stage, however high its ladder climbs
     return deltas
 
 
-def status_moves(before_status: str, before_scopes: list[str], facts: TicketFacts) -> list[tuple[str, str, int]]:
+def status_moves(before_status: str, before_scopes: list[str], after_status: str, after_scopes: list[str]) -> list[tuple[str, str, int]]:
     """(scope, metric, delta) moving the ticket's status count, also when its department (scope) changed."""
-    after_scopes = scopes(facts)
-    if before_status == facts.status and before_scopes == after_scopes:
+    if before_status == after_status and before_scopes == after_scopes:
         return []
     moves = [(scope, f"status:{before_status}", -1) for scope in before_scopes]
-    moves += [(scope, f"status:{facts.status}", 1) for scope in after_scopes]
+    moves += [(scope, f"status:{after_status}", 1) for scope in after_scopes]
     return moves
 
 

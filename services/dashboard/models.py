@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, DateTime
 from sqlmodel import JSON, Field, SQLModel
 
+from libs.ticket.table import TicketViewColumns
 from services.dashboard.rates import Rates
 
 
-class DashboardTicket(SQLModel, table=True):
+class DashboardTicket(TicketViewColumns, table=True):
     __tablename__ = "dashboard_ticket"
 
     id: str = Field(primary_key=True, max_length=40)
@@ -19,10 +20,8 @@ class DashboardTicket(SQLModel, table=True):
     urgency: str = Field(max_length=20)
     title: str = Field(max_length=80)
     department_id: str | None = Field(default=None, max_length=40, index=True)
-    status: str = Field(max_length=30, index=True)
     responded: bool = False
     handled: bool = False
-    escalation_level: int = Field(default=0, index=True)
     filed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 

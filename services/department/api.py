@@ -7,9 +7,8 @@ from fastapi import APIRouter, Depends, Query
 
 from libs.auth import Principal, require
 from libs.runtime import RuntimeDep
-from libs.ticket import STATUS_LABELS_ZH, TicketStatus
+from libs.ticket import OPEN_FOR_DEPARTMENT, STATUS_LABELS_ZH, TicketStatus
 from services.department import commands
-from services.department.domain import OPEN_FOR_DEPARTMENT
 from services.department.models import (
     ContactRequest,
     DepartmentTicket,

@@ -9,10 +9,12 @@ from pydantic import ConfigDict
 from sqlalchemy import Column, DateTime
 from sqlmodel import JSON, Field, SQLModel
 
+from libs.ticket.table import TicketViewColumns
+
 ExtensionUnit = Literal["working_days", "working_hours", "clock_hours", "days"]
 
 
-class DepartmentTicket(SQLModel, table=True):
+class DepartmentTicket(TicketViewColumns, table=True):
     """The department's own view of a ticket it holds (or held)."""
 
     __tablename__ = "department_ticket"
@@ -30,12 +32,8 @@ class DepartmentTicket(SQLModel, table=True):
     anonymous: bool = False
     reporter_phone_masked: str | None = Field(default=None, max_length=20)
     dispatch_note: str | None = Field(default=None, max_length=500)
-    status: str = Field(max_length=30, index=True)
     resolution_note: str | None = Field(default=None, max_length=2000)
     evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    escalation_level: int = 0
-    escalation_stage: str | None = Field(default=None, max_length=30)  # 督办: which stage's deadline passed
-    warnings: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # 催办: stage -> deadline
     contacted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     contact_note: str | None = Field(default=None, max_length=500)
     extension_status: str | None = Field(default=None, max_length=20)  # pending / granted / refused
@@ -44,9 +42,7 @@ class DepartmentTicket(SQLModel, table=True):
     extension_unit: str | None = Field(default=None, max_length=20)
     extension_reason: str | None = Field(default=None, max_length=500)
     extension_note: str | None = Field(default=None, max_length=500)
-    suspended: bool = False
     suspend_reason: str | None = Field(default=None, max_length=500)
-    merged_into: str | None = Field(default=None, max_length=40)
     dispatched_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     accepted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     resolved_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

@@ -1,4 +1,4 @@
-"""Dispatch HTTP API: the community console (社区转哨)."""
+"""Dispatch HTTP API, three routers: the community console (社区转哨), supervision (督办) and admin (系统设置)."""
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -9,7 +9,9 @@ from libs.auth import Principal, require
 from libs.directory import Department, get_directory
 from libs.runtime import RuntimeDep
 from libs.ticket import STATUS_LABELS_ZH, TicketStatus
-from services.dispatch import commands
+from services.dispatch.commands import admin as admin_commands
+from services.dispatch.commands import supervision as supervision_commands
+from services.dispatch.commands import triage
 from services.dispatch.domain import ExtensionDecision
 from services.dispatch.models import (
     CalendarOverrides,
@@ -84,7 +86,7 @@ def list_tickets(
 ) -> list[DispatchTicketPublic]:
     statuses = [s.value for s in status] if status else ["filed", "returned", "reopened"]
     with runtime.session() as session:
-        tickets = commands.list_tickets(
+        tickets = triage.list_tickets(
             session, principal=principal, community_id=community_id, statuses=statuses, limit=limit, offset=offset
         )
         return [to_public(t) for t in tickets]
@@ -93,13 +95,13 @@ def list_tickets(
 @router.get("/tickets/{ticket_id}", response_model=DispatchTicketPublic, summary="One ticket in the community's view")
 def get_ticket(ticket_id: str, principal: Viewer, runtime: RuntimeDep) -> DispatchTicketPublic:
     with runtime.session() as session:
-        return to_public(commands.get_ticket(session, principal=principal, ticket_id=ticket_id))
+        return to_public(triage.get_ticket(session, principal=principal, ticket_id=ticket_id))
 
 
 @router.post("/tickets/{ticket_id}/dispatch", response_model=DispatchTicketPublic, summary="派单 / 改派 to a department")
 def dispatch_ticket(ticket_id: str, body: DispatchRequest, principal: Staff, runtime: RuntimeDep) -> DispatchTicketPublic:
     with runtime.unit_of_work(ticket_id) as session:
-        ticket = commands.dispatch_ticket(
+        ticket = triage.dispatch_ticket(
             session, principal=principal, ticket_id=ticket_id, department_id=body.department_id, note=body.note
         )
         return to_public(ticket)
@@ -108,7 +110,7 @@ def dispatch_ticket(ticket_id: str, body: DispatchRequest, principal: Staff, run
 @router.post("/tickets/{ticket_id}/settle", response_model=DispatchTicketPublic, summary="即办: settle on the spot")
 def settle_on_spot(ticket_id: str, body: SettleRequest, principal: Staff, runtime: RuntimeDep) -> DispatchTicketPublic:
     with runtime.unit_of_work(ticket_id) as session:
-        return to_public(commands.settle_on_spot(session, principal=principal, ticket_id=ticket_id, note=body.note))
+        return to_public(triage.settle_on_spot(session, principal=principal, ticket_id=ticket_id, note=body.note))
 
 
 @router.get("/departments", response_model=list[Department], summary="Departments a ticket can be dispatched to")
@@ -120,14 +122,14 @@ def departments(_principal: Viewer) -> list[Department]:
 def merge_ticket(ticket_id: str, body: MergeRequest, principal: Merger, runtime: RuntimeDep) -> DispatchTicketPublic:
     with runtime.unit_of_work(ticket_id) as session:
         return to_public(
-            commands.merge_ticket(session, principal=principal, ticket_id=ticket_id, into_ticket_id=body.into_ticket_id)
+            triage.merge_ticket(session, principal=principal, ticket_id=ticket_id, into_ticket_id=body.into_ticket_id)
         )
 
 
 @supervision.post("/tickets/{ticket_id}/suspend", response_model=DispatchTicketPublic, summary="挂起: stop every deadline")
 def suspend_ticket(ticket_id: str, body: SuspendRequest, principal: Supervisor, runtime: RuntimeDep) -> DispatchTicketPublic:
     with runtime.unit_of_work(ticket_id) as session:
-        return to_public(commands.suspend_ticket(session, principal=principal, ticket_id=ticket_id, reason=body.reason))
+        return to_public(supervision_commands.suspend_ticket(session, principal=principal, ticket_id=ticket_id, reason=body.reason))
 
 
 @supervision.post("/tickets/{ticket_id}/resume", response_model=DispatchTicketPublic, summary="恢复: deadlines run again")
@@ -136,7 +138,7 @@ def resume_ticket(
 ) -> DispatchTicketPublic:
     with runtime.unit_of_work(ticket_id) as session:
         return to_public(
-            commands.resume_ticket(session, principal=principal, ticket_id=ticket_id, note=body.note if body else None)
+            supervision_commands.resume_ticket(session, principal=principal, ticket_id=ticket_id, note=body.note if body else None)
         )
 
 
@@ -149,7 +151,7 @@ def list_extensions(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ExtensionPublic]:
     with runtime.session() as session:
-        found = commands.list_extensions(session, status=status.value if status else None, limit=limit, offset=offset)
+        found = supervision_commands.list_extensions(session, status=status.value if status else None, limit=limit, offset=offset)
         return [extension_public(e) for e in found]
 
 
@@ -161,7 +163,7 @@ def grant_extension(
 ) -> ExtensionPublic:
     with runtime.unit_of_work() as session:
         return extension_public(
-            commands.grant_extension(session, principal=principal, request_event_id=request_event_id, body=body or GrantRequest())
+            supervision_commands.grant_extension(session, principal=principal, request_event_id=request_event_id, body=body or GrantRequest())
         )
 
 
@@ -171,14 +173,14 @@ def refuse_extension(
 ) -> ExtensionPublic:
     with runtime.unit_of_work() as session:
         return extension_public(
-            commands.refuse_extension(session, principal=principal, request_event_id=request_event_id, note=body.note)
+            supervision_commands.refuse_extension(session, principal=principal, request_event_id=request_event_id, note=body.note)
         )
 
 
 @admin.get("/sla-policy", response_model=SlaPolicyPublic, summary="The current SLA policy (latest published, else the file)")
 def get_sla_policy(_principal: Admin, runtime: RuntimeDep) -> SlaPolicyPublic:
     with runtime.session() as session:
-        return commands.current_sla_policy(session)
+        return admin_commands.current_sla_policy(session)
 
 
 @admin.put(
@@ -193,16 +195,16 @@ def put_sla_policy(
     document: Annotated[dict[str, Any], Body(description="The whole policy document", examples=[POLICY_EXAMPLE])],
 ) -> SlaPolicyPublic:
     with runtime.unit_of_work() as session:
-        return commands.publish_sla_policy(session, principal=principal, document=document)
+        return admin_commands.publish_sla_policy(session, principal=principal, document=document)
 
 
 @admin.get("/calendar", response_model=CalendarPublic, summary="The admin's current calendar overrides")
 def get_calendar(_principal: Admin, runtime: RuntimeDep) -> CalendarPublic:
     with runtime.session() as session:
-        return commands.current_calendar(session)
+        return admin_commands.current_calendar(session)
 
 
 @admin.put("/calendar", response_model=CalendarPublic, summary="Replace the calendar overrides (holidays, 调休 workdays, removals)")
 def put_calendar(body: CalendarOverrides, principal: Admin, runtime: RuntimeDep) -> CalendarPublic:
     with runtime.unit_of_work() as session:
-        return commands.adjust_calendar(session, principal=principal, body=body)
+        return admin_commands.adjust_calendar(session, principal=principal, body=body)

@@ -1,21 +1,102 @@
-"""Dispatch fills the community's queue from ticket.filed and follows the ticket afterwards."""
-from libs.messaging import Handler
-from services.dispatch.commands import on_deadline_warned, on_extension_requested, on_ticket_filed, on_ticket_progress
+"""Dispatch fills the community's queue from TicketFiled and follows the ticket afterwards through the one fold."""
+from __future__ import annotations
 
-HANDLERS: dict[str, Handler] = {
-    "TicketFiled": on_ticket_filed,
-    "DeadlineWarned": on_deadline_warned,
-    "ExtensionRequested": on_extension_requested,
-    **{
-        t: on_ticket_progress
-        for t in (
-            "TicketAccepted",
-            "ResidentContacted",
-            "TicketReturned",
-            "TicketResolved",
-            "TicketReopened",
-            "TicketClosed",
-            "TicketEscalated",
+from sqlmodel import Session
+
+from libs.directory import get_directory
+from libs.events import (
+    DeadlineWarned,
+    Event,
+    ExtensionRequested,
+    ResidentContacted,
+    TicketAccepted,
+    TicketClosed,
+    TicketEscalated,
+    TicketFiled,
+    TicketReopened,
+    TicketResolved,
+    TicketReturned,
+)
+from libs.messaging import Handlers
+from libs.ticket.view import apply_event, fold
+from services.dispatch import domain
+from services.dispatch.commands import now
+from services.dispatch.domain import ExtensionDecision
+from services.dispatch.models import DispatchExtension, DispatchReturn, DispatchTicket
+
+
+def on_ticket_filed(session: Session, event: TicketFiled) -> None:
+    if session.get(DispatchTicket, event.ticket_id) is not None:
+        return
+    ticket = DispatchTicket(
+        id=event.ticket_id,
+        community_id=event.community_id,
+        grid_id=event.grid_id,
+        kind=event.kind,
+        title=event.title,
+        description=event.description,
+        category=event.category,
+        urgency=event.urgency,
+        address=event.address,
+        channel=event.channel,
+        anonymous=event.anonymous,
+        reporter_phone_masked=event.reporter_phone_masked,
+        proposed_department_id=domain.propose_department(get_directory(), event.category),
+        filed_at=event.occurred_at,
+        updated_at=now(),
+    )
+    ticket.store(fold(None, event))
+    session.add(ticket)
+
+
+def on_ticket_event(session: Session, event: Event) -> DispatchTicket | None:
+    """Department, feedback and deadline events move the community's view (accepted, resolved, escalated...)."""
+    ticket = session.get(DispatchTicket, event.ticket_id)
+    if ticket is None:
+        return None
+    ticket.store(apply_event(ticket.view(), event, service="dispatch"))
+    ticket.updated_at = now()
+    session.add(ticket)
+    return ticket
+
+
+def on_ticket_returned(session: Session, event: TicketReturned) -> None:
+    """退单: the ticket is back in the queue; each return is kept so returns by one department can be counted."""
+    ticket = on_ticket_event(session, event)
+    if ticket is None:
+        return
+    ticket.last_return_reason = event.reason
+    session.add(
+        DispatchReturn(ticket_id=ticket.id, department_id=event.department_id, reason=event.reason, returned_at=event.occurred_at)
+    )
+
+
+def on_extension_requested(session: Session, event: ExtensionRequested) -> None:
+    """A department's 延期申请 joins the supervisors' queue."""
+    if session.get(DispatchExtension, str(event.event_id)) is not None:
+        return
+    ticket = session.get(DispatchTicket, event.ticket_id)
+    session.add(
+        DispatchExtension(
+            request_event_id=str(event.event_id),
+            ticket_id=event.ticket_id,
+            community_id=ticket.community_id if ticket else None,
+            department_id=event.department_id,
+            amount=event.amount,
+            unit=event.unit,
+            reason=event.reason,
+            status=ExtensionDecision.pending.value,
+            requested_at=event.occurred_at,
         )
+    )
+
+
+HANDLERS: Handlers = {
+    TicketFiled: on_ticket_filed,
+    ExtensionRequested: on_extension_requested,
+    TicketReturned: on_ticket_returned,
+    **{
+        cls: on_ticket_event
+        for cls in (TicketAccepted, ResidentContacted, TicketResolved, TicketReopened, TicketClosed, TicketEscalated, DeadlineWarned)
     },
 }

@@ -7,10 +7,7 @@ from typing import Any
 from libs.directory import Directory
 from libs.sla.policy import PolicyError, SlaPolicy
 from libs.statemachine import DomainError, check_transition
-from libs.ticket import TICKET_TRANSITIONS, TicketStatus, warnings_after  # noqa: F401 - shared with the other consoles
-
-# Statuses in which the community holds the ticket and must act (待转哨).
-AWAITING_COMMUNITY = frozenset({TicketStatus.filed, TicketStatus.returned, TicketStatus.reopened})
+from libs.ticket import AWAITING_COMMUNITY, FINISHED, TICKET_TRANSITIONS, TicketStatus
 
 
 class UnknownDepartment(DomainError):
@@ -23,12 +20,11 @@ def propose_department(directory: Directory, category: str) -> str | None:
     return cat.department if cat else None
 
 
-def dispatch(current: TicketStatus, directory: Directory, department_id: str) -> TicketStatus:
-    """派单 / 改派: legal from the community's queue, or to reassign before the department signs."""
+def check_department(directory: Directory, department_id: str) -> None:
+    """派单 / 改派 names a department the district has (whether the move is legal is the ticket fold's call)."""
     if directory.department(department_id) is None:
         known = ", ".join(d.id for d in directory.departments)
         raise UnknownDepartment(f"department_id: unknown department {department_id!r}; known: {known}")
-    return check_transition(TICKET_TRANSITIONS, "ticket", current, TicketStatus.dispatched)
 
 
 def settle_on_spot(current: TicketStatus) -> TicketStatus:
@@ -54,9 +50,6 @@ class ExtensionDecision(StrEnum):
     pending = "pending"
     granted = "granted"
     refused = "refused"
-
-
-FINISHED = frozenset({TicketStatus.closed, TicketStatus.merged})
 
 
 def merge(

@@ -9,11 +9,13 @@ from pydantic import ConfigDict, StringConstraints
 from sqlalchemy import Column, DateTime
 from sqlmodel import JSON, Field, SQLModel
 
+from libs.ticket.table import TicketViewColumns
+
 ExtensionUnit = Literal["working_days", "working_hours", "clock_hours", "days"]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
-class DispatchTicket(SQLModel, table=True):
+class DispatchTicket(TicketViewColumns, table=True):
     """The community console's view of a ticket."""
 
     __tablename__ = "dispatch_ticket"
@@ -30,18 +32,9 @@ class DispatchTicket(SQLModel, table=True):
     channel: str = Field(max_length=20)
     anonymous: bool = False
     reporter_phone_masked: str | None = Field(default=None, max_length=20)
-    status: str = Field(max_length=30, index=True)
     proposed_department_id: str | None = Field(default=None, max_length=40)
     department_id: str | None = Field(default=None, max_length=40, index=True)
-    return_count: int = 0
     last_return_reason: str | None = Field(default=None, max_length=500)
-    escalation_level: int = 0
-    escalation_stage: str | None = Field(default=None, max_length=30)
-    warnings: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # 催办: stage -> deadline
-    reopen_count: int = 0
-    joint_handling: bool = False  # 联席办: the second failed rating brings the departments together
-    merged_into: str | None = Field(default=None, max_length=40)
-    suspended: bool = False
     suspend_reason: str | None = Field(default=None, max_length=500)
     settle_note: str | None = Field(default=None, max_length=2000)
     filed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -5,10 +5,9 @@ from datetime import datetime, timezone
 
 from sqlmodel import Session, col, select
 
-from libs.auth import Principal, require_scope
+from libs.auth.principal import Principal, check_scope
 from libs.events import (
     Actor,
-    Event,
     TicketClosed,
     TicketFiled,
     TicketMerged,
@@ -35,7 +34,7 @@ def _load(session: Session, principal: Principal, ticket_id: str, *, lock: bool 
         if ticket.reporter_id != principal.sub:
             raise NotFound(f"ticket {ticket_id!r} not found")
     else:
-        require_scope(principal, community_id=ticket.community_id)
+        check_scope(principal, community_id=ticket.community_id)
     return ticket
 
 
@@ -99,8 +98,7 @@ def get_ticket(session: Session, *, principal: Principal, ticket_id: str) -> Fee
 # --- event handlers ---
 
 
-def on_ticket_filed(session: Session, event: Event) -> None:
-    assert isinstance(event, TicketFiled)
+def on_ticket_filed(session: Session, event: TicketFiled) -> None:
     if session.get(FeedbackTicket, event.ticket_id) is None:
         session.add(
             FeedbackTicket(
@@ -114,32 +112,48 @@ def on_ticket_filed(session: Session, event: Event) -> None:
         )
 
 
-def on_ticket_handled(session: Session, event: Event) -> None:
-    """办结 or 即办: now the resident is asked to rate."""
-    assert isinstance(event, (TicketResolved, TicketSettledOnSpot))
+def on_ticket_resolved(session: Session, event: TicketResolved) -> None:
+    """办结: now the resident is asked to rate the department's work."""
+    _ask_for_rating(session, event, department_id=event.department_id)
+
+
+def on_ticket_settled(session: Session, event: TicketSettledOnSpot) -> None:
+    """即办: now the resident is asked to rate the community's work."""
+    _ask_for_rating(session, event, department_id=None)
+
+
+def _ask_for_rating(session: Session, event: TicketResolved | TicketSettledOnSpot, *, department_id: str | None) -> None:
     ticket = session.get(FeedbackTicket, event.ticket_id)
     if ticket is None:
         return
     ticket.status = check_transition(
         FEEDBACK_TRANSITIONS, "ticket", FeedbackStatus(ticket.status), FeedbackStatus.awaiting_rating
     ).value
-    ticket.department_id = getattr(event, "department_id", None)
+    ticket.department_id = department_id
     ticket.resolution_note = event.note
     ticket.resolved_at = event.occurred_at
     ticket.updated_at = _now()
     session.add(ticket)
 
 
-def on_ticket_closed(session: Session, event: Event) -> None:
-    """Closed elsewhere (rating window expired, merged into another ticket): no rating is asked any more."""
-    assert isinstance(event, (TicketClosed, TicketMerged))
-    ticket = session.get(FeedbackTicket, event.ticket_id)
+def on_ticket_closed(session: Session, event: TicketClosed) -> None:
+    """Closed elsewhere (rating window expired): no rating is asked any more."""
+    _stop_asking(session, event.ticket_id, outcome=event.outcome)
+
+
+def on_ticket_merged(session: Session, event: TicketMerged) -> None:
+    """Merged into another ticket: its resident rates that one."""
+    _stop_asking(session, event.ticket_id, outcome="merged")
+
+
+def _stop_asking(session: Session, ticket_id: str, *, outcome: str) -> None:
+    ticket = session.get(FeedbackTicket, ticket_id)
     if ticket is None:
         return
     target = closed_by_event(FeedbackStatus(ticket.status))
     if target is None:
         return
     ticket.status = target.value
-    ticket.closed_outcome = "merged" if isinstance(event, TicketMerged) else event.outcome
+    ticket.closed_outcome = outcome
     ticket.updated_at = _now()
     session.add(ticket)

@@ -1,11 +1,12 @@
 """Feedback learns who filed a ticket, when it is ready to be rated, and when rating is no longer asked."""
-from libs.messaging import Handler
-from services.feedback.commands import on_ticket_closed, on_ticket_filed, on_ticket_handled
+from libs.events import TicketClosed, TicketFiled, TicketMerged, TicketResolved, TicketSettledOnSpot
+from libs.messaging import Handlers
+from services.feedback.commands import on_ticket_closed, on_ticket_filed, on_ticket_merged, on_ticket_resolved, on_ticket_settled
 
-HANDLERS: dict[str, Handler] = {
-    "TicketFiled": on_ticket_filed,
-    "TicketResolved": on_ticket_handled,
-    "TicketSettledOnSpot": on_ticket_handled,
-    "TicketClosed": on_ticket_closed,
-    "TicketMerged": on_ticket_closed,
+HANDLERS: Handlers = {
+    TicketFiled: on_ticket_filed,
+    TicketResolved: on_ticket_resolved,
+    TicketSettledOnSpot: on_ticket_settled,
+    TicketClosed: on_ticket_closed,
+    TicketMerged: on_ticket_merged,
 }

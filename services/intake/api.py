@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from libs.auth import Principal, require
 from libs.runtime import RuntimeDep
@@ -45,13 +45,8 @@ def file_ticket(
         Header(min_length=8, max_length=100, description="Unique per submission; a retry with the same key files nothing new"),
     ],
 ) -> TicketPublic:
-    try:
-        with runtime.unit_of_work() as session:
-            ticket, created = commands.file_ticket(
-                session, principal=principal, body=body, idempotency_key=idempotency_key
-            )
-    except commands.IdempotencyConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+    with runtime.unit_of_work() as session:
+        ticket, created = commands.file_ticket(session, principal=principal, body=body, idempotency_key=idempotency_key)
     if not created:
         response.status_code = status.HTTP_200_OK
     return to_public(ticket)

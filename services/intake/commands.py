@@ -5,27 +5,20 @@ from datetime import datetime, timezone
 
 from sqlmodel import Session, col, select
 
-from libs.auth import Principal
+from libs.auth.principal import Principal
 from libs.directory import get_directory
 from libs.events import Actor, Event, TicketFiled
 from libs.messaging import record_event
-from libs.statemachine import NotFound
-from libs.ticket import TicketStatus
-from services.intake.domain import (
-    mask_phone,
-    new_ticket_id,
-    next_status,
-    request_fingerprint,
-    resolve_placement,
-    timeline_note,
-)
+from libs.statemachine import DomainError, NotFound
+from libs.ticket.view import apply_event, fold
+from services.intake.domain import mask_phone, new_ticket_id, request_fingerprint, resolve_placement, timeline_note
 from services.intake.models import IntakeTicket, IntakeTimeline, TicketCreate
 
 STAFF_ROLES = ("community_staff", "supervisor", "leader", "admin")
 
 
-class IdempotencyConflict(Exception):
-    """The Idempotency-Key was used before for a different request."""
+class IdempotencyConflict(DomainError):
+    """The Idempotency-Key was used before for a different request (HTTP 409)."""
 
 
 def file_ticket(
@@ -70,7 +63,6 @@ def file_ticket(
         reporter_phone_masked=mask_phone(body.contact_phone),
         anonymous=body.anonymous,
         attachments=list(body.attachments),
-        status=TicketStatus.filed.value,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
         created_at=now,
@@ -97,6 +89,7 @@ def file_ticket(
         anonymous=body.anonymous,
         attachments=tuple(ticket.attachments),
     )
+    ticket.store(fold(None, event))
     record_event(session, event)
     _add_timeline(session, event, note="居民吹哨")
     return ticket, True
@@ -146,17 +139,7 @@ def apply_ticket_event(session: Session, event: Event) -> None:
     ticket = session.get(IntakeTicket, event.ticket_id)
     if ticket is None:
         return  # not filed through this intake (e.g. another district's topic); nothing to mirror
-    if event.type == "TicketFiled":
-        return
-    target = next_status(TicketStatus(ticket.status), event.type)
-    if target is not None:
-        ticket.status = target.value
-    if event.type == "TicketEscalated":
-        ticket.escalation_level = max(ticket.escalation_level, getattr(event, "level", 0))
+    ticket.store(apply_event(ticket.view(), event, service="intake"))
     ticket.updated_at = datetime.now(timezone.utc)
     session.add(ticket)
-    note = next(
-        (getattr(event, f) for f in ("note", "reason", "comment") if getattr(event, f, None)),
-        None,
-    )
-    _add_timeline(session, event, note=timeline_note(event.type, note=note, merged_into=getattr(event, "merged_into", None)))
+    _add_timeline(session, event, note=timeline_note(event))

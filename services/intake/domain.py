@@ -5,11 +5,29 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from libs.directory import Directory
-from libs.statemachine import DomainError, check_transition
-from libs.ticket import STATUS_AFTER_EVENT, TICKET_TRANSITIONS, TicketStatus
+from libs.events import (
+    Event,
+    ExtensionGranted,
+    ResidentContacted,
+    TicketAccepted,
+    TicketClosed,
+    TicketDispatched,
+    TicketEscalated,
+    TicketMerged,
+    TicketRated,
+    TicketReopened,
+    TicketResolved,
+    TicketResumed,
+    TicketReturned,
+    TicketSettledOnSpot,
+    TicketSuspended,
+)
+from libs.statemachine import DomainError
 
 
 class FilingRejected(DomainError):
@@ -59,39 +77,30 @@ def resolve_placement(
     return chosen, None, cat.urgency
 
 
-# Events the resident's timeline shows, with the line it reads when the event carries no note of its own.
-TIMELINE_EVENTS: dict[str, str | None] = {
-    "TicketDispatched": None,
-    "TicketSettledOnSpot": None,
-    "TicketAccepted": None,
-    "ResidentContacted": "部门已与您联系",
-    "ExtensionGranted": "办理期限已延长",
-    "TicketReturned": None,
-    "TicketResolved": None,
-    "TicketRated": None,
-    "TicketReopened": None,
-    "TicketClosed": None,
-    "TicketEscalated": None,
-    "TicketMerged": "与相同问题合并办理",
-    "TicketSuspended": "暂停办理",
-    "TicketResumed": "恢复办理",
+def _note(default: str | None = None) -> Callable[[Any], str | None]:
+    """The event's own `note`, else `default`."""
+    return lambda e: e.note or default
+
+
+# Events the resident's timeline shows, and the line each reads.
+TIMELINE_NOTES: dict[type[Event], Callable[[Any], str | None]] = {
+    TicketDispatched: _note(),
+    TicketSettledOnSpot: _note(),
+    TicketAccepted: lambda e: None,
+    ResidentContacted: _note("部门已与您联系"),
+    ExtensionGranted: _note("办理期限已延长"),
+    TicketReturned: lambda e: e.reason,
+    TicketResolved: _note(),
+    TicketRated: lambda e: e.comment,
+    TicketReopened: lambda e: e.reason,
+    TicketClosed: lambda e: None,
+    TicketEscalated: lambda e: None,
+    TicketMerged: lambda e: f"与相同问题合并办理，请关注工单 {e.merged_into}",
+    TicketSuspended: lambda e: e.reason or "暂停办理",
+    TicketResumed: _note("恢复办理"),
 }
 
 
-def next_status(current: TicketStatus, event_type: str) -> TicketStatus | None:
-    """The resident's view after `event_type`, or None when the event does not change it."""
-    if event_type == "TicketMerged":
-        return check_transition(TICKET_TRANSITIONS, "ticket", current, TicketStatus.merged)
-    target = STATUS_AFTER_EVENT.get(event_type)
-    if target is None or target == TicketStatus.filed:
-        return None
-    if current == TicketStatus.merged and target == TicketStatus.closed:
-        return None  # a merged duplicate stays "merged" for the resident: they follow the ticket it joined
-    return check_transition(TICKET_TRANSITIONS, "ticket", current, target)
-
-
-def timeline_note(event_type: str, *, note: str | None, merged_into: str | None = None) -> str | None:
+def timeline_note(event: Event) -> str | None:
     """What the resident reads on the timeline line for this event."""
-    if event_type == "TicketMerged" and merged_into:
-        return f"与相同问题合并办理，请关注工单 {merged_into}"
-    return note or TIMELINE_EVENTS.get(event_type)
+    return TIMELINE_NOTES[type(event)](event)

@@ -8,7 +8,7 @@ from pydantic import ConfigDict, StringConstraints, field_validator
 from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlmodel import JSON, Field, SQLModel
 
-from libs.ticket import TicketStatus
+from libs.ticket.table import TicketViewColumns
 
 Urgency = Literal["emergency", "urgent", "ordinary", "complex"]
 Channel = Literal["web", "h5", "sms", "wechat", "hotline", "grid", "open311"]
@@ -70,7 +70,7 @@ class TicketCreate(TicketBase):
         return value
 
 
-class IntakeTicket(TicketBase, table=True):
+class IntakeTicket(TicketBase, TicketViewColumns, table=True):
     """The resident's view of their ticket; status mirrors the ticket events."""
 
     __tablename__ = "intake_ticket"
@@ -87,10 +87,8 @@ class IntakeTicket(TicketBase, table=True):
     reporter_phone_masked: str | None = Field(default=None, max_length=20)
     anonymous: bool = False
     attachments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default=TicketStatus.filed.value, max_length=30, index=True)
     idempotency_key: str = Field(max_length=100)
     request_fingerprint: str = Field(max_length=64)
-    escalation_level: int = 0
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 

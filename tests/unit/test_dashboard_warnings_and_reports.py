@@ -1,33 +1,33 @@
-"""Dashboard: 催办 counts, merged duplicates, and who may read which overdue digest."""
+"""Dashboard: 催办 and 退单 counts, and who may read which overdue digest (merged duplicates: test_ticket_fold.py)."""
+from datetime import datetime, timezone
+
+from libs.events import Actor, DeadlineWarned, TicketReturned
+from libs.ticket import TicketStatus as S
+from libs.ticket.view import TicketView, apply_event
 from services.dashboard.domain import TicketFacts, digest_scopes_for, metric_deltas
 
 
-def facts(**overrides):
-    base = dict(community_id="xinran", category="road", department_id="urban", status="dispatched", responded=False, handled=False, escalation_level=0)
-    return TicketFacts(**{**base, **overrides})
+A = Actor(role="system", id="test")
+DUE = datetime(2026, 12, 1, tzinfo=timezone.utc)
+
+
+def facts():
+    return TicketFacts(community_id="xinran", category="road", department_id="urban")
 
 
 def test_every_deadline_warning_counts_as_a_reminder():
-    f = facts()
-    assert metric_deltas(f, "DeadlineWarned") == {"warned": 1}
-    assert metric_deltas(f, "DeadlineWarned") == {"warned": 1}
-    assert f.status == "dispatched"
-
-
-def test_a_merged_duplicate_leaves_the_open_counts_as_merged():
-    f = facts(status="filed", department_id=None, escalation_level=1)
-    metric_deltas(f, "TicketMerged")
-    assert f.status == "merged" and f.escalation_level == 0
-
-
-def test_a_merged_duplicate_stays_merged_when_its_workflow_closes():
-    f = facts(status="merged")
-    metric_deltas(f, "TicketClosed")
-    assert f.status == "merged"
+    v = TicketView(status=S.dispatched)
+    warned = DeadlineWarned(ticket_id="T", actor=A, stage="accept", deadline=DUE)
+    after = apply_event(v, warned, service="unit")
+    assert metric_deltas(facts(), v, after, warned) == {"warned": 1}
+    assert metric_deltas(facts(), after, apply_event(after, warned, service="unit"), warned) == {"warned": 1}
+    assert after.status == S.dispatched
 
 
 def test_a_return_is_counted_per_scope():
-    assert metric_deltas(facts(), "TicketReturned") == {"returned": 1}
+    v = TicketView(status=S.dispatched)
+    returned = TicketReturned(ticket_id="T", actor=A, department_id="urban", community_id="xinran", reason="x")
+    assert metric_deltas(facts(), v, apply_event(v, returned, service="unit"), returned) == {"returned": 1}
 
 
 def test_leadership_reads_every_digest():

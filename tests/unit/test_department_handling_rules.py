@@ -1,11 +1,11 @@
-"""The department's rules for contacting the resident, asking for more time, and which 催办 still applies."""
+"""The department's rules for contacting the resident, asking for more time."""
 from datetime import datetime, timezone
 
 import pytest
 
 from libs.statemachine import DomainError
 from libs.ticket import TicketStatus as S
-from services.department.domain import contact_resident, request_extension, warning_applies, warnings_after
+from services.department.domain import contact_resident, request_extension
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)
 
@@ -44,31 +44,3 @@ def test_only_one_extension_request_may_be_pending():
 def test_a_suspended_ticket_needs_no_extension():
     with pytest.raises(DomainError, match="suspended"):
         request_extension(S.accepted, None, suspended=True)
-
-
-def test_an_acceptance_warning_counts_only_while_waiting_to_be_accepted():
-    assert warning_applies("accept", S.dispatched, None)
-    assert not warning_applies("accept", S.accepted, None)
-
-
-def test_a_contact_warning_is_dropped_once_the_resident_was_contacted():
-    assert warning_applies("contact", S.accepted, None)
-    assert not warning_applies("contact", S.accepted, NOW)
-
-
-def test_the_communitys_dispatch_warning_is_not_the_departments():
-    assert not warning_applies("dispatch", S.dispatched, None)
-
-
-def test_accepting_clears_the_acceptance_warning_but_keeps_the_resolution_one():
-    assert warnings_after({"accept": "a", "resolve": "r"}, "TicketAccepted") == {"resolve": "r"}
-
-
-def test_a_granted_extension_clears_the_resolution_warning():
-    assert warnings_after({"contact": "c", "resolve": "r"}, "ExtensionGranted") == {"contact": "c"}
-
-
-def test_an_event_that_ends_no_stage_keeps_every_warning():
-    before = {"accept": "a"}
-    after = warnings_after(before, "TicketEscalated")
-    assert after == before and after is not before

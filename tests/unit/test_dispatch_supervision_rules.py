@@ -13,7 +13,6 @@ from services.dispatch.domain import (
     next_sla_policy,
     resume,
     suspend,
-    warnings_after,
 )
 
 
@@ -101,7 +100,3 @@ def test_a_bad_sla_policy_is_a_422_naming_the_key():
     with pytest.raises(DomainError, match="urgencies.urgent.resolve.amount") as exc:
         next_sla_policy(1, doc)
     assert exc.value.status_code == 422
-
-
-def test_dispatching_clears_every_stage_warning():
-    assert warnings_after({"dispatch": "d", "accept": "a"}, "TicketDispatched") == {}

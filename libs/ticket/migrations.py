@@ -1,0 +1,61 @@
+"""Alembic operation shared by every service's ticket table: add the folded-view columns it lacks and fill `fold`
+from what the rows already hold (one definition, like libs/messaging/migrations.py)."""
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+from libs.ticket.status import TicketStatus
+from libs.ticket.view import TicketView
+
+_COLUMNS = dict((
+    ("escalation_level", lambda: sa.Column("escalation_level", sa.Integer(), nullable=False, server_default="0")),
+    ("escalation_stage", lambda: sa.Column("escalation_stage", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True)),
+    ("warnings", lambda: sa.Column("warnings", sa.JSON(), nullable=True)),
+    ("merged_into", lambda: sa.Column("merged_into", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True)),
+    ("suspended", lambda: sa.Column("suspended", sa.Boolean(), nullable=False, server_default=sa.false())),
+    ("reopen_count", lambda: sa.Column("reopen_count", sa.Integer(), nullable=False, server_default="0")),
+    ("joint_handling", lambda: sa.Column("joint_handling", sa.Boolean(), nullable=False, server_default=sa.false())),
+    ("return_count", lambda: sa.Column("return_count", sa.Integer(), nullable=False, server_default="0")),
+    ("fold", lambda: sa.Column("fold", sa.JSON(), nullable=True)),
+))
+
+
+def _view_of(row: dict) -> TicketView:
+    status = TicketStatus(row["status"])
+    level = row.get("escalation_level") or 0
+    stage = row.get("escalation_stage") or next(iter(sorted(TicketView(status=status).running_stages())), None)
+    warnings = row.get("warnings") or {}
+    return TicketView(
+        status=status,
+        department_id=row.get("department_id"),
+        warnings=json.loads(warnings) if isinstance(warnings, str) else warnings,
+        escalations={stage: level} if level and stage else {},
+        merged_into=row.get("merged_into"),
+        contacted=row.get("contacted_at") is not None,
+        suspended=bool(row.get("suspended")),
+        reopen_count=row.get("reopen_count") or 0,
+        joint_handling=bool(row.get("joint_handling")),
+        return_count=row.get("return_count") or 0,
+    )
+
+
+def add_ticket_view_columns(table: str, columns: tuple[str, ...]) -> None:
+    """Add `columns` (those of TicketViewColumns the table lacks), then fill `fold` from each row."""
+    bind = op.get_bind()
+    with op.batch_alter_table(table) as batch:
+        for name in columns:
+            batch.add_column(_COLUMNS[name]())
+    t = sa.table(table, sa.column("id"), sa.column("warnings", sa.JSON()), sa.column("fold", sa.JSON()))
+    for row in bind.execute(sa.text(f"SELECT * FROM {table}")).mappings():  # noqa: S608 - table name is ours
+        view = _view_of(dict(row))
+        bind.execute(sa.update(t).where(t.c.id == row["id"]).values(fold=view.to_dict(), warnings=dict(view.warnings)))
+
+
+def drop_ticket_view_columns(table: str, columns: tuple[str, ...]) -> None:
+    with op.batch_alter_table(table) as batch:
+        for name in columns:
+            batch.drop_column(name)

@@ -1,0 +1,85 @@
+"""The community's triage (社区转哨): 派单 / 改派, 即办, 合并, and the console's lists."""
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from libs.auth.principal import Principal, check_scope
+from libs.directory import get_directory
+from libs.events import Actor, TicketDispatched, TicketMerged, TicketSettledOnSpot
+from libs.statemachine import NotFound
+from libs.ticket import TicketStatus
+from services.dispatch import domain
+from services.dispatch.commands import commit_event, load_ticket
+from services.dispatch.models import DispatchTicket
+
+
+def dispatch_ticket(
+    session: Session, *, principal: Principal, ticket_id: str, department_id: str, note: str | None
+) -> DispatchTicket:
+    """派单 (or 改派 after a return): stage TicketDispatched for the department."""
+    ticket = load_ticket(session, principal, ticket_id)
+    domain.check_department(get_directory(), department_id)
+    event = TicketDispatched(
+        ticket_id=ticket.id,
+        actor=Actor(**principal.actor()),
+        community_id=ticket.community_id,
+        department_id=department_id,
+        note=note,
+        kind=ticket.kind,
+        title=ticket.title,
+        description=ticket.description,
+        category=ticket.category,
+        urgency=ticket.urgency,
+        address=ticket.address,
+        grid_id=ticket.grid_id,
+        anonymous=ticket.anonymous,
+        reporter_phone_masked=ticket.reporter_phone_masked,
+    )
+    ticket.department_id = department_id
+    return commit_event(session, ticket, event)
+
+
+def settle_on_spot(session: Session, *, principal: Principal, ticket_id: str, note: str) -> DispatchTicket:
+    """即办件当场结: stage TicketSettledOnSpot; the resident rates it next."""
+    ticket = load_ticket(session, principal, ticket_id)
+    domain.settle_on_spot(TicketStatus(ticket.status))
+    ticket.settle_note = note
+    event = TicketSettledOnSpot(ticket_id=ticket.id, actor=Actor(**principal.actor()), community_id=ticket.community_id, note=note)
+    return commit_event(session, ticket, event)
+
+
+def merge_ticket(session: Session, *, principal: Principal, ticket_id: str, into_ticket_id: str) -> DispatchTicket:
+    """合并: a duplicate joins the ticket it repeats; its own life ends (the resident follows the other one)."""
+    ticket = load_ticket(session, principal, ticket_id)
+    target = session.get(DispatchTicket, into_ticket_id)
+    if target is None:
+        raise NotFound(f"into_ticket_id: ticket {into_ticket_id!r} not found")
+    domain.merge(
+        TicketStatus(ticket.status),
+        ticket_id=ticket.id,
+        community_id=ticket.community_id,
+        into_ticket_id=target.id,
+        into_community_id=target.community_id,
+        into_status=TicketStatus(target.status),
+    )
+    event = TicketMerged(ticket_id=ticket.id, actor=Actor(**principal.actor()), community_id=ticket.community_id, merged_into=target.id)
+    return commit_event(session, ticket, event)
+
+
+def list_tickets(
+    session: Session, *, principal: Principal, community_id: str | None, statuses: list[str], limit: int, offset: int
+) -> list[DispatchTicket]:
+    if principal.role == "community_staff":
+        community_id = community_id or principal.community_id
+        check_scope(principal, community_id=community_id)
+    query = select(DispatchTicket)
+    if community_id:
+        query = query.where(DispatchTicket.community_id == community_id)
+    if statuses:
+        query = query.where(col(DispatchTicket.status).in_(statuses))
+    query = query.order_by(col(DispatchTicket.escalation_level).desc(), col(DispatchTicket.filed_at)).offset(offset).limit(limit)
+    return list(session.exec(query))
+
+
+def get_ticket(session: Session, *, principal: Principal, ticket_id: str) -> DispatchTicket:
+    return load_ticket(session, principal, ticket_id, lock=False)
