@@ -53,6 +53,9 @@ class TicketView:
     joint_handling: bool = False
     return_count: int = 0
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", TicketStatus(self.status))  # rows and JSON hand back plain strings
+
     @property
     def escalation_level(self) -> int:
         return max(self.escalations.values(), default=0)
@@ -85,8 +88,7 @@ class TicketView:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TicketView:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**{**known, "status": TicketStatus(known.get("status", S.filed))})
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 def _move(view: TicketView, target: TicketStatus, **changes: Any) -> TicketView:
