@@ -14,9 +14,10 @@ from fastapi.staticfiles import StaticFiles
 from libs.db import ensure_database, make_engine
 from libs.observability import configure_logging, get_logger, instrument_app
 from libs.settings import Settings, get_settings
-from services.portal.api import install_error_pages, router
 from services.portal.clients import Backends
+from services.portal.pages import ROUTERS
 from services.portal.users import DEMO_USERS_FILE, UserStore, load_demo_users
+from services.portal.views import install_error_pages
 
 log = get_logger(__name__)
 
@@ -68,7 +69,8 @@ def create_app(
     instrument_app(app, "portal", {"database": check_db})
     install_error_pages(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    app.include_router(router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
 
 

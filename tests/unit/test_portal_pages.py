@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from libs.auth import decode_token
 from libs.settings import Settings
-from services.portal.api import SESSION_COOKIE
+from services.portal.views import SESSION_COOKIE
 from services.portal.app import create_app
 
 PASSWORD = "whistle123"

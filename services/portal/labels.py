@@ -1,0 +1,126 @@
+"""Every name the portal shows a person, in Chinese: roles, pages, ticket statuses, events, stages, urgencies, units,
+notices and error titles. Keyed by the shared enums (`libs.ticket.Stage`, `TicketStatus`) where there is one."""
+from __future__ import annotations
+
+from libs.ticket import Stage, TicketStatus
+
+ROLE_LABELS = {
+    "resident": "居民",
+    "grid_worker": "网格员",
+    "community_staff": "社区工作人员",
+    "department_staff": "部门工作人员",
+    "supervisor": "督办",
+    "leader": "领导",
+    "admin": "管理员",
+}
+# The navigation bar, in its order: path -> the page's name.
+PAGE_LABELS = {
+    "/file": "我要吹哨",
+    "/mine": "我的诉求",
+    "/console": "社区转哨",
+    "/worklist": "部门办哨",
+    "/dashboard": "数据大屏",
+    "/supervision": "督办",
+    "/admin": "系统设置",
+}
+
+# The short badge of each status; the long wording is libs.ticket.STATUS_LABELS_ZH, which the services send as
+# `status_label` and the badge carries as its title.
+STATUS_SHORT: dict[TicketStatus, str] = {
+    TicketStatus.filed: "待转哨",
+    TicketStatus.dispatched: "已派单",
+    TicketStatus.settled_on_spot: "社区即办",
+    TicketStatus.accepted: "办理中",
+    TicketStatus.returned: "已退单",
+    TicketStatus.resolved: "已办结",
+    TicketStatus.reopened: "重办中",
+    TicketStatus.closed: "已关闭",
+    TicketStatus.merged: "已合并",
+}
+STATUS_TONE: dict[TicketStatus, str] = {
+    TicketStatus.filed: "warn",
+    TicketStatus.returned: "warn",
+    TicketStatus.reopened: "warn",
+    TicketStatus.dispatched: "info",
+    TicketStatus.accepted: "info",
+    TicketStatus.resolved: "good",
+    TicketStatus.settled_on_spot: "good",
+    TicketStatus.closed: "muted",
+    TicketStatus.merged: "muted",
+}
+
+EVENT_LABELS = {
+    "TicketFiled": "居民吹哨",
+    "TicketDispatched": "社区派单",
+    "TicketSettledOnSpot": "社区即办",
+    "TicketAccepted": "部门签收",
+    "TicketReturned": "部门退单",
+    "TicketResolved": "部门办结",
+    "TicketRated": "居民评价",
+    "TicketReopened": "不满意，重办",
+    "TicketClosed": "诉求关闭",
+    "TicketEscalated": "督办",
+    "DeadlineWarned": "催办",
+    "ResidentContacted": "已联系您",
+    "ExtensionGranted": "延期已批准",
+    "TicketMerged": "已合并",
+    "TicketSuspended": "暂停办理",
+    "TicketResumed": "恢复办理",
+}
+
+# Every stage a deadline is counted in (warnings and escalations name one), as staff call it.
+STAGE_LABELS: dict[Stage, str] = {
+    Stage.dispatch: "转哨派单",
+    Stage.accept: "部门签收",
+    Stage.contact: "联系居民",
+    Stage.resolve: "办结",
+    Stage.rating: "居民评价",
+    Stage.joint_handling: "联席办",
+}
+# Not a stage but a span of the SLA policy: how soon the departments meet on site for joint handling.
+JOINT_ON_SITE_LABEL = "联席到场"
+
+URGENCY_LABELS = {"emergency": "紧急", "urgent": "加急", "ordinary": "一般", "complex": "复杂"}
+# Policy units (libs/sla/policy.py UNITS).
+UNIT_LABELS = {
+    "working_days": "工作日",
+    "working_hours": "工作小时",
+    "clock_hours": "小时",
+    "days": "天",
+    "minutes": "分钟",
+    "seconds": "秒",
+}
+EXTENSION_STATUS = {"pending": ("延期待审批", "warn"), "granted": ("延期已批准", "good"), "refused": ("延期被驳回", "muted")}
+SATISFACTION_CHOICES = (("satisfied", "满意"), ("basically_satisfied", "基本满意"), ("unsatisfied", "不满意"))
+# Dashboard report scopes ("community:xinran" and the like).
+SCOPE_LABELS = {"community": "社区", "department": "部门", "category": "问题类别"}
+
+# Success notices chosen by key, so nothing from the query string is echoed into the page.
+NOTICES = {
+    "filed": "吹哨成功！社区会尽快转哨处理，您可以在这里查看进度。",
+    "rated": "感谢您的评价！",
+    "dispatched": "已派单到承办部门。",
+    "settled": "已记录为社区即办。",
+    "accepted": "已签收，请尽快联系居民并办理。",
+    "resolved": "已办结，等待居民评价。",
+    "returned": "已退单，社区将改派。",
+    "contacted": "已记录联系居民。",
+    "extension": "延期申请已提交，等待督办审批。",
+    "merged": "已合并到指定工单。",
+    "suspended": "已暂停办理，所有时限停止计时。",
+    "resumed": "已恢复办理，时限顺延。",
+    "granted": "已批准延期。",
+    "refused": "已驳回延期申请。",
+    "policy": "新版时限政策已发布，此后受理的诉求按新版执行。",
+    "calendar": "工作日历已更新。",
+}
+# A backend's 4xx, by status code.
+REJECTION_TITLES = {
+    400: "提交的内容有误",
+    403: "没有权限执行此操作",
+    404: "没有找到这条记录",
+    409: "操作与当前状态冲突",
+    422: "提交的内容有误",
+}
+# The portal's own 404 and 405.
+HTTP_ERROR_TITLES = {404: "页面不存在", 405: "不支持此操作"}

@@ -1,0 +1,14 @@
+"""The portal's pages, one module per kind of user; `ROUTERS` is what app.py includes, in this order."""
+from __future__ import annotations
+
+from services.portal.pages import admin, console, dashboard, resident, session, supervision, worklist
+
+ROUTERS = (
+    session.router,
+    resident.router,
+    console.router,
+    worklist.router,
+    supervision.router,
+    admin.router,
+    dashboard.router,
+)

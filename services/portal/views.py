@@ -1,0 +1,308 @@
+"""What every page shares: the templates and their filters, the logged-in viewer and the role checks, `render`,
+and the error pages."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from libs.auth import Principal, decode_token
+from libs.directory import get_directory
+from libs.observability import get_logger
+from libs.ticket import TicketStatus
+from services.portal.clients import BACKEND_NAMES_ZH, BackendRejected, Backends, BackendUnavailable, describe_detail
+from services.portal.labels import (
+    EVENT_LABELS,
+    EXTENSION_STATUS,
+    HTTP_ERROR_TITLES,
+    JOINT_ON_SITE_LABEL,
+    NOTICES,
+    PAGE_LABELS,
+    REJECTION_TITLES,
+    ROLE_LABELS,
+    SCOPE_LABELS,
+    STAGE_LABELS,
+    STATUS_SHORT,
+    STATUS_TONE,
+    UNIT_LABELS,
+    URGENCY_LABELS,
+)
+
+log = get_logger(__name__)
+
+SESSION_COOKIE = "whistle_session"
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+BEIJING = timezone(timedelta(hours=8))
+
+RESIDENT_ROLES = ("resident", "grid_worker")
+CONSOLE_ROLES = ("community_staff", "supervisor", "admin")
+WORKLIST_ROLES = ("department_staff", "admin")
+DASHBOARD_ROLES = ("leader", "supervisor", "admin")
+SUPERVISION_ROLES = ("supervisor", "admin")
+ADMIN_ROLES = ("admin",)
+MERGE_ROLES = ("community_staff", "supervisor")
+
+HOME_BY_ROLE = {
+    "resident": "/mine",
+    "grid_worker": "/mine",
+    "community_staff": "/console",
+    "department_staff": "/worklist",
+    "supervisor": "/dashboard",
+    "leader": "/dashboard",
+    "admin": "/dashboard",
+}
+NAV_ROLES = {
+    "/file": RESIDENT_ROLES,
+    "/mine": RESIDENT_ROLES,
+    "/console": CONSOLE_ROLES,
+    "/worklist": WORKLIST_ROLES,
+    "/dashboard": DASHBOARD_ROLES,
+    "/supervision": SUPERVISION_ROLES,
+    "/admin": ADMIN_ROLES,
+}
+# Statuses in which the resident is asked to rate.
+AWAITING_RATING = (TicketStatus.resolved, TicketStatus.settled_on_spot)
+# The units an extension may be asked and granted in (the policy knows more).
+ExtensionUnit = Literal["working_days", "working_hours", "clock_hours", "days"]
+EXTENSION_UNITS: tuple[str, ...] = get_args(ExtensionUnit)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The logged-in person and the token the backends are called with."""
+
+    principal: Principal
+    token: str
+
+    @property
+    def role(self) -> str:
+        return self.principal.role
+
+
+class LoginRequired(Exception):
+    """No valid session cookie: send the person to the login page."""
+
+
+class PageForbidden(Exception):
+    """Logged in, but this page is for another role."""
+
+    def __init__(self, role: str, allowed: tuple[str, ...]) -> None:
+        self.role, self.allowed = role, allowed
+
+
+# ---------------------------------------------------------------------- formatting (template filters)
+
+
+def format_time(value: Any, fmt: str = "%m-%d %H:%M") -> str:
+    """ISO timestamps from the backends, shown in Beijing time."""
+    if not value:
+        return ""
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(BEIJING).strftime(fmt)
+
+
+def format_rate(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def format_amount(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def format_span(span: Any) -> str:
+    """{amount, unit} as people say it: 7 工作日, 30 分钟."""
+    if not isinstance(span, dict):
+        return "—"
+    return f"{format_amount(span.get('amount'))} {UNIT_LABELS.get(span.get('unit'), span.get('unit'))}"
+
+
+MERGED_INTO = re.compile(r"工单\s*(\S+)")
+
+
+def timeline_label(entry: dict[str, Any]) -> str:
+    """The headline of one timeline line; a merge names the ticket the resident should follow."""
+    kind = entry.get("event_type", "")
+    if kind == "TicketMerged":
+        found = MERGED_INTO.search(entry.get("note") or "")
+        return f"已合并到 {found.group(1)}" if found else "已合并到其他工单"
+    return EVENT_LABELS.get(kind, kind)
+
+
+def _named(kind: str):  # noqa: ANN202 - returns a template filter
+    """A filter showing a directory entry's name (community, department, category), else the id, else —."""
+
+    def _name(entry_id: str | None) -> str:
+        found = getattr(get_directory(), kind)(entry_id) if entry_id else None
+        return found.name if found else (entry_id or "—")
+
+    return _name
+
+
+TEMPLATES.env.filters.update(
+    dt=format_time, pct=format_rate, span=format_span, amount=format_amount, timeline_label=timeline_label,
+    community=_named("community"), department=_named("department"), category=_named("category"),
+)
+TEMPLATES.env.globals.update(
+    status_short=STATUS_SHORT, status_tone=STATUS_TONE, event_labels=EVENT_LABELS, role_labels=ROLE_LABELS,
+    stage_labels=STAGE_LABELS, joint_on_site_label=JOINT_ON_SITE_LABEL, urgency_labels=URGENCY_LABELS,
+    unit_labels=UNIT_LABELS, extension_units=EXTENSION_UNITS, extension_status=EXTENSION_STATUS,
+    scope_labels=SCOPE_LABELS, awaiting_rating=AWAITING_RATING, merge_roles=MERGE_ROLES,
+)
+
+
+# ---------------------------------------------------------------------- rendering
+
+
+def render(request: Request, template: str, viewer: Viewer | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    nav = [(path, label) for path, label in PAGE_LABELS.items() if viewer and viewer.role in NAV_ROLES[path]]
+    notice = NOTICES.get(request.query_params.get("ok", ""))
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "viewer": viewer,
+            "nav": nav,
+            "path": request.url.path,
+            "notice": notice,
+            "directory": get_directory(),
+            "demo_mode": request.app.state.settings.env != "production",
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+async def ticket_action(
+    clients: Backends, viewer: Viewer, service: str, ticket_id: str, action: str, body: dict[str, Any] | None = None
+) -> Any:
+    """POST /tickets/{id}/{action} to a backend, as the viewer."""
+    return await clients.call(service, "POST", f"/tickets/{quote(ticket_id)}/{action}", token=viewer.token, json=body)
+
+
+def rejection_message(exc: BackendRejected, fallback: str) -> str:
+    """A backend's refusal as one line next to the form that caused it."""
+    return f"{REJECTION_TITLES.get(exc.status_code, fallback)}：{exc.message}"
+
+
+# ---------------------------------------------------------------------- dependencies
+
+
+def backends(request: Request) -> Backends:
+    return request.app.state.backends
+
+
+BackendsDep = Annotated[Backends, Depends(backends)]
+
+
+def optional_viewer(request: Request) -> Viewer | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return Viewer(decode_token(token), token)
+    except HTTPException:
+        return None
+
+
+def page_for(*roles: str):  # noqa: ANN201 - returns a FastAPI dependency
+    """Dependency: a logged-in viewer holding one of `roles`, else the login page or a 403 page."""
+
+    def _check(request: Request) -> Viewer:
+        viewer = optional_viewer(request)
+        if viewer is None:
+            raise LoginRequired()
+        if viewer.role not in roles:
+            raise PageForbidden(viewer.role, roles)
+        return viewer
+
+    return _check
+
+
+ResidentPage = Annotated[Viewer, Depends(page_for(*RESIDENT_ROLES))]
+ResidentOnly = Annotated[Viewer, Depends(page_for("resident"))]
+ConsolePage = Annotated[Viewer, Depends(page_for(*CONSOLE_ROLES))]
+MergePage = Annotated[Viewer, Depends(page_for(*MERGE_ROLES))]
+SupervisorOnly = Annotated[Viewer, Depends(page_for("supervisor"))]
+WorklistPage = Annotated[Viewer, Depends(page_for(*WORKLIST_ROLES))]
+SupervisionPage = Annotated[Viewer, Depends(page_for(*SUPERVISION_ROLES))]
+DashboardPage = Annotated[Viewer, Depends(page_for(*DASHBOARD_ROLES))]
+AdminPage = Annotated[Viewer, Depends(page_for(*ADMIN_ROLES))]
+
+
+# ---------------------------------------------------------------------- error pages
+
+
+def _error_page(request: Request, status_code: int, title: str, message: str, **context: Any) -> HTMLResponse:
+    return render(
+        request, "error.html", optional_viewer(request), status_code=status_code, title=title, message=message, **context
+    )
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """Every failure becomes a page a person can read; never a stack trace."""
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, _exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return redirect(f"/login?next={quote(target)}" if request.method == "GET" else "/login")
+
+    @app.exception_handler(PageForbidden)
+    async def _forbidden(request: Request, exc: PageForbidden) -> Response:
+        allowed = "、".join(ROLE_LABELS[r] for r in exc.allowed)
+        return _error_page(
+            request, 403, "没有访问权限", f"此页面仅对{allowed}开放，您当前的身份是{ROLE_LABELS.get(exc.role, exc.role)}。"
+        )
+
+    @app.exception_handler(BackendRejected)
+    async def _rejected(request: Request, exc: BackendRejected) -> Response:
+        if exc.status_code == 401:
+            response = redirect("/login")
+            response.delete_cookie(SESSION_COOKIE, path="/")
+            return response
+        return _error_page(
+            request, exc.status_code, REJECTION_TITLES.get(exc.status_code, "操作未成功"), exc.message,
+            source=BACKEND_NAMES_ZH.get(exc.service, exc.service),
+        )
+
+    @app.exception_handler(BackendUnavailable)
+    async def _unavailable(request: Request, exc: BackendUnavailable) -> Response:
+        service = BACKEND_NAMES_ZH.get(exc.service, exc.service)
+        return _error_page(
+            request, 503, "服务暂时不可用", f"{service}暂时没有响应，请稍后再试。您的操作没有丢失，可以刷新页面重试。"
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        title = HTTP_ERROR_TITLES.get(exc.status_code)
+        return _error_page(request, exc.status_code, title or "请求未成功", "" if title else str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_form(request: Request, exc: RequestValidationError) -> Response:
+        return _error_page(request, 422, "提交的内容有误", describe_detail(exc.errors()))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        log.exception("portal_error", path=request.url.path)
+        return render(
+            request, "error.html", None, status_code=500, title="系统出了点问题", message="请稍后再试；如果一直出现，请联系管理员。"
+        )
