@@ -8,22 +8,18 @@ from aiokafka import AIOKafkaProducer
 from temporalio import activity
 
 from libs.auth import Principal, mint_token
-from libs.events import (
-    Actor,
-    OverdueDigest,
-    OverdueItem,
-    RankingEntry,
-    RankingSnapshot,
-    deterministic_event_id,
-    encode_event,
-    topic_name,
-)
-from libs.observability import EVENTS_PRODUCED, get_logger
+from libs.events import Actor, OverdueDigest, OverdueItem, RankingEntry, RankingSnapshot, deterministic_event_id
+from libs.messaging import publish
+from libs.observability import get_logger
 
 log = get_logger(__name__)
 
-ACTOR = Actor(role="system", id="workflows")
+SERVICE = "workflows"
+ACTOR = Actor(role="system", id=SERVICE)
 REPORTER = Principal(sub="workflows-reports", role="leader", name="定时报表")
+Report = type[OverdueDigest] | type[RankingSnapshot]
+# Each report's event id is (prefix, scope, period), so a retried activity re-sends the same events.
+ID_PREFIX: dict[Report, str] = {OverdueDigest: "overdue-digest", RankingSnapshot: "ranking-snapshot"}
 
 
 class ReportActivities:
@@ -41,9 +37,9 @@ class ReportActivities:
             response.raise_for_status()
             return response.json()
 
-    async def _send(self, event) -> None:  # noqa: ANN001
-        await self.producer.send_and_wait(topic_name(event.topic), value=encode_event(event), key=event.key.encode())
-        EVENTS_PRODUCED.labels("workflows", event.type).inc()
+    async def _publish(self, report: Report, scope: str, period: str, **fields: object) -> None:
+        event = report(event_id=deterministic_event_id(ID_PREFIX[report], scope, period), actor=ACTOR, scope=scope, **fields)
+        await publish(self.producer, event, service=SERVICE)
 
     @activity.defn(name="publish_overdue_digest")
     async def publish_overdue_digest(self, day: str) -> int:
@@ -56,15 +52,8 @@ class ReportActivities:
             if t.get("department_id"):
                 by_scope[f"department:{t['department_id']}"].append(item)
         for scope, items in sorted(by_scope.items()):
-            await self._send(
-                OverdueDigest(
-                    event_id=deterministic_event_id("overdue-digest", scope, day),
-                    actor=ACTOR,
-                    scope=scope,
-                    day=day,
-                    tickets=tuple(sorted(items, key=lambda i: (-i.escalation_level, i.ticket_id))),
-                )
-            )
+            tickets_by_level = tuple(sorted(items, key=lambda i: (-i.escalation_level, i.ticket_id)))
+            await self._publish(OverdueDigest, scope, day, day=day, tickets=tickets_by_level)
         log.info("overdue_digest_published", day=day, scopes=len(by_scope), tickets=len(tickets))
         return len(by_scope)
 
@@ -83,14 +72,6 @@ class ReportActivities:
                 )
                 for row in rows
             )
-            await self._send(
-                RankingSnapshot(
-                    event_id=deterministic_event_id("ranking-snapshot", kind, month),
-                    actor=ACTOR,
-                    scope=kind,
-                    month=month,
-                    entries=entries,
-                )
-            )
+            await self._publish(RankingSnapshot, kind, month, month=month, entries=entries)
         log.info("ranking_snapshot_published", month=month)
         return 3

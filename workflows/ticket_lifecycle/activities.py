@@ -6,22 +6,15 @@ from datetime import datetime
 from aiokafka import AIOKafkaProducer
 from temporalio import activity
 
-from libs.events import (
-    Actor,
-    DeadlineWarned,
-    Envelope,
-    TicketClosed,
-    TicketEscalated,
-    deterministic_event_id,
-    encode_event,
-    topic_name,
-)
-from libs.observability import EVENTS_PRODUCED, WORKFLOW_ESCALATIONS, get_logger
+from libs.events import Actor, DeadlineWarned, Envelope, TicketClosed, TicketEscalated, deterministic_event_id
+from libs.messaging import publish
+from libs.observability import WORKFLOW_ESCALATIONS, get_logger
 from workflows.ticket_lifecycle.shared import DeadlineNotice
 
 log = get_logger(__name__)
 
-WORKFLOWS_ACTOR = Actor(role="system", id="workflows")
+SERVICE = "workflows"  # the producing service, as metrics label it
+WORKFLOWS_ACTOR = Actor(role="system", id=SERVICE)
 
 
 def deadline_event(notice: DeadlineNotice) -> Envelope:
@@ -57,10 +50,9 @@ class TicketActivities:
     async def publish_deadline_event(self, notice: DeadlineNotice) -> str:
         """Publish DeadlineWarned (催办), TicketEscalated (督办) or TicketClosed and wait for the ack."""
         event = deadline_event(notice)
-        await self.producer.send_and_wait(topic_name(event.topic), value=encode_event(event), key=event.key.encode())
+        await publish(self.producer, event, service=SERVICE)
         if notice.kind == "escalated":
             WORKFLOW_ESCALATIONS.labels(notice.stage, str(notice.level)).inc()
-        EVENTS_PRODUCED.labels("workflows", event.type).inc()
         log.info(
             "deadline_event_published",
             ticket_id=notice.ticket_id,

@@ -3,11 +3,14 @@
 The handlers run in an EventConsumer with no database, so each is idempotent on its own: a workflow id equals
 the ticket id (a second start is refused), and the workflow ignores a signal whose event id it has seen.
 The SLA policy and calendar a new ticket lives by come from `SlaSource`, kept current from the `config` topic.
+Temporal being down is an outage, not poison: `is_transient` makes the consumer wait it out (never dead-letter).
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from temporalio.client import Client
@@ -15,17 +18,104 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from libs.events import CONFIG, CalendarAdjusted, Event, EventDecodeError, SlaPolicyPublished, TicketFiled, decode_event, topic_name
-from libs.messaging import Handler
+from libs.events import (
+    CONFIG,
+    CalendarAdjusted,
+    Event,
+    EventDecodeError,
+    ExtensionGranted,
+    ExtensionRefused,
+    ExtensionRequested,
+    ResidentContacted,
+    SlaPolicyPublished,
+    TicketAccepted,
+    TicketClosed,
+    TicketDispatched,
+    TicketFiled,
+    TicketMerged,
+    TicketReopened,
+    TicketResolved,
+    TicketResumed,
+    TicketReturned,
+    TicketSettledOnSpot,
+    TicketSuspended,
+    decode_event,
+    topic_name,
+)
+from libs.messaging import Handlers, is_infrastructure_error
 from libs.observability import get_logger
 from libs.sla.calendar import WorkCalendar, load_calendar
 from libs.sla.policy import PolicyError, SlaPolicy, load_policy
-from workflows.ticket_lifecycle.shared import SIGNALLED_EVENTS, TicketEventSignal, TicketWorkflowInput
+from workflows.ticket_lifecycle.shared import TicketEventSignal, TicketWorkflowInput
 from workflows.ticket_lifecycle.workflows import TicketWorkflow
 
 log = get_logger(__name__)
 
 CONSUMER_GROUP = "workflows"
+
+# Temporal answers these while it is down, overloaded or restarting: retrying later cures them.
+TEMPORAL_UNAVAILABLE = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """An outage the bridge's consumer waits out: Kafka, network (libs.messaging) or Temporal unavailable."""
+    if isinstance(exc, RPCError):
+        return exc.status in TEMPORAL_UNAVAILABLE
+    # A lazily connected client that has not reached the server yet raises this instead of an RPCError.
+    if isinstance(exc, RuntimeError) and str(exc).startswith("Failed client connect"):
+        return True
+    return is_infrastructure_error(exc)
+
+
+# --------------------------------------------------------------------------- ticket event -> signal, per event class
+
+
+def _signal(event: Event, **fields: Any) -> TicketEventSignal:
+    return TicketEventSignal(event_id=str(event.event_id), type=event.type, occurred_at=event.occurred_at.isoformat(), **fields)
+
+
+def _routed(event: TicketDispatched | TicketReturned) -> TicketEventSignal:
+    return _signal(event, department_id=event.department_id, community_id=event.community_id)
+
+
+def _at_department(event: TicketAccepted | ResidentContacted | TicketResolved) -> TicketEventSignal:
+    return _signal(event, department_id=event.department_id)
+
+
+def _in_community(event: TicketSettledOnSpot | TicketMerged) -> TicketEventSignal:
+    return _signal(event, community_id=event.community_id)
+
+
+def _extension_requested(event: ExtensionRequested) -> TicketEventSignal:
+    return _signal(event, department_id=event.department_id, amount=event.amount, unit=event.unit)
+
+
+def _extension_granted(event: ExtensionGranted) -> TicketEventSignal:
+    return _signal(event, amount=event.amount, unit=event.unit)
+
+
+def _reopened(event: TicketReopened) -> TicketEventSignal:
+    return _signal(event, community_id=event.community_id, reopen_count=event.reopen_count, joint_handling=event.joint_handling)
+
+
+# The ticket events that start, stop or move a timer (TicketWorkflow.ON_EVENT has one method per type); rated,
+# escalated and warned do not. Each builder copies exactly the fields the workflow reads.
+SIGNALS: dict[type[Event], Callable[[Any], TicketEventSignal]] = {
+    TicketDispatched: _routed,
+    TicketAccepted: _at_department,
+    ResidentContacted: _at_department,
+    TicketReturned: _routed,
+    ExtensionRequested: _extension_requested,
+    ExtensionGranted: _extension_granted,
+    ExtensionRefused: _signal,
+    TicketResolved: _at_department,
+    TicketSettledOnSpot: _in_community,
+    TicketReopened: _reopened,
+    TicketClosed: _signal,
+    TicketMerged: _in_community,
+    TicketSuspended: _signal,
+    TicketResumed: _signal,
+}
 
 
 class SlaSource:
@@ -88,9 +178,9 @@ class TicketBridge:
         self.task_queue = task_queue
         self.sla = sla or SlaSource()
 
-    def handlers(self) -> dict[str, Handler]:
-        """Event type → handler for EventConsumer; TicketEscalated, DeadlineWarned, TicketRated change no timer."""
-        return {"TicketFiled": self.start_ticket_workflow} | {t: self.signal_ticket_workflow for t in SIGNALLED_EVENTS}
+    def handlers(self) -> Handlers:
+        """Event class → handler for EventConsumer; TicketEscalated, DeadlineWarned, TicketRated change no timer."""
+        return {TicketFiled: self.start_ticket_workflow} | dict.fromkeys(SIGNALS, self.signal_ticket_workflow)
 
     def workflow_input(self, event: TicketFiled) -> TicketWorkflowInput:
         return TicketWorkflowInput(
@@ -103,8 +193,7 @@ class TicketBridge:
             calendar=self.sla.calendar.to_dict(),
         )
 
-    async def start_ticket_workflow(self, event: Event) -> None:
-        assert isinstance(event, TicketFiled)
+    async def start_ticket_workflow(self, event: TicketFiled) -> None:
         try:
             await self.client.start_workflow(
                 TicketWorkflow.run,
@@ -119,17 +208,8 @@ class TicketBridge:
             log.info("ticket_workflow_already_started")
 
     async def signal_ticket_workflow(self, event: Event) -> None:
-        signal = TicketEventSignal(
-            event_id=str(event.event_id),
-            type=event.type,
-            occurred_at=event.occurred_at.isoformat(),
-            department_id=getattr(event, "department_id", None),
-            community_id=getattr(event, "community_id", None),
-            amount=getattr(event, "amount", None),
-            unit=getattr(event, "unit", None),
-            reopen_count=getattr(event, "reopen_count", None),
-            joint_handling=bool(getattr(event, "joint_handling", False)),
-        )
+        """Signal one of the SIGNALS event classes to its ticket's workflow."""
+        signal = SIGNALS[type(event)](event)
         try:
             await self.client.get_workflow_handle(event.ticket_id).signal(TicketWorkflow.ticket_event, signal)
         except RPCError as exc:

@@ -8,36 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Where the ticket is, as the workflow sees it (its `stage` in queries and summaries).
 AWAITING_DISPATCH = "awaiting_dispatch"
 AWAITING_ACCEPTANCE = "awaiting_acceptance"
 IN_PROGRESS = "in_progress"
 AWAITING_RATING = "awaiting_rating"
 CLOSED = "closed"
 
-# Timers (one per stage deadline); several may run at once (contact and resolve while in progress).
-DISPATCH, ACCEPT, CONTACT, RESOLVE, RATING = "dispatch", "accept", "contact", "resolve", "rating"
-JOINT_HANDLING = "joint_handling"
-
-# The ticket events the bridge signals: each starts, stops or moves a timer. Rated, escalated and warned do not.
-SIGNALLED_EVENTS = frozenset(
-    {
-        "TicketDispatched",
-        "TicketAccepted",
-        "ResidentContacted",
-        "TicketReturned",
-        "ExtensionRequested",
-        "ExtensionGranted",
-        "ExtensionRefused",
-        "TicketResolved",
-        "TicketSettledOnSpot",
-        "TicketReopened",
-        "TicketClosed",
-        "TicketMerged",
-        "TicketSuspended",
-        "TicketResumed",
-    }
-)
-
+# Timers (one per stage deadline, several at once: contact and resolve while in progress) and notices are named by
+# `libs.ticket.Stage`; its values ("dispatch", "accept", ...) are what the recorded histories hold.
 MAX_ESCALATION_LEVEL = 3
 
 
@@ -45,7 +24,7 @@ MAX_ESCALATION_LEVEL = 3
 class StageTimer:
     """One running deadline: when it started, when it warns (催办), when it is due, how far it has escalated."""
 
-    name: str
+    name: str  # a Stage value
     started_at: str
     deadline: str
     warn_at: str | None
@@ -103,7 +82,7 @@ class DeadlineNotice:
 
     kind: str  # "warned" | "escalated" | "rating_expired"
     ticket_id: str
-    stage: str
+    stage: str  # a Stage value
     level: int
     cycle: int
     deadline: str

@@ -7,46 +7,45 @@ deadline), "now" from `workflow.now()`, and every Kafka publish goes through an 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from libs.sla.calendar import WorkCalendar, deadline
+from libs.sla.calendar import WorkCalendar
 from libs.sla.policy import Span, TicketSla
+from libs.ticket import Stage
 from workflows.ticket_lifecycle.shared import (
-    ACCEPT,
     AWAITING_ACCEPTANCE,
     AWAITING_DISPATCH,
     AWAITING_RATING,
     CLOSED,
-    CONTACT,
-    DISPATCH,
     IN_PROGRESS,
-    JOINT_HANDLING,
-    MAX_ESCALATION_LEVEL,
-    RATING,
-    RESOLVE,
     DeadlineNotice,
     StageTimer,
     TicketEventSignal,
     TicketWorkflowInput,
 )
+from workflows.ticket_lifecycle.timers import ESCALATED, RATING_EXPIRED, WARNED, Alarm, TicketClock, at, first_wait, shifted
 
 with workflow.unsafe.imports_passed_through():
     from workflows.ticket_lifecycle.activities import TicketActivities
 
 MAX_SEEN_EVENT_IDS = 200  # enough for any real ticket's life; keeps the carried state small
 PUBLISH_TIMEOUT = timedelta(seconds=30)
-REARM_AFTER_S = 30.0  # waits longer than this are re-armed shortly before they are due...
-REARM_LEAD_S = 5.0  # ...this many seconds before
 PUBLISH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
-
-def _dt(value: str) -> datetime:
-    return datetime.fromisoformat(value)
+# Publishing moved from an activity to a local activity in commit a7e32ef (2026-11-26) without a patch marker, so
+# the histories of that era carry none. New runs get the marker; for unmarked runs the start time decides. This
+# is a one-off for that one unmarked change: the re-recorded histories were started at 14:47:12Z, before the
+# commit itself (14:53:16Z), so the line is drawn at its parent commit (c412786, 14:39:21Z); the histories of the
+# activity era end at 14:13:41Z. A ticket started after the line by a worker that still ran older code would not
+# replay; no such ticket is known to be open. Every later change goes behind workflow.patched() alone.
+LOCAL_PUBLISH_PATCH = "publish-through-local-activity"
+UNMARKED_LOCAL_PUBLISH_SINCE = datetime(2026, 11, 26, 14, 39, 21, tzinfo=timezone.utc)
 
 
 @workflow.defn
@@ -58,7 +57,7 @@ class TicketWorkflow:
         # State lives on the instance from the start so signals delivered with the first task are not lost.
         self._input = input
         self._sla = TicketSla.from_dict(input.sla)
-        self._calendar = WorkCalendar.from_dict(input.calendar)
+        self._clock = TicketClock(self._sla, WorkCalendar.from_dict(input.calendar))
         self._stage = input.stage
         self._department_id = input.department_id
         self._seen_event_ids = list(input.seen_event_ids)
@@ -78,7 +77,7 @@ class TicketWorkflow:
         self._changes = 0
         self._closed_at: str | None = None
         if input.timers is None:  # a fresh ticket: the community's dispatch clock starts at filing
-            self._start(DISPATCH, input.filed_at, self._sla.stages[DISPATCH])
+            self._start(Stage.dispatch, input.filed_at, self._sla.stages[Stage.dispatch])
 
     @workflow.run
     async def run(self, input: TicketWorkflowInput) -> dict[str, Any]:
@@ -96,23 +95,20 @@ class TicketWorkflow:
             if alarm is None:
                 await workflow.wait_condition(lambda: self._changes != changes or self._must_continue())
                 continue
-            when, timer, kind = alarm
-            remaining = (when - workflow.now()).total_seconds()
+            remaining = (alarm.when - workflow.now()).total_seconds()
             if remaining > 0:
-                # A timer starts when the server records this task, not at workflow.now(): under load that shifts
-                # it by seconds. A long wait therefore stops REARM_LEAD_S early and re-arms from a fresh now().
-                wait = remaining if remaining <= REARM_AFTER_S else remaining - REARM_LEAD_S
+                wait = first_wait(remaining)  # a long wait stops early and re-arms from a fresh now()
                 try:
                     await workflow.wait_condition(
                         lambda: self._changes != changes or self._must_continue(),
                         timeout=wait,
-                        timeout_summary=f"{timer.name}:{kind}",
+                        timeout_summary=f"{alarm.timer.name}:{alarm.kind}",
                     )
                     continue
                 except asyncio.TimeoutError:
                     if wait < remaining:
                         continue
-            await self._fire(timer, kind)
+            await self._fire(alarm)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._summary()
 
@@ -124,65 +120,108 @@ class TicketWorkflow:
         if event.event_id in self._seen or self._stage == CLOSED:
             return
         self._remember(event.event_id)
-        at = event.occurred_at
-        kind = event.type
-        if kind == "TicketDispatched":
-            self._stop(DISPATCH, ACCEPT, RESOLVE)
-            self._department_id = event.department_id or self._department_id
-            self._stage = AWAITING_ACCEPTANCE
-            self._start(ACCEPT, at, self._sla.stages[ACCEPT])
-            self._start(RESOLVE, at, self._sla.stages[RESOLVE])  # the resolution clock runs from dispatch
-        elif kind == "TicketAccepted":
-            self._stop(ACCEPT)
-            self._stage = IN_PROGRESS
-            self._start(CONTACT, at, self._sla.stages[CONTACT])
-        elif kind == "ResidentContacted":
-            self._stop(CONTACT)
-        elif kind == "TicketReturned":
-            self._stop(ACCEPT, CONTACT, RESOLVE)
-            department = event.department_id or self._department_id or "unknown"
-            self._returns[department] = self._returns.get(department, 0) + 1
-            self._back_to_community(at, self._sla.stages[DISPATCH])
-        elif kind == "ExtensionRequested":
-            self._pending_extension = event.event_id
-        elif kind == "ExtensionGranted":
-            self._pending_extension = None
-            self._extensions_granted += 1
-            self._extend(RESOLVE, at, Span(event.amount or 0, event.unit or "working_days"))
-        elif kind == "ExtensionRefused":
-            self._pending_extension = None  # the deadline stays where it was
-        elif kind in ("TicketResolved", "TicketSettledOnSpot"):
-            self._stop(DISPATCH, ACCEPT, CONTACT, RESOLVE)
-            self._stage = AWAITING_RATING
-            self._start(RATING, at, self._sla.stages[RATING])
-        elif kind == "TicketReopened":
-            self._stop(RATING)
-            self._reopen_count = event.reopen_count or self._reopen_count + 1
-            if event.joint_handling:  # 重办 failed again: the street convenes the departments (联席办)
-                self._joint_handling = True
-                self._back_to_community(at, self._sla.joint_on_site)
-                self._timer_starts += 1
-                self._immediate.append(self._notice("escalated", JOINT_HANDLING, 2, at, self._timer_starts))
-                self._escalations_total += 1
-            else:
-                self._back_to_community(at, self._sla.stages[DISPATCH])
-        elif kind in ("TicketClosed", "TicketMerged"):
-            self._timers.clear()
-            self._stage = CLOSED
-            self._closed_at = at
-        elif kind == "TicketSuspended":
-            self._suspended_at = self._suspended_at or at
-        elif kind == "TicketResumed" and self._suspended_at:
-            paused = _dt(at) - _dt(self._suspended_at)
-            for timer in self._timers.values():
-                timer.started_at = (_dt(timer.started_at) + paused).isoformat()
-                timer.deadline = (_dt(timer.deadline) + paused).isoformat()
-                timer.warn_at = (_dt(timer.warn_at) + paused).isoformat() if timer.warn_at else None
-            self._suspended_at = None
-        else:
-            workflow.logger.warning("ignoring ticket event %s: it changes no timer", kind)
-            return
-        self._changes += 1
+        apply = self.ON_EVENT.get(event.type)
+        if apply is None:
+            workflow.logger.warning("ignoring ticket event %s: it changes no timer", event.type)
+        elif apply(self, event):
+            self._changes += 1  # wakes the alarm loop
+
+    # One small method per signalled event type; each returns whether the event moved the ticket.
+
+    def _on_dispatched(self, event: TicketEventSignal) -> bool:
+        self._stop(Stage.dispatch, Stage.accept, Stage.resolve)
+        self._department_id = event.department_id or self._department_id
+        self._stage = AWAITING_ACCEPTANCE
+        self._start(Stage.accept, event.occurred_at, self._sla.stages[Stage.accept])
+        self._start(Stage.resolve, event.occurred_at, self._sla.stages[Stage.resolve])  # resolution runs from dispatch
+        return True
+
+    def _on_accepted(self, event: TicketEventSignal) -> bool:
+        self._stop(Stage.accept)
+        self._stage = IN_PROGRESS
+        self._start(Stage.contact, event.occurred_at, self._sla.stages[Stage.contact])
+        return True
+
+    def _on_contacted(self, event: TicketEventSignal) -> bool:
+        self._stop(Stage.contact)
+        return True
+
+    def _on_returned(self, event: TicketEventSignal) -> bool:
+        self._stop(Stage.accept, Stage.contact, Stage.resolve)
+        department = event.department_id or self._department_id or "unknown"
+        self._returns[department] = self._returns.get(department, 0) + 1
+        self._back_to_community(event.occurred_at, self._sla.stages[Stage.dispatch])
+        return True
+
+    def _on_extension_requested(self, event: TicketEventSignal) -> bool:
+        self._pending_extension = event.event_id
+        return True
+
+    def _on_extension_granted(self, event: TicketEventSignal) -> bool:
+        self._pending_extension = None
+        self._extensions_granted += 1
+        self._extend(Stage.resolve, event.occurred_at, Span(event.amount or 0, event.unit or "working_days"))
+        return True
+
+    def _on_extension_refused(self, event: TicketEventSignal) -> bool:
+        self._pending_extension = None  # the deadline stays where it was
+        return True
+
+    def _on_resolved(self, event: TicketEventSignal) -> bool:  # also 即办 (settled on the spot)
+        self._stop(Stage.dispatch, Stage.accept, Stage.contact, Stage.resolve)
+        self._stage = AWAITING_RATING
+        self._start(Stage.rating, event.occurred_at, self._sla.stages[Stage.rating])
+        return True
+
+    def _on_reopened(self, event: TicketEventSignal) -> bool:
+        self._stop(Stage.rating)
+        self._reopen_count = event.reopen_count or self._reopen_count + 1
+        if not event.joint_handling:
+            self._back_to_community(event.occurred_at, self._sla.stages[Stage.dispatch])
+            return True
+        # 重办 failed again: the street convenes the departments (联席办), and the ticket is at level 2 at once.
+        self._joint_handling = True
+        self._back_to_community(event.occurred_at, self._sla.joint_on_site)
+        self._timer_starts += 1
+        self._immediate.append(self._notice(ESCALATED, Stage.joint_handling, 2, event.occurred_at, self._timer_starts))
+        self._escalations_total += 1
+        return True
+
+    def _on_closed(self, event: TicketEventSignal) -> bool:  # also merged into another ticket
+        self._timers.clear()
+        self._stage = CLOSED
+        self._closed_at = event.occurred_at
+        return True
+
+    def _on_suspended(self, event: TicketEventSignal) -> bool:
+        self._suspended_at = self._suspended_at or event.occurred_at
+        return True
+
+    def _on_resumed(self, event: TicketEventSignal) -> bool:
+        if not self._suspended_at:
+            workflow.logger.warning("ignoring ticket event %s: it changes no timer", event.type)
+            return False
+        paused = at(event.occurred_at) - at(self._suspended_at)
+        self._timers = {name: shifted(timer, paused) for name, timer in self._timers.items()}
+        self._suspended_at = None
+        return True
+
+    ON_EVENT: ClassVar[dict[str, Callable[[TicketWorkflow, TicketEventSignal], bool]]] = {
+        "TicketDispatched": _on_dispatched,
+        "TicketAccepted": _on_accepted,
+        "ResidentContacted": _on_contacted,
+        "TicketReturned": _on_returned,
+        "ExtensionRequested": _on_extension_requested,
+        "ExtensionGranted": _on_extension_granted,
+        "ExtensionRefused": _on_extension_refused,
+        "TicketResolved": _on_resolved,
+        "TicketSettledOnSpot": _on_resolved,
+        "TicketReopened": _on_reopened,
+        "TicketClosed": _on_closed,
+        "TicketMerged": _on_closed,
+        "TicketSuspended": _on_suspended,
+        "TicketResumed": _on_resumed,
+    }
 
     @workflow.query(name="state")
     def state(self) -> dict[str, Any]:
@@ -207,80 +246,46 @@ class TicketWorkflow:
             "extensions_granted": self._extensions_granted,
         }
 
-    # ------------------------------------------------------------------ timers
+    # ------------------------------------------------------------------ timers (the arithmetic is in timers.py)
 
-    def _start(self, name: str, at: str, span: Span) -> None:
-        start = _dt(at)
+    def _start(self, name: str, started: str, span: Span) -> None:
         self._timer_starts += 1  # every start gets its own cycle, so its warnings/escalations get new event ids
-        cycle = self._timer_starts
-        due = deadline(self._calendar, start, span.amount, span.unit)
-        warn = deadline(self._calendar, start, span.amount * self._sla.warning_fraction, span.unit) if name != RATING else None
-        self._timers[name] = StageTimer(
-            name=name, started_at=start.isoformat(), deadline=due.isoformat(), warn_at=warn.isoformat() if warn else None, cycle=cycle
-        )
+        self._timers[name] = self._clock.start(name, started, span, self._timer_starts)
 
     def _stop(self, *names: str) -> None:
         for name in names:
             self._timers.pop(name, None)
 
-    def _back_to_community(self, at: str, span: Span) -> None:
+    def _back_to_community(self, started: str, span: Span) -> None:
         self._stage = AWAITING_DISPATCH
         self._dispatch_cycle += 1
-        self._start(DISPATCH, at, span)
+        self._start(Stage.dispatch, started, span)
 
-    def _extend(self, name: str, at: str, span: Span) -> None:
+    def _extend(self, name: str, granted_at: str, span: Span) -> None:
         """A granted extension moves the deadline; warnings and the ladder start afresh for the new one."""
         timer = self._timers.get(name)
         if timer is None or span.amount <= 0:
             return
-        new_deadline = deadline(self._calendar, _dt(timer.deadline), span.amount, span.unit)
-        granted = _dt(at)
-        warn = granted + (new_deadline - granted) * self._sla.warning_fraction
-        timer.deadline = new_deadline.isoformat()
-        timer.warn_at = warn.isoformat() if warn > granted else None
-        timer.warned = timer.warn_at is None
-        timer.level = 0
         self._timer_starts += 1
-        timer.cycle = self._timer_starts
+        self._timers[name] = self._clock.extended(timer, granted_at, span, self._timer_starts)
 
-    def _escalation_due(self, timer: StageTimer, level: int) -> datetime:
-        """Level 1 at the deadline, level 2 a ladder delay later, level 3 a further delay after level 2."""
-        due = _dt(timer.deadline)
-        if level >= 2:
-            due = deadline(self._calendar, due, self._sla.level2_after.amount, self._sla.level2_after.unit)
-        if level >= 3:
-            due = deadline(self._calendar, due, self._sla.level3_after.amount, self._sla.level3_after.unit)
-        return due
+    def _next_alarm(self) -> Alarm | None:
+        return None if self._suspended_at is not None else self._clock.next_alarm(self._timers.values())
 
-    def _next_alarm(self) -> tuple[datetime, StageTimer, str] | None:
-        if self._suspended_at is not None:
-            return None
-        alarms: list[tuple[datetime, str, StageTimer, str]] = []
-        for timer in self._timers.values():
-            if timer.name == RATING:
-                alarms.append((_dt(timer.deadline), timer.name, timer, "rating_expired"))
-            elif not timer.warned and timer.warn_at:
-                alarms.append((_dt(timer.warn_at), timer.name, timer, "warned"))
-            elif timer.level < MAX_ESCALATION_LEVEL:
-                alarms.append((self._escalation_due(timer, timer.level + 1), timer.name, timer, "escalated"))
-        if not alarms:
-            return None
-        when, _, timer, kind = min(alarms, key=lambda a: (a[0], a[1]))
-        return when, timer, kind
-
-    async def _fire(self, timer: StageTimer, kind: str) -> None:
+    async def _fire(self, alarm: Alarm) -> None:
         # State changes before the activity runs: a signal meanwhile (e.g. a dispatch) must not be overwritten.
-        if kind == "warned":
+        timer = alarm.timer
+        if alarm.kind == WARNED:
             timer.warned = True
             self._warnings_total += 1
-            notice = self._notice("warned", timer.name, 0, timer.deadline, timer.cycle)
-        elif kind == "escalated":
+            notice = self._notice(WARNED, timer.name, 0, timer.deadline, timer.cycle)
+        elif alarm.kind == ESCALATED:
             timer.level += 1
             self._escalations_total += 1
-            notice = self._notice("escalated", timer.name, timer.level, timer.deadline, timer.cycle)
+            notice = self._notice(ESCALATED, timer.name, timer.level, timer.deadline, timer.cycle)
         else:  # the rating window passed without a rating: the ticket closes (默认满意 is feedback's call)
             self._timers.pop(timer.name, None)
-            notice = self._notice("rating_expired", timer.name, 0, timer.deadline, timer.cycle)
+            notice = self._notice(RATING_EXPIRED, timer.name, 0, timer.deadline, timer.cycle)
             self._stage = CLOSED
             self._closed_at = workflow.now().isoformat()
         await self._publish(notice)
@@ -298,14 +303,22 @@ class TicketWorkflow:
         )
 
     async def _publish(self, notice: DeadlineNotice) -> None:
-        # A local activity: the publish runs in this worker and is recorded as a marker, which halves what the
-        # Temporal server must do per alarm (no activity task round trip) -- the server is the scarce resource.
-        await workflow.execute_local_activity_method(
-            TicketActivities.publish_deadline_event,
-            notice,
-            start_to_close_timeout=PUBLISH_TIMEOUT,
-            retry_policy=PUBLISH_RETRY,
-        )
+        if self._publishes_locally():
+            # A local activity runs in this worker and is recorded as a marker, which halves what the Temporal
+            # server must do per alarm (no activity task round trip) -- the server is the scarce resource.
+            await workflow.execute_local_activity_method(
+                TicketActivities.publish_deadline_event, notice, start_to_close_timeout=PUBLISH_TIMEOUT, retry_policy=PUBLISH_RETRY
+            )
+        else:  # tickets started before a7e32ef: an activity task, as their histories hold
+            await workflow.execute_activity_method(
+                TicketActivities.publish_deadline_event, notice, start_to_close_timeout=PUBLISH_TIMEOUT, retry_policy=PUBLISH_RETRY
+            )
+
+    @staticmethod
+    def _publishes_locally() -> bool:
+        # patched() first, always: on a new run it records the marker (and is True); on replay it is True only
+        # where the history has the marker. It is memoized per run, so every publish of a run goes the same way.
+        return workflow.patched(LOCAL_PUBLISH_PATCH) or workflow.info().workflow_start_time >= UNMARKED_LOCAL_PUBLISH_SINCE
 
     # ------------------------------------------------------------------ bookkeeping
 
