@@ -6,7 +6,7 @@
         --label cache12k                                                   # worker tuning experiment
 
 Starts its own Kafka broker and Temporal dev server (SQLite file, as `make run`) on free ports, plus the real
-lifecycle worker (`python -m workflows.ticket_lifecycle.worker`; with --worker-tuning the same module run with
+lifecycle worker (`python -m workflows.worker`; with --worker-tuning the same module run with
 extra `temporalio.worker.Worker` keyword arguments patched in, to measure options worker.py does not offer yet).
 
 Phases (each bounded in time; everything started is killed at the end, also on Ctrl-C / SIGTERM):
@@ -278,7 +278,7 @@ def start_worker(procs: Procs, sampler: Sampler, info: dict[str, Any], task_queu
     if tuning:
         cmd = [python_executable(), str(Path(__file__).resolve()), "--_tuned-worker", json.dumps(tuning)]
     else:
-        cmd = [python_executable(), "-m", "workflows.ticket_lifecycle.worker"]
+        cmd = [python_executable(), "-m", "workflows.worker"]
     log_path = procs.base / "logs" / "worker.log"
     worker = procs.add(ManagedProcess("worker", cmd, log_path, env=env, cwd=REPO).start())
     sampler.watch("worker", worker.pid)
@@ -299,7 +299,7 @@ def run_tuned_worker(tuning_json: str) -> None:
 
     from temporalio.worker import Worker
 
-    import workflows.ticket_lifecycle.worker as worker_module
+    import workflows.worker as worker_module
 
     kwargs = json.loads(tuning_json)
     worker_module.Worker = functools.partial(Worker, **kwargs)  # type: ignore[attr-defined]
@@ -914,7 +914,7 @@ def main() -> int:
     result: dict[str, Any] = {
         "benchmark": "deadlines",
         "parameters": {k: v for k, v in vars(args).items() if k not in ("tuned_worker",)},
-        "worker_tuning": tuning or "default (python -m workflows.ticket_lifecycle.worker, Worker defaults)",
+        "worker_tuning": tuning or "default (python -m workflows.worker, Worker defaults)",
         "temporal": "dev server (temporal server start-dev) with --db-filename (SQLite file)",
     }
     status = 0

@@ -161,7 +161,7 @@ class Stack:
     """
 
     service_target = "services.{name}.app:create_app"
-    worker_module = "workflows.ticket_lifecycle.worker"
+    worker_module = "workflows.worker"
     ready_timeout = 120.0
     stop_grace = 10.0
 

@@ -1,6 +1,8 @@
-"""The lifecycle worker process: Temporal worker (workflow + activities) and the Kafka→Temporal bridge.
+"""The workflows worker process: the Temporal worker (ticket lifecycle and report workflows, their activities), the
+report schedules and the Kafka→Temporal bridge.
 
-Run with `python -m workflows.ticket_lifecycle.worker`; stops cleanly on SIGTERM/SIGINT.
+Run with `python -m workflows.worker`; stops cleanly on SIGTERM/SIGINT. Everything it is configured with (task
+queue, addresses, cache size) is read from the settings when it runs, never at import.
 """
 from __future__ import annotations
 
@@ -21,16 +23,15 @@ from libs.events import TICKETS
 from libs.messaging import EventConsumer, make_producer
 from libs.observability import configure_logging, get_logger
 from libs.settings import Settings, get_settings
-from workflows.ticket_lifecycle.activities import TicketActivities
-from workflows.ticket_lifecycle.bridge import CONSUMER_GROUP, SlaSource, TicketBridge
 from workflows.reports.activities import ReportActivities
 from workflows.reports.schedules import ensure_schedules
 from workflows.reports.workflows import OverdueDigestWorkflow, RankingSnapshotWorkflow
+from workflows.ticket_lifecycle.activities import TicketActivities
+from workflows.ticket_lifecycle.bridge import CONSUMER_GROUP, SlaSource, TicketBridge, is_transient
 from workflows.ticket_lifecycle.workflows import TicketWorkflow
 
 log = get_logger(__name__)
 
-TASK_QUEUE = get_settings().temporal_task_queue
 SERVICE = "workflows"
 DEFAULT_METRICS_PORT = 9464
 STICKY_TIMEOUT = timedelta(seconds=2)  # SDK default 10 s: a killed worker would hold its tickets' deadlines that long
@@ -64,6 +65,7 @@ def _serve_metrics() -> None:
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     """Run the Temporal worker and the bridge consumer until `stop` is set or either fails."""
+    task_queue = settings.temporal_task_queue
     client = await _retry(
         "temporal",
         lambda: Client.connect(settings.temporal_address, namespace=settings.temporal_namespace),
@@ -75,7 +77,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     following = asyncio.create_task(sla.follow(settings.kafka_bootstrap, caught_up, stop), name="workflows-config")
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(caught_up.wait(), 30)  # new tickets should get the admin's latest policy
-    bridge = TicketBridge(client, task_queue=TASK_QUEUE, sla=sla)
+    bridge = TicketBridge(client, task_queue=task_queue, sla=sla)
     consumer = EventConsumer(
         bootstrap=settings.kafka_bootstrap,
         group=CONSUMER_GROUP,
@@ -84,14 +86,15 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         producer=producer,
         engine=None,  # async handlers only: the bridge is idempotent through workflow ids and event ids
         service=SERVICE,
+        is_transient=is_transient,  # Temporal down: hold the partition and wait, never dead-letter
     )
     activities = TicketActivities(producer)
     reports = ReportActivities(producer, settings.dashboard_url)
     try:
-        await ensure_schedules(client, TASK_QUEUE)
+        await ensure_schedules(client, task_queue)
         async with Worker(
             client,
-            task_queue=TASK_QUEUE,
+            task_queue=task_queue,
             # A workflow task stuck on a dead (kill -9) worker's sticky queue moves to the shared queue after this.
             sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
             # Keep every open ticket's workflow in memory: an evicted one is rebuilt from its history on each
@@ -100,7 +103,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             workflows=[TicketWorkflow, OverdueDigestWorkflow, RankingSnapshotWorkflow],
             activities=[activities.publish_deadline_event, reports.publish_overdue_digest, reports.publish_ranking_snapshot],
         ):
-            log.info("worker_started", task_queue=TASK_QUEUE, namespace=settings.temporal_namespace)
+            log.info("worker_started", task_queue=task_queue, namespace=settings.temporal_namespace)
             # Joining the consumer group waits for a killed predecessor to time out of it (session timeout):
             # the deadlines must not wait for that, so the Temporal worker runs first.
             await _retry("kafka consumer", consumer.start)

@@ -41,7 +41,7 @@ def seconds_policy(path: Path) -> Path:
 
 
 def start_worker(name: str, env: dict[str, str], log: Path) -> ManagedProcess:
-    return ManagedProcess(name, [sys.executable, "-m", "workflows.ticket_lifecycle.worker"], log, env=env, cwd=REPO_ROOT).start()
+    return ManagedProcess(name, [sys.executable, "-m", "workflows.worker"], log, env=env, cwd=REPO_ROOT).start()
 
 
 async def wait_started(worker: ManagedProcess, timeout: float = 60) -> None:

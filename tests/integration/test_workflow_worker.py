@@ -52,7 +52,7 @@ def worker_env(kafka_bootstrap: str, temporal_address: str, prefix: str, policy_
 
 
 def start_worker(name: str, env: dict[str, str], log: Path) -> ManagedProcess:
-    return ManagedProcess(name, [sys.executable, "-m", "workflows.ticket_lifecycle.worker"], log, env=env, cwd=REPO_ROOT).start()
+    return ManagedProcess(name, [sys.executable, "-m", "workflows.worker"], log, env=env, cwd=REPO_ROOT).start()
 
 
 def filed() -> TicketFiled:
