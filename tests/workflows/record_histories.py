@@ -1,10 +1,11 @@
-"""Regenerate tests/workflows/histories/*.json: real TicketWorkflow runs on a Temporal dev server, fetched as JSON.
+"""Record tests/workflows/histories/<prefix><scenario>.json: real TicketWorkflow runs on a Temporal dev server.
 
-    PYTHONPATH=. .venv/bin/python tests/workflows/record_histories.py [--address 127.0.0.1:7233]
+    PYTHONPATH=. .venv/bin/python tests/workflows/record_histories.py [--prefix 2026-11-27_] [--address 127.0.0.1:7233]
 
 Without --address it starts (and stops) an in-memory dev server of its own. Each scenario is a representative
-ticket life on the second-scale test policy; they run concurrently (about 15 s in all). Re-record only when the
-workflow changed ON PURPOSE and old histories no longer matter (see README.md in this folder).
+ticket life on the second-scale test policy; they run concurrently (about 15 s in all). Histories are append-only
+(see README.md in this folder): the files get new names (`--prefix`, by default today's date) and the script
+refuses to overwrite one; add each new file to histories/MANIFEST.sha256.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import json
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -101,31 +102,34 @@ SCENARIOS: dict[str, Callable[[Lifecycle], Awaitable[str]]] = {
 }
 
 
-async def record(address: str) -> None:
+async def record(address: str, paths: dict[str, Path]) -> None:
     client = await Client.connect(address)
-    HISTORIES.mkdir(exist_ok=True)
     async with running_lifecycle(client) as lc:
         ticket_ids = await asyncio.gather(*(scenario(lc) for scenario in SCENARIOS.values()))
     for name, ticket_id in zip(SCENARIOS, ticket_ids):
         history = await client.get_workflow_handle(ticket_id).fetch_history()
-        path = HISTORIES / f"{name}.json"
-        path.write_text(json.dumps(history.to_json_dict(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(f"{path.relative_to(REPO_ROOT)}: {len(history.events)} events")
+        with paths[name].open("x", encoding="utf-8") as f:  # never overwrite a recorded history
+            f.write(json.dumps(history.to_json_dict(), indent=1, ensure_ascii=False) + "\n")
+        print(f"{paths[name].relative_to(REPO_ROOT)}: {len(history.events)} events")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--address", help="a running Temporal server (default: start an in-memory dev server)")
+    parser.add_argument("--prefix", default=datetime.now(timezone.utc).strftime("%Y-%m-%d_"), help="file name prefix")
     args = parser.parse_args()
+    paths = {name: HISTORIES / f"{args.prefix}{name}.json" for name in SCENARIOS}
+    if taken := [str(p) for p in paths.values() if p.exists()]:
+        sys.exit(f"refusing to overwrite recorded histories (append-only): {', '.join(taken)}; pass another --prefix")
     if args.address:
-        asyncio.run(record(args.address))
+        asyncio.run(record(args.address, paths))
         return
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         proc = start_temporal(port, Path(tmp) / "temporal.log")
         try:
             wait_temporal(proc, f"127.0.0.1:{port}", timeout=120)
-            asyncio.run(record(f"127.0.0.1:{port}"))
+            asyncio.run(record(f"127.0.0.1:{port}", paths))
         finally:
             stop_processes([proc], grace=10)
 

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
+from temporalio.converter import JSONPlainPayloadConverter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from workflows.ticket_lifecycle.shared import TicketWorkflowInput
-from workflows.ticket_lifecycle.workflows import TicketWorkflow
+from workflows.ticket_lifecycle.workflows import A7E32EF_PATCH, TicketWorkflow
 
 HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
 
@@ -25,7 +26,7 @@ def load(path: Path) -> WorkflowHistory:
 
 
 def test_there_are_recorded_histories_to_replay() -> None:
-    assert len(HISTORIES) >= 3, "run tests/workflows/record_histories.py"
+    assert len(HISTORIES) >= 10, "histories are append-only (MANIFEST.sha256); run tests/workflows/record_histories.py"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
@@ -64,3 +65,45 @@ async def test_the_replayer_catches_a_change_that_would_break_running_tickets() 
 
     assert result.replay_failure is not None
     assert "nondetermin" in str(result.replay_failure).lower(), result.replay_failure
+
+
+# --------------------------------------------------------------------------- the one unmarked change (a7e32ef)
+
+
+@workflow.defn(name="TicketWorkflow", sandboxed=False)
+class TicketWorkflowThatForgotTheActivityEra(TicketWorkflow):
+    """What a7e32ef shipped: every run publishes through a local activity, whenever it started."""
+
+    @workflow.init
+    def __init__(self, input: TicketWorkflowInput) -> None:
+        super().__init__(input)
+
+    @workflow.run
+    async def run(self, input: TicketWorkflowInput) -> dict[str, Any]:
+        return await super().run(input)
+
+    @staticmethod
+    def _since_a7e32ef() -> bool:
+        return True
+
+
+@pytest.mark.parametrize("path", [p for p in HISTORIES if p.stem.startswith("before_a7e32ef_")], ids=lambda p: p.stem)
+async def test_a_history_from_before_a7e32ef_needs_the_activity_branch(path: Path) -> None:
+    result = await Replayer(
+        workflows=[TicketWorkflowThatForgotTheActivityEra], workflow_runner=UnsandboxedWorkflowRunner()
+    ).replay_workflow(load(path), raise_on_replay_failure=False)
+
+    assert result.replay_failure is not None, "this history should need the activity branch to replay"
+    assert "ActivityTaskScheduled" in str(result.replay_failure), result.replay_failure
+
+
+def test_new_runs_record_the_a7e32ef_patch_marker() -> None:
+    """Histories recorded since the patch carry its marker, so their replay never depends on the start time."""
+    for path in (p for p in HISTORIES if p.name[:4].isdigit()):  # date-prefixed: recorded with the marker
+        markers = [
+            e.marker_recorded_event_attributes
+            for e in load(path).events
+            if e.HasField("marker_recorded_event_attributes") and e.marker_recorded_event_attributes.marker_name == "core_patch"
+        ]
+        patch_ids = [JSONPlainPayloadConverter().from_payload(m.details["patch-data"].payloads[0])["id"] for m in markers]
+        assert patch_ids == [A7E32EF_PATCH], path.name

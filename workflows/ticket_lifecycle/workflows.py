@@ -38,14 +38,16 @@ MAX_SEEN_EVENT_IDS = 200  # enough for any real ticket's life; keeps the carried
 PUBLISH_TIMEOUT = timedelta(seconds=30)
 PUBLISH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
-# Publishing moved from an activity to a local activity in commit a7e32ef (2026-11-26) without a patch marker, so
-# the histories of that era carry none. New runs get the marker; for unmarked runs the start time decides. This
-# is a one-off for that one unmarked change: the re-recorded histories were started at 14:47:12Z, before the
-# commit itself (14:53:16Z), so the line is drawn at its parent commit (c412786, 14:39:21Z); the histories of the
-# activity era end at 14:13:41Z. A ticket started after the line by a worker that still ran older code would not
-# replay; no such ticket is known to be open. Every later change goes behind workflow.patched() alone.
-LOCAL_PUBLISH_PATCH = "publish-through-local-activity"
-UNMARKED_LOCAL_PUBLISH_SINCE = datetime(2026, 11, 26, 14, 39, 21, tzinfo=timezone.utc)
+# Commit a7e32ef (2026-11-26) changed two things without a patch marker: deadline notices are published through a
+# local activity instead of an activity (different commands), and waits over REARM_AFTER_S stop early and re-arm
+# (the same commands, except that the loop now checks for continue-as-new between the early stop and the alarm).
+# Runs of this code carry the A7E32EF_PATCH marker; unmarked runs are told apart by their start time. That is a
+# one-off for that one unmarked change: the histories re-recorded with it started at 14:47:12Z, before the commit
+# itself (14:53:16Z), so the line is its parent commit (c412786, 14:39:21Z); the histories of the activity era end
+# at 14:13:41Z. A ticket started after the line by a worker that still ran older code would not replay; none is
+# known to be open. Every later change goes behind workflow.patched() alone.
+A7E32EF_PATCH = "a7e32ef-local-activity-publish-and-rearm"
+UNMARKED_A7E32EF_SINCE = datetime(2026, 11, 26, 14, 39, 21, tzinfo=timezone.utc)
 
 
 @workflow.defn
@@ -97,7 +99,8 @@ class TicketWorkflow:
                 continue
             remaining = (alarm.when - workflow.now()).total_seconds()
             if remaining > 0:
-                wait = first_wait(remaining)  # a long wait stops early and re-arms from a fresh now()
+                # A long wait stops early and re-arms from a fresh now() (not in runs started before a7e32ef).
+                wait = first_wait(remaining) if self._since_a7e32ef() else remaining
                 try:
                     await workflow.wait_condition(
                         lambda: self._changes != changes or self._must_continue(),
@@ -303,7 +306,7 @@ class TicketWorkflow:
         )
 
     async def _publish(self, notice: DeadlineNotice) -> None:
-        if self._publishes_locally():
+        if self._since_a7e32ef():
             # A local activity runs in this worker and is recorded as a marker, which halves what the Temporal
             # server must do per alarm (no activity task round trip) -- the server is the scarce resource.
             await workflow.execute_local_activity_method(
@@ -315,10 +318,13 @@ class TicketWorkflow:
             )
 
     @staticmethod
-    def _publishes_locally() -> bool:
-        # patched() first, always: on a new run it records the marker (and is True); on replay it is True only
-        # where the history has the marker. It is memoized per run, so every publish of a run goes the same way.
-        return workflow.patched(LOCAL_PUBLISH_PATCH) or workflow.info().workflow_start_time >= UNMARKED_LOCAL_PUBLISH_SINCE
+    def _since_a7e32ef() -> bool:
+        """Whether this run publishes through a local activity and re-arms long waits (see A7E32EF_PATCH).
+
+        patched() first, always: on a new run it records the marker (at the run's first timed wait or publish) and
+        is True; on replay it is True only where the history has the marker. It is memoized per run, so a run
+        never changes its mind."""
+        return workflow.patched(A7E32EF_PATCH) or workflow.info().workflow_start_time >= UNMARKED_A7E32EF_SINCE
 
     # ------------------------------------------------------------------ bookkeeping
 
