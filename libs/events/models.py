@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +36,10 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# Every concrete event class by its `type`, in the order they are defined; filled as each class is created.
+EVENT_TYPES: dict[str, type[Envelope]] = {}
+
+
 class Actor(BaseModel):
     """Who caused the event: role plus id (user id, or the service name for system)."""
 
@@ -58,6 +62,14 @@ class Envelope(BaseModel):
     @property
     def key(self) -> str:
         raise NotImplementedError
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """A class whose `type` has a default is a concrete event: register it, so its type decodes to it."""
+        super().__pydantic_init_subclass__(**kwargs)
+        type_name = cls.model_fields["type"].default
+        if isinstance(type_name, str):
+            EVENT_TYPES[type_name] = cls
 
 
 class Event(Envelope):
@@ -94,11 +106,16 @@ class TicketFiled(Event):
 class TicketDispatched(Event):
     """The community relayed the ticket to a department. 社区转哨 / 派单"""
 
+    # Event-carried state: the department learns what it must handle without reading intake's data.
+    TICKET_FIELDS: ClassVar[frozenset[str]] = frozenset({
+        "community_id", "kind", "title", "description", "category", "urgency", "address", "grid_id", "anonymous",
+        "reporter_phone_masked",
+    })
+
     type: Literal["TicketDispatched"] = "TicketDispatched"
     community_id: str
     department_id: str
     note: str | None = None
-    # Event-carried state: the department learns what it must handle without reading intake's data.
     kind: TicketKind = "problem"
     title: str
     description: str
@@ -321,32 +338,3 @@ class CalendarAdjusted(ConfigEvent):
     holidays: tuple[str, ...] = ()
     workdays: tuple[str, ...] = ()
     remove: tuple[str, ...] = ()
-
-
-EVENT_TYPES: dict[str, type[Envelope]] = {
-    cls.model_fields["type"].default: cls
-    for cls in (
-        TicketFiled,
-        TicketDispatched,
-        TicketSettledOnSpot,
-        TicketAccepted,
-        TicketReturned,
-        TicketResolved,
-        TicketRated,
-        TicketReopened,
-        TicketClosed,
-        TicketEscalated,
-        DeadlineWarned,
-        ResidentContacted,
-        ExtensionRequested,
-        ExtensionGranted,
-        ExtensionRefused,
-        TicketMerged,
-        TicketSuspended,
-        TicketResumed,
-        OverdueDigest,
-        RankingSnapshot,
-        SlaPolicyPublished,
-        CalendarAdjusted,
-    )
-}

@@ -182,3 +182,31 @@ def build_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def service_app(
+    app_file: str,
+    routers: list[APIRouter],
+    handlers: Handlers,
+    *,
+    title: str,
+    description: str,
+    topics: tuple[str, ...] = (TICKETS,),
+) -> Callable[[], FastAPI]:
+    """The `create_app` of the service whose app.py is `app_file`: named after its folder, migrated from its
+    `migrations/`; nothing is configured until it is called."""
+    folder = Path(app_file).parent
+
+    def create_app(settings: Settings | None = None) -> FastAPI:
+        return build_app(
+            service=folder.name,
+            title=title,
+            description=description,
+            routers=routers,
+            handlers=handlers,
+            migrations_dir=folder / "migrations",
+            settings=settings,
+            topics=topics,
+        )
+
+    return create_app

@@ -12,6 +12,7 @@ end (e.g. 11:00 + 1 working hour = 12:00), while adding 0 hours at 12:00 normali
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from dataclasses import dataclass
@@ -34,25 +35,21 @@ _ONE_DAY = timedelta(days=1)
 def _as_date(value: Any) -> date:
     if isinstance(value, datetime):
         raise ValueError(f"expected a date, got a datetime: {value!r}")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"not an ISO date (YYYY-MM-DD): {value!r}") from None
-    raise ValueError(f"not an ISO date (YYYY-MM-DD): {value!r}")
+    return _from_iso(value, date, "ISO date (YYYY-MM-DD)")
 
 
 def _as_time(value: Any) -> time:
-    if isinstance(value, time):
+    return _from_iso(value, time, "ISO time (HH:MM)")
+
+
+def _from_iso(value: Any, kind: type[date] | type[time], what: str) -> Any:
+    """`value` if it already is a `kind`, else parsed from an ISO string; a ValueError naming `what` otherwise."""
+    if isinstance(value, kind):
         return value
     if isinstance(value, str):
-        try:
-            return time.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"not an ISO time (HH:MM): {value!r}") from None
-    raise ValueError(f"not an ISO time (HH:MM): {value!r}")
+        with contextlib.suppress(ValueError):
+            return kind.fromisoformat(value.strip())
+    raise ValueError(f"not an {what}: {value!r}")
 
 
 def _fmt_time(t: time) -> str:

@@ -1,13 +1,30 @@
 """The columns every service's ticket table carries: the whole folded view (`fold`) and the parts of it that
-lists filter and sort by. `store` is the one place a view reaches a row."""
+lists filter and sort by. `store` is the one place a view reaches a row; `commit_event` and `follow_event` are how
+use cases and consumers move it, `worklist` how a community's or department's list is read."""
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, Literal, TypeVar
 
-from sqlmodel import JSON, Field, SQLModel
+from sqlmodel import JSON, Field, Session, SQLModel, col, select
 
-from libs.ticket.status import TicketStatus
-from libs.ticket.view import TicketView
+from libs.auth.principal import Principal, check_scope
+from libs.events import Event
+from libs.messaging import record_event
+from libs.statemachine import NotFound
+from libs.ticket.status import STATUS_LABELS_ZH, TicketStatus
+from libs.ticket.view import TicketView, apply_event, fold
+
+Public = TypeVar("Public", bound=SQLModel)
+Table = TypeVar("Table", bound=SQLModel)
+Row = TypeVar("Row", bound="TicketViewColumns")
+
+
+class StageWarning(SQLModel):
+    """催办: a stage deadline is near."""
+
+    stage: str
+    deadline: datetime
 
 
 class TicketViewColumns(SQLModel):
@@ -27,6 +44,14 @@ class TicketViewColumns(SQLModel):
     def view(self) -> TicketView:
         return TicketView.from_dict(self.fold) if self.fold else TicketView(status=TicketStatus(self.status))
 
+    def public(self, model: type[Public], **extra: Any) -> Public:
+        """The row in an API's shape: standing warnings as a list by deadline, and the status's Chinese label."""
+        warnings = sorted(
+            (StageWarning(stage=stage, deadline=due) for stage, due in (self.warnings or {}).items()), key=lambda w: w.deadline
+        )
+        status_label = STATUS_LABELS_ZH[TicketStatus(self.status)]
+        return model(**self.model_dump(exclude={"warnings"}), warnings=warnings, status_label=status_label, **extra)
+
     def store(self, view: TicketView) -> None:
         self.fold = view.to_dict()
         self.status = view.status.value
@@ -39,3 +64,56 @@ class TicketViewColumns(SQLModel):
         self.reopen_count = view.reopen_count
         self.joint_handling = view.joint_handling
         self.return_count = view.return_count
+
+
+def find_ticket(session: Session, table: type[Table], ticket_id: str, *, lock: bool = False) -> Table:
+    """The service's row for the ticket (locked for a change when `lock`); NotFound (404) if it has none."""
+    ticket = session.get(table, ticket_id, with_for_update=lock)
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id!r} not found")
+    return ticket
+
+
+def commit_event(session: Session, ticket: Row, event: Event) -> Row:
+    """A use case's move: the view moves by `event` (IllegalTransition, HTTP 409, if the table forbids it) and the
+    event is staged in the outbox, in the caller's transaction. Every ticket table has an `updated_at`."""
+    ticket.store(fold(ticket.view(), event))
+    ticket.updated_at = datetime.now(timezone.utc)  # type: ignore[attr-defined]
+    session.add(ticket)
+    record_event(session, event)
+    return ticket
+
+
+def follow_event(session: Session, ticket: Row, event: Event, *, service: str) -> Row:
+    """A consumer's move: a move the table forbids is logged and counted instead (the view stays), nothing is staged."""
+    ticket.store(apply_event(ticket.view(), event, service=service))
+    ticket.updated_at = datetime.now(timezone.utc)  # type: ignore[attr-defined]
+    session.add(ticket)
+    return ticket
+
+
+def worklist(
+    session: Session,
+    table: type[Row],
+    *,
+    principal: Principal,
+    holder: Literal["community", "department"],
+    holder_id: str | None,
+    statuses: list[str],
+    oldest_first_by: str,
+    limit: int,
+    offset: int,
+) -> list[Row]:
+    """The tickets one community or department holds (all, without `holder_id`) in `statuses`, most escalated first,
+    then oldest by `oldest_first_by`. Staff of a holder see their own list when they name none, and no other."""
+    key = f"{holder}_id"
+    if principal.role == f"{holder}_staff":
+        holder_id = holder_id or getattr(principal, key)
+        check_scope(principal, **{key: holder_id})
+    query = select(table)
+    if holder_id:
+        query = query.where(col(getattr(table, key)) == holder_id)
+    if statuses:
+        query = query.where(col(table.status).in_(statuses))
+    query = query.order_by(col(table.escalation_level).desc(), col(getattr(table, oldest_first_by)))
+    return list(session.exec(query.offset(offset).limit(limit)))

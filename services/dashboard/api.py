@@ -54,31 +54,34 @@ def escalated(
         return commands.escalated_tickets(session, principal=principal, limit=limit)
 
 
-def _real_date(value: str, fmt: str, field: str) -> None:
+def _real_date(value: str, fmt: str, field: str) -> str:
     """The pattern checks the shape; this refuses month 13 or February 30 with a 422 naming the field."""
     try:
         datetime.strptime(value, fmt)
     except ValueError:
         raise HTTPException(422, detail=f"{field}: {value!r} is not a real date ({fmt.replace('%', '')})") from None
+    return value
+
+
+def _month(month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM", examples=["2026-11"])]) -> str:
+    return _real_date(month, "%Y-%m", "month")
+
+
+def _day(day: Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD", examples=["2026-11-26"])]) -> str:
+    return _real_date(day, "%Y-%m-%d", "day")
+
+
+Month = Annotated[str, Depends(_month)]
+Day = Annotated[str, Depends(_day)]
 
 
 @router.get("/rankings/history", response_model=list[RankingSnapshotPublic], summary="Monthly ranking snapshots (月度排名)")
-def ranking_history(
-    _principal: Leadership,
-    runtime: RuntimeDep,
-    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM", examples=["2026-11"])],
-) -> list[RankingSnapshotPublic]:
-    _real_date(month, "%Y-%m", "month")
+def ranking_history(_principal: Leadership, runtime: RuntimeDep, month: Month) -> list[RankingSnapshotPublic]:
     with runtime.session() as session:
         return commands.ranking_history(session, month)
 
 
 @router.get("/digests", response_model=list[OverdueDigestPublic], summary="The day's overdue digests (每日督办清单)")
-def digests(
-    principal: Viewer,
-    runtime: RuntimeDep,
-    day: Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD", examples=["2026-11-26"])],
-) -> list[OverdueDigestPublic]:
-    _real_date(day, "%Y-%m-%d", "day")
+def digests(principal: Viewer, runtime: RuntimeDep, day: Day) -> list[OverdueDigestPublic]:
     with runtime.session() as session:
         return commands.digests(session, principal=principal, day=day)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 
 from libs.auth import Principal, require
 from libs.runtime import RuntimeDep
-from libs.ticket import OPEN_FOR_DEPARTMENT, STATUS_LABELS_ZH, TicketStatus
+from libs.ticket import OPEN_FOR_DEPARTMENT, TicketStatus
 from services.department import commands
 from services.department.models import (
     ContactRequest,
@@ -16,7 +16,6 @@ from services.department.models import (
     ExtensionRequest,
     ResolveRequest,
     ReturnRequest,
-    StageWarning,
 )
 
 router = APIRouter(tags=["department"])
@@ -26,14 +25,7 @@ Viewer = Annotated[Principal, Depends(require("department_staff", "supervisor", 
 
 
 def to_public(ticket: DepartmentTicket) -> DepartmentTicketPublic:
-    warnings = sorted(
-        (StageWarning(stage=stage, deadline=due) for stage, due in (ticket.warnings or {}).items()), key=lambda w: w.deadline
-    )
-    return DepartmentTicketPublic(
-        **ticket.model_dump(exclude={"warnings"}),
-        warnings=warnings,
-        status_label=STATUS_LABELS_ZH[TicketStatus(ticket.status)],
-    )
+    return ticket.public(DepartmentTicketPublic)
 
 
 @router.get("/tickets", response_model=list[DepartmentTicketPublic], summary="My department's worklist (default: open)")

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from libs.auth.principal import Principal, check_scope
-from libs.events import Actor, Event, ExtensionRequested, ResidentContacted, TicketAccepted, TicketResolved, TicketReturned
-from libs.messaging import record_event
+from libs.events import Actor, ExtensionRequested, ResidentContacted, TicketAccepted, TicketResolved, TicketReturned
 from libs.statemachine import NotFound
 from libs.ticket import TicketStatus
-from libs.ticket.view import fold
+from libs.ticket.table import commit_event, worklist
 from services.department import domain
 from services.department.domain import ExtensionStatus
 from services.department.models import DepartmentTicket, ExtensionRequest
@@ -28,20 +27,11 @@ def _load(session: Session, principal: Principal, ticket_id: str, *, lock: bool 
     return ticket
 
 
-def _commit(session: Session, ticket: DepartmentTicket, event: Event) -> DepartmentTicket:
-    """Move the worklist's view by `event` (409 if the move is illegal) and stage the event in the outbox."""
-    ticket.store(fold(ticket.view(), event))
-    ticket.updated_at = now()
-    session.add(ticket)
-    record_event(session, event)
-    return ticket
-
-
 def accept_ticket(session: Session, *, principal: Principal, ticket_id: str) -> DepartmentTicket:
     """签收."""
     ticket = _load(session, principal, ticket_id, lock=True)
     ticket.accepted_at = now()
-    return _commit(session, ticket, TicketAccepted(ticket_id=ticket.id, actor=Actor(**principal.actor()), department_id=ticket.department_id))
+    return commit_event(session, ticket, TicketAccepted(ticket_id=ticket.id, actor=Actor(**principal.actor()), department_id=ticket.department_id))
 
 
 def resolve_ticket(
@@ -55,7 +45,7 @@ def resolve_ticket(
     event = TicketResolved(
         ticket_id=ticket.id, actor=Actor(**principal.actor()), department_id=ticket.department_id, note=note, evidence=tuple(evidence)
     )
-    return _commit(session, ticket, event)
+    return commit_event(session, ticket, event)
 
 
 def return_ticket(session: Session, *, principal: Principal, ticket_id: str, reason: str) -> DepartmentTicket:
@@ -68,7 +58,7 @@ def return_ticket(session: Session, *, principal: Principal, ticket_id: str, rea
         community_id=ticket.community_id,
         reason=reason,
     )
-    return _commit(session, ticket, event)
+    return commit_event(session, ticket, event)
 
 
 def contact_resident(session: Session, *, principal: Principal, ticket_id: str, note: str | None) -> DepartmentTicket:
@@ -78,7 +68,7 @@ def contact_resident(session: Session, *, principal: Principal, ticket_id: str, 
     ticket.contacted_at = now()
     ticket.contact_note = note
     event = ResidentContacted(ticket_id=ticket.id, actor=Actor(**principal.actor()), department_id=ticket.department_id, note=note)
-    return _commit(session, ticket, event)
+    return commit_event(session, ticket, event)
 
 
 def request_extension(session: Session, *, principal: Principal, ticket_id: str, body: ExtensionRequest) -> DepartmentTicket:
@@ -97,22 +87,16 @@ def request_extension(session: Session, *, principal: Principal, ticket_id: str,
     ticket.extension_request_event_id = str(event.event_id)
     ticket.extension_amount, ticket.extension_unit = body.amount, body.unit
     ticket.extension_reason, ticket.extension_note = body.reason, None
-    return _commit(session, ticket, event)
+    return commit_event(session, ticket, event)
 
 
 def list_tickets(
     session: Session, *, principal: Principal, department_id: str | None, statuses: list[str], limit: int, offset: int
 ) -> list[DepartmentTicket]:
-    if principal.role == "department_staff":
-        department_id = department_id or principal.department_id
-        check_scope(principal, department_id=department_id)
-    query = select(DepartmentTicket)
-    if department_id:
-        query = query.where(DepartmentTicket.department_id == department_id)
-    if statuses:
-        query = query.where(col(DepartmentTicket.status).in_(statuses))
-    query = query.order_by(col(DepartmentTicket.escalation_level).desc(), col(DepartmentTicket.dispatched_at))
-    return list(session.exec(query.offset(offset).limit(limit)))
+    return worklist(
+        session, DepartmentTicket, principal=principal, holder="department", holder_id=department_id, statuses=statuses,
+        oldest_first_by="dispatched_at", limit=limit, offset=offset,
+    )
 
 
 def get_ticket(session: Session, *, principal: Principal, ticket_id: str) -> DepartmentTicket:

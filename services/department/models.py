@@ -9,7 +9,7 @@ from pydantic import ConfigDict
 from sqlalchemy import Column, DateTime
 from sqlmodel import JSON, Field, SQLModel
 
-from libs.ticket.table import TicketViewColumns
+from libs.ticket.table import StageWarning, TicketViewColumns
 
 ExtensionUnit = Literal["working_days", "working_hours", "clock_hours", "days"]
 
@@ -84,13 +84,6 @@ class ReturnRequest(SQLModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "属物业管理范围，请改派住建委"}]})
     reason: str = Field(min_length=2, max_length=500)
-
-
-class StageWarning(SQLModel):
-    """催办: a stage deadline is near."""
-
-    stage: str
-    deadline: datetime
 
 
 class DepartmentTicketPublic(SQLModel):

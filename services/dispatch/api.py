@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from libs.auth import Principal, require
 from libs.directory import Department, get_directory
 from libs.runtime import RuntimeDep
-from libs.ticket import STATUS_LABELS_ZH, TicketStatus
+from libs.ticket import TicketStatus
 from services.dispatch.commands import admin as admin_commands
 from services.dispatch.commands import supervision as supervision_commands
 from services.dispatch.commands import triage
@@ -27,7 +27,6 @@ from services.dispatch.models import (
     ResumeRequest,
     SettleRequest,
     SlaPolicyPublic,
-    StageWarning,
     SuspendRequest,
 )
 
@@ -61,12 +60,7 @@ POLICY_EXAMPLE: dict[str, Any] = {
 
 
 def to_public(ticket: DispatchTicket) -> DispatchTicketPublic:
-    warnings = sorted(
-        (StageWarning(stage=stage, deadline=due) for stage, due in (ticket.warnings or {}).items()), key=lambda w: w.deadline
-    )
-    return DispatchTicketPublic(
-        **ticket.model_dump(exclude={"warnings"}), warnings=warnings, status_label=STATUS_LABELS_ZH[TicketStatus(ticket.status)]
-    )
+    return ticket.public(DispatchTicketPublic)
 
 
 def extension_public(extension: DispatchExtension) -> ExtensionPublic:

@@ -18,7 +18,8 @@ from libs.events import (
     TicketReturned,
 )
 from libs.messaging import Handlers
-from libs.ticket.view import apply_event, fold
+from libs.ticket.table import follow_event
+from libs.ticket.view import fold
 from services.dispatch import domain
 from services.dispatch.commands import now
 from services.dispatch.domain import ExtensionDecision
@@ -52,12 +53,7 @@ def on_ticket_filed(session: Session, event: TicketFiled) -> None:
 def on_ticket_event(session: Session, event: Event) -> DispatchTicket | None:
     """Department, feedback and deadline events move the community's view (accepted, resolved, escalated...)."""
     ticket = session.get(DispatchTicket, event.ticket_id)
-    if ticket is None:
-        return None
-    ticket.store(apply_event(ticket.view(), event, service="dispatch"))
-    ticket.updated_at = now()
-    session.add(ticket)
-    return ticket
+    return None if ticket is None else follow_event(session, ticket, event, service="dispatch")
 
 
 def on_ticket_returned(session: Session, event: TicketReturned) -> None:

@@ -9,7 +9,7 @@ from pydantic import ConfigDict, StringConstraints
 from sqlalchemy import Column, DateTime
 from sqlmodel import JSON, Field, SQLModel
 
-from libs.ticket.table import TicketViewColumns
+from libs.ticket.table import StageWarning, TicketViewColumns
 
 ExtensionUnit = Literal["working_days", "working_hours", "clock_hours", "days"]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
@@ -196,13 +196,6 @@ class SlaPolicyPublic(SQLModel):
     document: dict[str, Any]
     published_by: str | None = None
     published_at: datetime | None = None
-
-
-class StageWarning(SQLModel):
-    """催办: a stage deadline is near."""
-
-    stage: str
-    deadline: datetime
 
 
 class DispatchTicketPublic(SQLModel):

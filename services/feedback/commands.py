@@ -18,6 +18,7 @@ from libs.events import (
 )
 from libs.messaging import record_event
 from libs.statemachine import NotFound, check_transition
+from libs.ticket.table import find_ticket
 from services.feedback.domain import FEEDBACK_TRANSITIONS, FeedbackStatus, closed_by_event, needs_joint_handling, rating_outcome
 from services.feedback.models import FeedbackRating, FeedbackTicket, RatingRequest
 
@@ -27,9 +28,7 @@ def _now() -> datetime:
 
 
 def _load(session: Session, principal: Principal, ticket_id: str, *, lock: bool = False) -> FeedbackTicket:
-    ticket = session.get(FeedbackTicket, ticket_id, with_for_update=lock)
-    if ticket is None:
-        raise NotFound(f"ticket {ticket_id!r} not found")
+    ticket = find_ticket(session, FeedbackTicket, ticket_id, lock=lock)
     if principal.role == "resident":
         if ticket.reporter_id != principal.sub:
             raise NotFound(f"ticket {ticket_id!r} not found")
@@ -46,20 +45,8 @@ def rate_ticket(session: Session, *, principal: Principal, ticket_id: str, body:
     )
     now = _now()
     actor = Actor(**principal.actor())
-    session.add(
-        FeedbackRating(
-            ticket_id=ticket.id,
-            rated_by=principal.sub,
-            satisfaction=body.satisfaction,
-            solved=body.solved,
-            comment=body.comment,
-            rated_at=now,
-        )
-    )
-    record_event(
-        session,
-        TicketRated(ticket_id=ticket.id, actor=actor, satisfaction=body.satisfaction, solved=body.solved, comment=body.comment),
-    )
+    session.add(FeedbackRating(**body.model_dump(), ticket_id=ticket.id, rated_by=principal.sub, rated_at=now))
+    record_event(session, TicketRated(**body.model_dump(), ticket_id=ticket.id, actor=actor))
     if outcome == FeedbackStatus.reopened:
         ticket.reopen_count += 1
         record_event(
@@ -102,10 +89,8 @@ def on_ticket_filed(session: Session, event: TicketFiled) -> None:
     if session.get(FeedbackTicket, event.ticket_id) is None:
         session.add(
             FeedbackTicket(
+                **event.model_dump(include={"community_id", "reporter_id", "title"}),
                 id=event.ticket_id,
-                community_id=event.community_id,
-                reporter_id=event.reporter_id,
-                title=event.title,
                 status=FeedbackStatus.open.value,
                 updated_at=_now(),
             )

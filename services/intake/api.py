@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from libs.auth import Principal, require
 from libs.runtime import RuntimeDep
-from libs.ticket import STATUS_LABELS_ZH, TicketStatus
 from services.intake import commands
 from services.intake.models import IntakeTicket, TicketCreate, TicketPublic, TimelineEntry
 
@@ -21,11 +20,8 @@ Reader = Annotated[
 
 
 def to_public(ticket: IntakeTicket, timeline: list | None = None) -> TicketPublic:
-    return TicketPublic(
-        **ticket.model_dump(exclude={"timeline"}),
-        status_label=STATUS_LABELS_ZH[TicketStatus(ticket.status)],
-        timeline=[TimelineEntry(event_type=t.event_type, occurred_at=t.occurred_at, note=t.note) for t in timeline or []],
-    )
+    entries = [TimelineEntry(event_type=t.event_type, occurred_at=t.occurred_at, note=t.note) for t in timeline or []]
+    return ticket.public(TicketPublic, timeline=entries)
 
 
 @router.post(

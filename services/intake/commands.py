@@ -10,11 +10,16 @@ from libs.directory import get_directory
 from libs.events import Actor, Event, TicketFiled
 from libs.messaging import record_event
 from libs.statemachine import DomainError, NotFound
-from libs.ticket.view import apply_event, fold
+from libs.ticket.table import follow_event
+from libs.ticket.view import fold
 from services.intake.domain import mask_phone, new_ticket_id, request_fingerprint, resolve_placement, timeline_note
-from services.intake.models import IntakeTicket, IntakeTimeline, TicketCreate
+from services.intake.models import IntakeTicket, IntakeTimeline, TicketBase, TicketCreate
 
 STAFF_ROLES = ("community_staff", "supervisor", "leader", "admin")
+# What TicketFiled carries of the stored ticket; the masked phone only when the reporter is not anonymous.
+FILED_FIELDS = frozenset({
+    *TicketBase.model_fields, "urgency", "channel", "community_id", "grid_id", "reporter_id", "anonymous", "attachments"
+})
 
 
 class IdempotencyConflict(DomainError):
@@ -46,23 +51,14 @@ def file_ticket(
     now = datetime.now(timezone.utc)
     reporter_id = principal.sub if principal.role == "resident" else None
     ticket = IntakeTicket(
+        **body.model_dump(include={*TicketBase.model_fields, "channel", "anonymous", "attachments"}),
         id=new_ticket_id(now),
-        kind=body.kind,
-        title=body.title,
-        description=body.description,
-        category=body.category,
-        address=body.address,
-        latitude=body.latitude,
-        longitude=body.longitude,
         urgency=body.urgency or default_urgency,
-        channel=body.channel,
         community_id=community_id,
         grid_id=grid_id,
         reporter_id=reporter_id,
         filed_by=principal.sub,
         reporter_phone_masked=mask_phone(body.contact_phone),
-        anonymous=body.anonymous,
-        attachments=list(body.attachments),
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
         created_at=now,
@@ -70,24 +66,11 @@ def file_ticket(
     )
     session.add(ticket)
     event = TicketFiled(
+        **ticket.model_dump(include=FILED_FIELDS),
         ticket_id=ticket.id,
-        actor=Actor(role=principal.role, id=principal.sub),
+        actor=Actor(**principal.actor()),
         occurred_at=now,
-        kind=ticket.kind,
-        title=ticket.title,
-        description=ticket.description,
-        category=ticket.category,
-        urgency=ticket.urgency,
-        channel=ticket.channel,
-        community_id=community_id,
-        grid_id=grid_id,
-        address=ticket.address,
-        latitude=ticket.latitude,
-        longitude=ticket.longitude,
-        reporter_id=reporter_id,
-        reporter_phone_masked=None if body.anonymous else ticket.reporter_phone_masked,
-        anonymous=body.anonymous,
-        attachments=tuple(ticket.attachments),
+        reporter_phone_masked=None if ticket.anonymous else ticket.reporter_phone_masked,
     )
     ticket.store(fold(None, event))
     record_event(session, event)
@@ -139,7 +122,5 @@ def apply_ticket_event(session: Session, event: Event) -> None:
     ticket = session.get(IntakeTicket, event.ticket_id)
     if ticket is None:
         return  # not filed through this intake (e.g. another district's topic); nothing to mirror
-    ticket.store(apply_event(ticket.view(), event, service="intake"))
-    ticket.updated_at = datetime.now(timezone.utc)
-    session.add(ticket)
+    follow_event(session, ticket, event, service="intake")
     _add_timeline(session, event, note=timeline_note(event))

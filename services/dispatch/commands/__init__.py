@@ -7,10 +7,7 @@ from datetime import datetime, timezone
 from sqlmodel import Session
 
 from libs.auth.principal import Principal, check_scope
-from libs.events import Event
-from libs.messaging import record_event
-from libs.statemachine import NotFound
-from libs.ticket.view import fold
+from libs.ticket.table import find_ticket
 from services.dispatch.models import DispatchTicket
 
 
@@ -20,17 +17,6 @@ def now() -> datetime:
 
 def load_ticket(session: Session, principal: Principal, ticket_id: str, *, lock: bool = True) -> DispatchTicket:
     """The ticket if the caller's scope covers its community (locked for a change by default)."""
-    ticket = session.get(DispatchTicket, ticket_id, with_for_update=lock)
-    if ticket is None:
-        raise NotFound(f"ticket {ticket_id!r} not found")
+    ticket = find_ticket(session, DispatchTicket, ticket_id, lock=lock)
     check_scope(principal, community_id=ticket.community_id)
-    return ticket
-
-
-def commit_event(session: Session, ticket: DispatchTicket, event: Event) -> DispatchTicket:
-    """Move the console's view by `event` (409 if the move is illegal) and stage the event in the outbox."""
-    ticket.store(fold(ticket.view(), event))
-    ticket.updated_at = now()
-    session.add(ticket)
-    record_event(session, event)
     return ticket

@@ -8,8 +8,9 @@ from libs.events import Actor, ExtensionGranted, ExtensionRefused, TicketResumed
 from libs.messaging import record_event
 from libs.statemachine import NotFound
 from libs.ticket import TicketStatus
+from libs.ticket.table import commit_event
 from services.dispatch import domain
-from services.dispatch.commands import commit_event, load_ticket, now
+from services.dispatch.commands import load_ticket, now
 from services.dispatch.domain import ExtensionDecision
 from services.dispatch.models import DispatchExtension, DispatchTicket, GrantRequest
 

@@ -1,15 +1,16 @@
 """The community's triage (社区转哨): 派单 / 改派, 即办, 合并, and the console's lists."""
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from libs.auth.principal import Principal, check_scope
+from libs.auth.principal import Principal
 from libs.directory import get_directory
 from libs.events import Actor, TicketDispatched, TicketMerged, TicketSettledOnSpot
 from libs.statemachine import NotFound
 from libs.ticket import TicketStatus
+from libs.ticket.table import commit_event, worklist
 from services.dispatch import domain
-from services.dispatch.commands import commit_event, load_ticket
+from services.dispatch.commands import load_ticket
 from services.dispatch.models import DispatchTicket
 
 
@@ -20,20 +21,11 @@ def dispatch_ticket(
     ticket = load_ticket(session, principal, ticket_id)
     domain.check_department(get_directory(), department_id)
     event = TicketDispatched(
+        **ticket.model_dump(include=TicketDispatched.TICKET_FIELDS),
         ticket_id=ticket.id,
         actor=Actor(**principal.actor()),
-        community_id=ticket.community_id,
         department_id=department_id,
         note=note,
-        kind=ticket.kind,
-        title=ticket.title,
-        description=ticket.description,
-        category=ticket.category,
-        urgency=ticket.urgency,
-        address=ticket.address,
-        grid_id=ticket.grid_id,
-        anonymous=ticket.anonymous,
-        reporter_phone_masked=ticket.reporter_phone_masked,
     )
     ticket.department_id = department_id
     return commit_event(session, ticket, event)
@@ -69,16 +61,10 @@ def merge_ticket(session: Session, *, principal: Principal, ticket_id: str, into
 def list_tickets(
     session: Session, *, principal: Principal, community_id: str | None, statuses: list[str], limit: int, offset: int
 ) -> list[DispatchTicket]:
-    if principal.role == "community_staff":
-        community_id = community_id or principal.community_id
-        check_scope(principal, community_id=community_id)
-    query = select(DispatchTicket)
-    if community_id:
-        query = query.where(DispatchTicket.community_id == community_id)
-    if statuses:
-        query = query.where(col(DispatchTicket.status).in_(statuses))
-    query = query.order_by(col(DispatchTicket.escalation_level).desc(), col(DispatchTicket.filed_at)).offset(offset).limit(limit)
-    return list(session.exec(query))
+    return worklist(
+        session, DispatchTicket, principal=principal, holder="community", holder_id=community_id, statuses=statuses,
+        oldest_first_by="filed_at", limit=limit, offset=offset,
+    )
 
 
 def get_ticket(session: Session, *, principal: Principal, ticket_id: str) -> DispatchTicket:
