@@ -7,7 +7,9 @@ Only tests under tests/integration, tests/workflows, tests/e2e and tests/browser
     temporal_address  "127.0.0.1:PORT"   in-memory `temporal server start-dev`
     postgres_url      "postgresql+psycopg://postgres@127.0.0.1:PORT/whistle"  (database exists; trust auth)
     stack             deploy.stack.Stack on free ports, DATABASE_URL=postgres_url, shared Kafka/Temporal,
-                      SLA_POLICY_FILE=config/sla_policy.seconds.yaml (second-scale deadlines); stack.urls["portal"] etc.
+                      SLA_POLICY_FILE=config/sla_policy.test.yaml; stack.urls["portal"] etc.
+    deadline_categories  {stage: category}: in that category only that stage's deadline passes within seconds
+                      (DEADLINE_CATEGORIES); only deadline tests file tickets in these categories.
     make_stack(**env) another, isolated Stack with env overrides (own databases, topic prefix, Temporal
                       namespace + task queue); cached per overrides, stopped at session end.
     free_port()       a free TCP port (plain function, importable: `from conftest import free_port`).
@@ -37,9 +39,15 @@ INFRA_DIRS = ("integration", "workflows", "e2e", "browser")
 INFRA_FIXTURES = {"kafka_bootstrap", "temporal_address", "postgres_url", "stack", "make_stack"}
 TESTS_DIR = Path(__file__).resolve().parent
 
-# Environment every test stack gets unless overridden (short stage timeout so escalation tests are quick).
-SECONDS_POLICY = REPO_ROOT / "config" / "sla_policy.seconds.yaml"
-STACK_ENV_DEFAULTS: dict[str, str] = {"SLA_POLICY_FILE": str(SECONDS_POLICY)}
+# Tests do not race the clock. Every test stack runs config/sla_policy.test.yaml, under which no deadline can pass
+# during a test (every stage lasts 30 days), except one stage in each deadline category: a test whose subject is
+# that deadline (催办, 督办, the overdue digest) files its tickets in DEADLINE_CATEGORIES[stage]; every other test
+# uses another category and may take as long as the machine needs. The policy is fixed when the stack starts (no
+# version is published at run time), so no test waits for the worker to follow the config topic, and the tests
+# may run in any order.
+TEST_POLICY = REPO_ROOT / "config" / "sla_policy.test.yaml"
+DEADLINE_CATEGORIES: dict[str, str] = {"dispatch": "property", "accept": "garbage"}
+STACK_ENV_DEFAULTS: dict[str, str] = {"SLA_POLICY_FILE": str(TEST_POLICY)}
 
 # Extra Temporal namespaces created at launch, one per isolated make_stack() stack.
 EXTRA_NAMESPACES = tuple(f"whistle-{i}" for i in range(1, 7))
@@ -171,6 +179,12 @@ def make_stack(tmp_path_factory, kafka_bootstrap, temporal_address, postgres_url
 def stack(make_stack) -> Stack:
     """The default full system (STACK_ENV_DEFAULTS); check_alive() before each use would catch crashed services."""
     return make_stack()
+
+
+@pytest.fixture(scope="session")
+def deadline_categories() -> dict[str, str]:
+    """{stage: category} whose one short deadline passes within seconds on the test stacks (DEADLINE_CATEGORIES)."""
+    return dict(DEADLINE_CATEGORIES)
 
 
 # --------------------------------------------------------------------------- browser

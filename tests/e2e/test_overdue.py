@@ -1,5 +1,8 @@
-"""Deadlines as the people feel them (second-scale SLA policy): 催办 and 督办 on the worklists, an extension
-granted by a supervisor, merge / suspend / resume, the admin's SLA policy versions, and the stored reports."""
+"""Deadlines as the people feel them: 催办 and 督办 on the worklists, an extension granted by a supervisor,
+merge / suspend / resume, the admin's SLA policy versions, and the stored reports.
+
+The stack runs config/sla_policy.test.yaml (tests/conftest.py): only a deadline test's ticket, filed in one of
+`deadline_categories`, has a deadline that passes within seconds; every other ticket's deadlines are 30 days away."""
 from __future__ import annotations
 
 import asyncio
@@ -10,8 +13,9 @@ import httpx
 import pytest
 
 from libs.auth import Principal
-from tests.e2e.test_reports import trigger_and_collect
-from tests.e2e.test_ticket_life import COMMUNITY, DEPARTMENT, LEADER, RESIDENT, auth, eventually, find
+from libs.sla.policy import STAGES, URGENCIES, SlaPolicy, Span
+from tests.e2e.test_reports import rank_xinran, trigger_and_collect
+from tests.e2e.test_ticket_life import COMMUNITY, DEADLINE_TIMEOUT, DEPARTMENT, LEADER, RESIDENT, auth, eventually, find
 from workflows.reports.schedules import RANKING_SCHEDULE_ID
 
 SUPERVISOR = Principal(sub="sup-street", role="supervisor")
@@ -20,11 +24,12 @@ ADMIN = Principal(sub="admin", role="admin")
 
 @pytest.fixture(scope="module")
 def http(stack):
-    with httpx.Client(timeout=15) as client:
+    with httpx.Client(timeout=30) as client:
         yield client
 
 
 def file_ticket(stack, http, title: str, category: str = "road") -> str:
+    """File as the resident; `road` has no short deadline, a deadline test passes one of `deadline_categories`."""
     filed = http.post(
         f"{stack.urls['intake']}/tickets",
         headers={**auth(RESIDENT), "Idempotency-Key": uuid.uuid4().hex},
@@ -49,18 +54,20 @@ def dispatch_to_urban(stack, http, ticket_id: str) -> None:
     assert response.status_code == 200, response.text
 
 
-def test_an_unaccepted_ticket_is_warned_then_escalated_and_an_extension_is_granted(stack, http):
+def test_an_unaccepted_ticket_is_warned_then_escalated_and_an_extension_is_granted(stack, http, deadline_categories):
     urls = stack.urls
-    ticket_id = file_ticket(stack, http, "人行道井盖松动")
+    # In this category only acceptance is short (4 s from dispatch); dispatch, contact and resolve are 30 days away,
+    # so no other deadline can pass while the test waits, accepts and asks for an extension.
+    ticket_id = file_ticket(stack, http, "人行道井盖松动", category=deadline_categories["accept"])
     dispatch_to_urban(stack, http, ticket_id)
 
-    # Nobody signs for it: 催办 at half the 4 s acceptance deadline, then 督办 level 1 at the deadline.
+    # Nobody signs for it: 催办 at half the acceptance deadline, then 督办 level 1 at the deadline.
     overdue = eventually(
         lambda: in_worklist(
             stack, http, ticket_id,
             lambda t: t["escalation_level"] >= 1 and any(w["stage"] == "accept" for w in t["warnings"]),
         ),
-        timeout=30,
+        timeout=DEADLINE_TIMEOUT,
         what="催办 and 督办 on the department's worklist",
     )
     assert overdue["escalation_stage"] == "accept" and overdue["status"] == "dispatched"
@@ -178,14 +185,52 @@ def test_the_admin_publishes_the_next_sla_policy_version_and_bad_ones_are_refuse
 
 
 def test_the_monthly_ranking_snapshot_is_kept_by_the_dashboard(stack, http):
+    rank_xinran(stack, http)
     snapshot = asyncio.run(
-        trigger_and_collect(stack, RANKING_SCHEDULE_ID, lambda e: e["type"] == "RankingSnapshot" and e["scope"] == "community")
+        trigger_and_collect(
+            stack,
+            RANKING_SCHEDULE_ID,
+            lambda e: e["type"] == "RankingSnapshot" and e["scope"] == "community"
+            and any(x["scope"] == "community:xinran" for x in e["entries"]),
+        )
     )
-    history = eventually(
-        lambda: [
-            s for s in http.get(f"{stack.urls['dashboard']}/rankings/history", headers=auth(LEADER), params={"month": snapshot["month"]}).json()
-            if s["scope"] == "community"
-        ],
-        what="the ranking snapshot in the dashboard's history",
-    )
-    assert history[0]["entries"] and all(e["scope"].startswith("community:") for e in history[0]["entries"])
+
+    def kept():  # the dashboard keeps the latest run per (month, scope): wait for one that ranks xinran
+        history = http.get(
+            f"{stack.urls['dashboard']}/rankings/history", headers=auth(LEADER), params={"month": snapshot["month"]}
+        ).json()
+        return next(
+            (s for s in history if s["scope"] == "community" and any(e["scope"] == "community:xinran" for e in s["entries"])),
+            None,
+        )
+
+    stored = eventually(kept, what="the community ranking snapshot (with xinran) in the dashboard's history")
+    scopes = [e["scope"] for e in stored["entries"]]
+    assert "community:xinran" in scopes and all(scope.startswith("community:") for scope in scopes), scopes
+
+
+def _at_least_seconds(span: Span) -> float:
+    """A lower bound of the span in clock seconds (a working hour or day never takes less than this)."""
+    return span.amount * {
+        "seconds": 1, "minutes": 60, "clock_hours": 3600, "days": 86400, "working_hours": 3600, "working_days": 7 * 3600,
+    }[span.unit]
+
+
+def test_only_the_deadline_categories_have_a_deadline_a_test_can_reach(stack, http, deadline_categories):
+    """The contract the other tests rely on, checked against the policy the running stack serves."""
+    current = http.get(f"{stack.urls['dispatch']}/admin/sla-policy", headers=auth(ADMIN))
+    assert current.status_code == 200, current.text
+    policy = SlaPolicy.parse(current.json()["document"])
+    day = 86400
+    assert _at_least_seconds(policy.joint_on_site) >= day
+    short_stage = {category: stage for stage, category in deadline_categories.items()}
+    assert set(short_stage) <= set(policy.categories), "every deadline category has its own overrides"
+    for urgency in URGENCIES:
+        for category in (*policy.categories, "road"):
+            stages = policy.for_ticket(urgency, category).stages
+            short = short_stage.get(category) if urgency != "emergency" else None
+            for stage in STAGES:
+                if stage == short:
+                    assert _at_least_seconds(stages[stage]) <= 10, (urgency, category, stage, stages[stage])
+                else:
+                    assert _at_least_seconds(stages[stage]) >= day, (urgency, category, stage, stages[stage])

@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer
 from temporalio.client import Client
 
 from libs.events import REPORTS, topic_name
-from tests.e2e.test_ticket_life import LEADER, RESIDENT, auth, eventually, find
+from tests.e2e.test_ticket_life import CONVERGE_TIMEOUT, DEADLINE_TIMEOUT, LEADER, RESIDENT, auth, eventually, find
 from workflows.reports.schedules import DIGEST_SCHEDULE_ID, RANKING_SCHEDULE_ID
 
 
@@ -24,7 +24,7 @@ async def trigger_and_collect(stack, schedule_id: str, want) -> dict:
     try:
         await client.get_schedule_handle(schedule_id).trigger()
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + 60
+        deadline = loop.time() + CONVERGE_TIMEOUT
         while loop.time() < deadline:
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for record in records:
@@ -33,22 +33,39 @@ async def trigger_and_collect(stack, schedule_id: str, want) -> dict:
                         return event
     finally:
         await consumer.stop()
-    raise AssertionError(f"no matching report from {schedule_id} within 60 s")
+    raise AssertionError(f"no matching report from {schedule_id} within {CONVERGE_TIMEOUT:.0f} s")
 
 
-def test_the_daily_digest_lists_an_escalated_ticket_for_its_community(stack):
+def file_as_resident(stack, http: httpx.Client, title: str, category: str) -> str:
+    filed = http.post(
+        f"{stack.urls['intake']}/tickets",
+        headers={**auth(RESIDENT), "Idempotency-Key": uuid.uuid4().hex},
+        json={"title": title, "description": f"{title}，请尽快处理", "category": category},
+    )
+    assert filed.status_code == 201, filed.text
+    return filed.json()["id"]
+
+
+def rank_xinran(stack, http: httpx.Client) -> None:
+    """File a ticket in the resident's community (xinran) and wait until the dashboard ranks that community, so a
+    ranking snapshot triggered afterwards has at least that entry, whichever tests ran before (or none)."""
+    file_as_resident(stack, http, "小区健身器材损坏", "road")  # road: no deadline passes during a test
+
+    def ranked():
+        rows = http.get(f"{stack.urls['dashboard']}/rankings", headers=auth(LEADER), params={"by": "community"}).json()
+        return any(r["scope"] == "community:xinran" and r["filed"] >= 1 for r in rows)
+
+    eventually(ranked, what="the dashboard ranking community:xinran")
+
+
+def test_the_daily_digest_lists_an_escalated_ticket_for_its_community(stack, deadline_categories):
     urls = stack.urls
-    with httpx.Client(timeout=15) as http:
-        filed = http.post(
-            f"{urls['intake']}/tickets",
-            headers={**auth(RESIDENT), "Idempotency-Key": uuid.uuid4().hex},
-            json={"title": "楼道堆物", "description": "消防通道被堆满杂物", "category": "property"},
-        )
-        assert filed.status_code == 201, filed.text
-        ticket_id = filed.json()["id"]
+    with httpx.Client(timeout=30) as http:
+        # Nobody dispatches it, and in this category dispatch is due 4 s after filing.
+        ticket_id = file_as_resident(stack, http, "楼道堆物", deadline_categories["dispatch"])
         eventually(
             lambda: find(http.get(f"{urls['dashboard']}/escalated", headers=auth(LEADER)).json(), ticket_id),
-            timeout=90,
+            timeout=DEADLINE_TIMEOUT,
             what="escalation on the dashboard",
         )
     digest = asyncio.run(
@@ -64,8 +81,18 @@ def test_the_daily_digest_lists_an_escalated_ticket_for_its_community(stack):
 
 
 def test_the_monthly_ranking_snapshot_covers_communities(stack):
+    with httpx.Client(timeout=30) as http:
+        rank_xinran(stack, http)
+    # The reports topic is read from the start, so an earlier run's snapshot may come first: wait for one that
+    # ranks xinran (every run after rank_xinran() does).
     snapshot = asyncio.run(
-        trigger_and_collect(stack, RANKING_SCHEDULE_ID, lambda e: e["type"] == "RankingSnapshot" and e["scope"] == "community")
+        trigger_and_collect(
+            stack,
+            RANKING_SCHEDULE_ID,
+            lambda e: e["type"] == "RankingSnapshot" and e["scope"] == "community"
+            and any(x["scope"] == "community:xinran" for x in e["entries"]),
+        )
     )
     assert snapshot["month"]
-    assert all(entry["scope"].startswith("community:") for entry in snapshot["entries"])
+    scopes = [entry["scope"] for entry in snapshot["entries"]]
+    assert "community:xinran" in scopes and all(scope.startswith("community:") for scope in scopes), scopes

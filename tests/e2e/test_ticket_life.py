@@ -22,7 +22,13 @@ def auth(principal: Principal) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint_token(principal)}"}
 
 
-def eventually(check, timeout: float = 60, what: str = "condition"):
+# Bounds for polling, generous for a loaded 2-core machine: a passing test returns as soon as its condition holds,
+# so only a failing one ever waits this long. No test asserts how quickly something happens.
+CONVERGE_TIMEOUT = 120.0  # an event crossing Kafka into another service's view
+DEADLINE_TIMEOUT = 180.0  # a short deadline passing, the workflow's timer firing, and its event reaching a view
+
+
+def eventually(check, timeout: float = CONVERGE_TIMEOUT, what: str = "condition"):
     """Poll `check` until it returns a truthy value; events cross Kafka, so views converge, not instantly."""
     deadline = time.monotonic() + timeout
     last = None
@@ -40,7 +46,7 @@ def find(tickets: list[dict], ticket_id: str) -> dict | None:
 
 @pytest.fixture(scope="module")
 def http(stack):
-    with httpx.Client(timeout=15) as client:
+    with httpx.Client(timeout=30) as client:
         yield client
 
 
@@ -123,19 +129,19 @@ def test_one_ticket_lives_its_whole_life_over_http(stack, http):
     assert status == WorkflowExecutionStatus.COMPLETED
 
 
-def test_a_ticket_nobody_dispatches_is_escalated_and_shown(stack, http):
+def test_a_ticket_nobody_dispatches_is_escalated_and_shown(stack, http, deadline_categories):
     urls = stack.urls
     filed = http.post(
         f"{urls['intake']}/tickets",
         headers={**auth(RESIDENT), "Idempotency-Key": uuid.uuid4().hex},
-        json={"title": "暖气不热", "description": "家里暖气温度只有十五度", "category": "heating"},
+        json={"title": "楼道堆物无人管", "description": "消防通道被杂物堵住", "category": deadline_categories["dispatch"]},
     )
     assert filed.status_code == 201, filed.text
     ticket_id = filed.json()["id"]
-    # The test stack runs the second-scale SLA policy: dispatch is due 4 s after filing.
+    # In the test policy this category's dispatch is due 4 s after filing (every other stage, and category, is long).
     escalated = eventually(
         lambda: find(http.get(f"{urls['dashboard']}/escalated", headers=auth(LEADER)).json(), ticket_id),
-        timeout=90,
+        timeout=DEADLINE_TIMEOUT,
         what="escalation on the dashboard",
     )
     assert escalated["escalation_level"] >= 1
