@@ -4,6 +4,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from libs.sla.calendar import BEIJING, WorkCalendar, deadline, load_calendar
 
@@ -203,38 +205,30 @@ def test_working_seconds_between_inverts_add_working_hours_on_real_dates(cal, st
         previous = end
 
 
-try:
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-except ImportError:  # pragma: no cover - hypothesis is in the `test` extra
-    given = None
-
-if given is not None:
-
-    @settings(max_examples=300, deadline=None)
-    @given(
-        start=st.datetimes(min_value=datetime(2025, 12, 1), max_value=datetime(2027, 12, 31),
-                           timezones=st.sampled_from([UTC, BEIJING, timezone(timedelta(hours=-5))])),
-        hours=st.floats(min_value=0, max_value=200, allow_nan=False),
-        more=st.floats(min_value=0, max_value=50, allow_nan=False),
-    )
-    def test_property_working_seconds_between_agrees_with_add_working_hours(cal, start, hours, more):
-        end = cal.add_working_hours(start, hours)
-        assert end.tzinfo == UTC
-        assert end >= start
-        assert cal.is_workday(end.astimezone(BEIJING).date())
-        assert cal.working_seconds_between(start, end) == pytest.approx(hours * 3600, abs=1e-5)
-        # Adding in two steps reaches the same working instant as adding once (up to microsecond rounding of each
-        # step). "Same working instant", not the same datetime: a first step that ends at 17:30 followed by 0 hours
-        # normalises to the next morning's 09:00, with no working time in between.
-        split = cal.add_working_hours(end, more)
-        once = cal.add_working_hours(start, hours + more)
-        assert abs(cal.working_seconds_between(split, once)) <= 2e-6
-        if more > 0.001:
-            assert abs((split - once).total_seconds()) <= 2e-6
-        # The result always lies inside a working period (or at its end).
-        local = end.astimezone(BEIJING).time()
-        assert any(s <= local <= e for s, e in cal.periods)
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.datetimes(min_value=datetime(2025, 12, 1), max_value=datetime(2027, 12, 31),
+                       timezones=st.sampled_from([UTC, BEIJING, timezone(timedelta(hours=-5))])),
+    hours=st.floats(min_value=0, max_value=200, allow_nan=False),
+    more=st.floats(min_value=0, max_value=50, allow_nan=False),
+)
+def test_property_working_seconds_between_agrees_with_add_working_hours(cal, start, hours, more):
+    end = cal.add_working_hours(start, hours)
+    assert end.tzinfo == UTC
+    assert end >= start
+    assert cal.is_workday(end.astimezone(BEIJING).date())
+    assert cal.working_seconds_between(start, end) == pytest.approx(hours * 3600, abs=1e-5)
+    # Adding in two steps reaches the same working instant as adding once (up to microsecond rounding of each
+    # step). "Same working instant", not the same datetime: a first step that ends at 17:30 followed by 0 hours
+    # normalises to the next morning's 09:00, with no working time in between.
+    split = cal.add_working_hours(end, more)
+    once = cal.add_working_hours(start, hours + more)
+    assert abs(cal.working_seconds_between(split, once)) <= 2e-6
+    if more > 0.001:
+        assert abs((split - once).total_seconds()) <= 2e-6
+    # The result always lies inside a working period (or at its end).
+    local = end.astimezone(BEIJING).time()
+    assert any(s <= local <= e for s, e in cal.periods)
 
 
 # -- snapshot and overrides --------------------------------------------------------------------------------------
