@@ -49,7 +49,10 @@ class Actor(BaseModel):
 
 
 class Envelope(BaseModel):
-    """What every event carries; ticket events add `ticket_id`, report events a `scope`."""
+    """What every event carries; ticket events add `ticket_id`, report and config events a `scope`.
+
+    A concrete event's `type` is its class name, as a Literal (a payload of another type does not validate it), and
+    the class is registered in EVENT_TYPES; the classes between (Event, ReportEvent...) say `abstract=True`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     topic: str = Field(default=TICKETS, exclude=True)
@@ -63,16 +66,15 @@ class Envelope(BaseModel):
     def key(self) -> str:
         raise NotImplementedError
 
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        """A class whose `type` has a default is a concrete event: register it, so its type decodes to it."""
-        super().__pydantic_init_subclass__(**kwargs)
-        type_name = cls.model_fields["type"].default
-        if isinstance(type_name, str):
-            EVENT_TYPES[type_name] = cls
+    def __init_subclass__(cls, *, abstract: bool = False, **kwargs: Any) -> None:
+        if not abstract:  # runs before pydantic collects the fields, so `type` becomes one of them
+            cls.__annotations__ = {"type": Literal[cls.__name__], **cls.__dict__.get("__annotations__", {})}
+            setattr(cls, "type", cls.__name__)
+            EVENT_TYPES[cls.__name__] = cls
+        super().__init_subclass__(**kwargs)
 
 
-class Event(Envelope):
+class Event(Envelope, abstract=True):
     """A ticket event: key = ticket id, so one ticket's events stay in order on one partition."""
 
     ticket_id: str
@@ -85,7 +87,6 @@ class Event(Envelope):
 class TicketFiled(Event):
     """A resident (or grid worker / operator on their behalf) blew the whistle. 居民吹哨"""
 
-    type: Literal["TicketFiled"] = "TicketFiled"
     kind: TicketKind = "problem"
     title: str
     description: str
@@ -112,7 +113,6 @@ class TicketDispatched(Event):
         "reporter_phone_masked",
     })
 
-    type: Literal["TicketDispatched"] = "TicketDispatched"
     community_id: str
     department_id: str
     note: str | None = None
@@ -130,7 +130,6 @@ class TicketDispatched(Event):
 class TicketSettledOnSpot(Event):
     """The community settled it on the spot. 即办件当场结"""
 
-    type: Literal["TicketSettledOnSpot"] = "TicketSettledOnSpot"
     community_id: str
     note: str
 
@@ -138,14 +137,12 @@ class TicketSettledOnSpot(Event):
 class TicketAccepted(Event):
     """The department signed for the ticket. 签收"""
 
-    type: Literal["TicketAccepted"] = "TicketAccepted"
     department_id: str
 
 
 class TicketReturned(Event):
     """The department returned a misrouted ticket to the community. 退单"""
 
-    type: Literal["TicketReturned"] = "TicketReturned"
     department_id: str
     community_id: str
     reason: str
@@ -154,7 +151,6 @@ class TicketReturned(Event):
 class TicketResolved(Event):
     """The department finished the work. 办结"""
 
-    type: Literal["TicketResolved"] = "TicketResolved"
     department_id: str
     note: str
     evidence: tuple[str, ...] = ()
@@ -163,7 +159,6 @@ class TicketResolved(Event):
 class TicketRated(Event):
     """The resident rated the result. 评价"""
 
-    type: Literal["TicketRated"] = "TicketRated"
     satisfaction: Satisfaction
     solved: bool
     comment: str | None = None
@@ -172,7 +167,6 @@ class TicketRated(Event):
 class TicketReopened(Event):
     """An unsatisfied, unsolved rating sends the ticket back to the community. 重办"""
 
-    type: Literal["TicketReopened"] = "TicketReopened"
     community_id: str
     reason: str
     reopen_count: int = 1
@@ -182,7 +176,6 @@ class TicketReopened(Event):
 class TicketClosed(Event):
     """The ticket's life is over; the workflow ends."""
 
-    type: Literal["TicketClosed"] = "TicketClosed"
     outcome: Literal["rated", "rating_window_expired", "merged", "withdrawn"] = "rated"
     merged_into: str | None = None
 
@@ -190,7 +183,6 @@ class TicketClosed(Event):
 class TicketEscalated(Event):
     """A stage deadline passed: the ladder climbs one level. 督办"""
 
-    type: Literal["TicketEscalated"] = "TicketEscalated"
     stage: str
     level: Annotated[int, Field(ge=1, le=3)]
     deadline: datetime
@@ -201,7 +193,6 @@ class TicketEscalated(Event):
 class DeadlineWarned(Event):
     """A stage deadline is near: remind the handler. 催办"""
 
-    type: Literal["DeadlineWarned"] = "DeadlineWarned"
     stage: str
     deadline: datetime
     community_id: str | None = None
@@ -211,7 +202,6 @@ class DeadlineWarned(Event):
 class ResidentContacted(Event):
     """The department reached the resident (first contact, 先行联系)."""
 
-    type: Literal["ResidentContacted"] = "ResidentContacted"
     department_id: str
     note: str | None = None
 
@@ -219,7 +209,6 @@ class ResidentContacted(Event):
 class ExtensionRequested(Event):
     """The department asks for more time on the resolution deadline. 延期申请"""
 
-    type: Literal["ExtensionRequested"] = "ExtensionRequested"
     department_id: str
     amount: Annotated[float, Field(gt=0)]
     unit: Literal["working_days", "working_hours", "clock_hours", "days"] = "working_days"
@@ -229,7 +218,6 @@ class ExtensionRequested(Event):
 class ExtensionGranted(Event):
     """A supervisor granted the extension: the resolution deadline moves."""
 
-    type: Literal["ExtensionGranted"] = "ExtensionGranted"
     request_event_id: uuid.UUID
     amount: Annotated[float, Field(gt=0)]
     unit: Literal["working_days", "working_hours", "clock_hours", "days"] = "working_days"
@@ -239,7 +227,6 @@ class ExtensionGranted(Event):
 class ExtensionRefused(Event):
     """A supervisor refused the extension: the deadline stays."""
 
-    type: Literal["ExtensionRefused"] = "ExtensionRefused"
     request_event_id: uuid.UUID
     note: str | None = None
 
@@ -247,7 +234,6 @@ class ExtensionRefused(Event):
 class TicketMerged(Event):
     """A duplicate was merged into another ticket; its own life ends here. 合并"""
 
-    type: Literal["TicketMerged"] = "TicketMerged"
     community_id: str
     merged_into: str
 
@@ -255,26 +241,29 @@ class TicketMerged(Event):
 class TicketSuspended(Event):
     """Handling paused (e.g. waiting for a court ruling); all deadlines stop. 挂起"""
 
-    type: Literal["TicketSuspended"] = "TicketSuspended"
     reason: str
 
 
 class TicketResumed(Event):
     """Handling resumes; deadlines move by the time spent suspended."""
 
-    type: Literal["TicketResumed"] = "TicketResumed"
     note: str | None = None
 
 
-class ReportEvent(Envelope):
-    """A scheduled report about many tickets; key = its scope (e.g. community:xinran)."""
+class ScopedEvent(Envelope, abstract=True):
+    """An event about many tickets or the whole district; key = its scope, so the latest of a scope wins in order."""
 
-    topic: str = Field(default=REPORTS, exclude=True)
     scope: str
 
     @property
     def key(self) -> str:
         return self.scope
+
+
+class ReportEvent(ScopedEvent, abstract=True):
+    """A scheduled report about many tickets; its scope is whom it is about (e.g. community:xinran)."""
+
+    topic: str = Field(default=REPORTS, exclude=True)
 
 
 class OverdueItem(BaseModel):
@@ -288,7 +277,6 @@ class OverdueItem(BaseModel):
 class OverdueDigest(ReportEvent):
     """Daily list of escalated, still open tickets for one community or department (每日督办清单)."""
 
-    type: Literal["OverdueDigest"] = "OverdueDigest"
     day: str
     tickets: tuple[OverdueItem, ...]
 
@@ -305,26 +293,19 @@ class RankingEntry(BaseModel):
 class RankingSnapshot(ReportEvent):
     """Monthly ranking of communities and departments by the three rates (月度排名)."""
 
-    type: Literal["RankingSnapshot"] = "RankingSnapshot"
     month: str
     entries: tuple[RankingEntry, ...]
 
 
-class ConfigEvent(Envelope):
-    """An admin's change to district-wide configuration; key = what changed, so the latest wins in order."""
+class ConfigEvent(ScopedEvent, abstract=True):
+    """An admin's change to district-wide configuration; its scope is what changed."""
 
     topic: str = Field(default=CONFIG, exclude=True)
-    scope: str
-
-    @property
-    def key(self) -> str:
-        return self.scope
 
 
 class SlaPolicyPublished(ConfigEvent):
     """A new SLA policy version; tickets filed from now on live by it, running tickets keep theirs."""
 
-    type: Literal["SlaPolicyPublished"] = "SlaPolicyPublished"
     scope: str = "sla_policy"
     policy_version: int
     document: dict[str, Any]
@@ -333,7 +314,6 @@ class SlaPolicyPublished(ConfigEvent):
 class CalendarAdjusted(ConfigEvent):
     """Admin overrides of the working-time calendar (a year the data lacks, a local day off, a correction)."""
 
-    type: Literal["CalendarAdjusted"] = "CalendarAdjusted"
     scope: str = "calendar"
     holidays: tuple[str, ...] = ()
     workdays: tuple[str, ...] = ()

@@ -4,7 +4,9 @@ use cases and consumers move it, `worklist` how a community's or department's li
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Literal, TypeVar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
 
 from sqlmodel import JSON, Field, Session, SQLModel, col, select
 
@@ -92,28 +94,34 @@ def follow_event(session: Session, ticket: Row, event: Event, *, service: str) -
     return ticket
 
 
-def worklist(
-    session: Session,
-    table: type[Row],
-    *,
-    principal: Principal,
-    holder: Literal["community", "department"],
-    holder_id: str | None,
-    statuses: list[str],
-    oldest_first_by: str,
-    limit: int,
-    offset: int,
-) -> list[Row]:
-    """The tickets one community or department holds (all, without `holder_id`) in `statuses`, most escalated first,
-    then oldest by `oldest_first_by`. Staff of a holder see their own list when they name none, and no other."""
-    key = f"{holder}_id"
-    if principal.role == f"{holder}_staff":
-        holder_id = holder_id or getattr(principal, key)
-        check_scope(principal, **{key: holder_id})
-    query = select(table)
-    if holder_id:
-        query = query.where(col(getattr(table, key)) == holder_id)
-    if statuses:
-        query = query.where(col(table.status).in_(statuses))
-    query = query.order_by(col(table.escalation_level).desc(), col(getattr(table, oldest_first_by)))
-    return list(session.exec(query.offset(offset).limit(limit)))
+@dataclass(frozen=True)
+class Worklist(Generic[Row]):
+    """The list one community or department works from: the tickets it holds, in `default_statuses` unless the
+    caller names others, most escalated first, then oldest by `oldest_first_by`."""
+
+    table: type[Row]
+    holder: Literal["community", "department"]
+    default_statuses: frozenset[TicketStatus]
+    oldest_first_by: str
+
+    def read(
+        self,
+        session: Session,
+        *,
+        principal: Principal,
+        holder_id: str | None,
+        statuses: Iterable[TicketStatus] | None,
+        limit: int,
+        offset: int,
+    ) -> list[Row]:
+        """One holder's list (every holder's without `holder_id`); its staff see their own when they name none, and no other."""
+        key, table = f"{self.holder}_id", self.table
+        if principal.role == f"{self.holder}_staff":
+            holder_id = holder_id or getattr(principal, key)
+            check_scope(principal, **{key: holder_id})
+        query = select(table)
+        if holder_id:
+            query = query.where(col(getattr(table, key)) == holder_id)
+        query = query.where(col(table.status).in_(sorted(s.value for s in statuses or self.default_statuses)))
+        query = query.order_by(col(table.escalation_level).desc(), col(getattr(table, self.oldest_first_by)))
+        return list(session.exec(query.offset(offset).limit(limit)))

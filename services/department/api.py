@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 
 from libs.auth import Principal, require
 from libs.runtime import RuntimeDep
-from libs.ticket import OPEN_FOR_DEPARTMENT, TicketStatus
+from libs.ticket import TicketStatus
 from services.department import commands
 from services.department.models import (
     ContactRequest,
@@ -37,10 +37,9 @@ def list_tickets(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[DepartmentTicketPublic]:
-    statuses = [s.value for s in status] if status else sorted(s.value for s in OPEN_FOR_DEPARTMENT)
     with runtime.session() as session:
         tickets = commands.list_tickets(
-            session, principal=principal, department_id=department_id, statuses=statuses, limit=limit, offset=offset
+            session, principal=principal, holder_id=department_id, statuses=status, limit=limit, offset=offset
         )
         return [to_public(t) for t in tickets]
 

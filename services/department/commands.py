@@ -8,11 +8,14 @@ from sqlmodel import Session
 from libs.auth.principal import Principal, check_scope
 from libs.events import Actor, ExtensionRequested, ResidentContacted, TicketAccepted, TicketResolved, TicketReturned
 from libs.statemachine import NotFound
-from libs.ticket import TicketStatus
-from libs.ticket.table import commit_event, worklist
+from libs.ticket import OPEN_FOR_DEPARTMENT, TicketStatus
+from libs.ticket.table import Worklist, commit_event
 from services.department import domain
 from services.department.domain import ExtensionStatus
 from services.department.models import DepartmentTicket, ExtensionRequest
+
+# 部门工单: by default the tickets the department must still act on.
+list_tickets = Worklist(DepartmentTicket, "department", OPEN_FOR_DEPARTMENT, oldest_first_by="dispatched_at").read
 
 
 def now() -> datetime:
@@ -76,27 +79,13 @@ def request_extension(session: Session, *, principal: Principal, ticket_id: str,
     ticket = _load(session, principal, ticket_id, lock=True)
     domain.request_extension(TicketStatus(ticket.status), ticket.extension_status, ticket.suspended)
     event = ExtensionRequested(
-        ticket_id=ticket.id,
-        actor=Actor(**principal.actor()),
-        department_id=ticket.department_id,
-        amount=body.amount,
-        unit=body.unit,
-        reason=body.reason,
+        **body.model_dump(), ticket_id=ticket.id, actor=Actor(**principal.actor()), department_id=ticket.department_id
     )
     ticket.extension_status = ExtensionStatus.pending.value
     ticket.extension_request_event_id = str(event.event_id)
     ticket.extension_amount, ticket.extension_unit = body.amount, body.unit
     ticket.extension_reason, ticket.extension_note = body.reason, None
     return commit_event(session, ticket, event)
-
-
-def list_tickets(
-    session: Session, *, principal: Principal, department_id: str | None, statuses: list[str], limit: int, offset: int
-) -> list[DepartmentTicket]:
-    return worklist(
-        session, DepartmentTicket, principal=principal, holder="department", holder_id=department_id, statuses=statuses,
-        oldest_first_by="dispatched_at", limit=limit, offset=offset,
-    )
 
 
 def get_ticket(session: Session, *, principal: Principal, ticket_id: str) -> DepartmentTicket:

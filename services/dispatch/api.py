@@ -78,10 +78,9 @@ def list_tickets(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[DispatchTicketPublic]:
-    statuses = [s.value for s in status] if status else ["filed", "returned", "reopened"]
     with runtime.session() as session:
         tickets = triage.list_tickets(
-            session, principal=principal, community_id=community_id, statuses=statuses, limit=limit, offset=offset
+            session, principal=principal, holder_id=community_id, statuses=status, limit=limit, offset=offset
         )
         return [to_public(t) for t in tickets]
 

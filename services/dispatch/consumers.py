@@ -11,6 +11,7 @@ from libs.events import (
     ResidentContacted,
     TicketAccepted,
     TicketClosed,
+    TicketDispatched,
     TicketEscalated,
     TicketFiled,
     TicketReopened,
@@ -30,18 +31,8 @@ def on_ticket_filed(session: Session, event: TicketFiled) -> None:
     if session.get(DispatchTicket, event.ticket_id) is not None:
         return
     ticket = DispatchTicket(
+        **event.model_dump(include={*TicketDispatched.TICKET_FIELDS, "channel"}),  # what dispatching will pass on
         id=event.ticket_id,
-        community_id=event.community_id,
-        grid_id=event.grid_id,
-        kind=event.kind,
-        title=event.title,
-        description=event.description,
-        category=event.category,
-        urgency=event.urgency,
-        address=event.address,
-        channel=event.channel,
-        anonymous=event.anonymous,
-        reporter_phone_masked=event.reporter_phone_masked,
         proposed_department_id=domain.propose_department(get_directory(), event.category),
         filed_at=event.occurred_at,
         updated_at=now(),

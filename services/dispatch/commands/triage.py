@@ -7,11 +7,14 @@ from libs.auth.principal import Principal
 from libs.directory import get_directory
 from libs.events import Actor, TicketDispatched, TicketMerged, TicketSettledOnSpot
 from libs.statemachine import NotFound
-from libs.ticket import TicketStatus
-from libs.ticket.table import commit_event, worklist
+from libs.ticket import AWAITING_COMMUNITY, TicketStatus
+from libs.ticket.table import Worklist, commit_event
 from services.dispatch import domain
 from services.dispatch.commands import load_ticket
 from services.dispatch.models import DispatchTicket
+
+# The console: by default the tickets waiting for triage (待转哨).
+list_tickets = Worklist(DispatchTicket, "community", AWAITING_COMMUNITY, oldest_first_by="filed_at").read
 
 
 def dispatch_ticket(
@@ -56,15 +59,6 @@ def merge_ticket(session: Session, *, principal: Principal, ticket_id: str, into
     )
     event = TicketMerged(ticket_id=ticket.id, actor=Actor(**principal.actor()), community_id=ticket.community_id, merged_into=target.id)
     return commit_event(session, ticket, event)
-
-
-def list_tickets(
-    session: Session, *, principal: Principal, community_id: str | None, statuses: list[str], limit: int, offset: int
-) -> list[DispatchTicket]:
-    return worklist(
-        session, DispatchTicket, principal=principal, holder="community", holder_id=community_id, statuses=statuses,
-        oldest_first_by="filed_at", limit=limit, offset=offset,
-    )
 
 
 def get_ticket(session: Session, *, principal: Principal, ticket_id: str) -> DispatchTicket:
