@@ -29,8 +29,16 @@ class StageWarning(SQLModel):
     deadline: datetime
 
 
+class TicketRecord(SQLModel):
+    """Mixin for a table of things that happened to a ticket, one row each (timeline entries, ratings, returns)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: str = Field(max_length=40, index=True)
+
+
 class TicketViewColumns(SQLModel):
-    """Mixin for a service's ticket table; the projection columns are derived from `fold`, never set apart from it."""
+    """Mixin for a service's ticket table: the ticket's id and its folded view; the projection columns are derived
+    from `fold`, never set apart from it."""
 
     status: str = Field(default=TicketStatus.filed.value, max_length=30, index=True)
     escalation_level: int = Field(default=0, index=True)
@@ -42,6 +50,7 @@ class TicketViewColumns(SQLModel):
     joint_handling: bool = False  # 联席办: the second failed rating brings the departments together
     return_count: int = 0
     fold: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    id: str = Field(primary_key=True, max_length=40)
 
     def view(self) -> TicketView:
         return TicketView.from_dict(self.fold) if self.fold else TicketView(status=TicketStatus(self.status))

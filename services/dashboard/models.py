@@ -14,7 +14,6 @@ from services.dashboard.rates import Rates
 class DashboardTicket(TicketViewColumns, table=True):
     __tablename__ = "dashboard_ticket"
 
-    id: str = Field(primary_key=True, max_length=40)
     community_id: str = Field(max_length=40, index=True)
     category: str = Field(max_length=40)
     urgency: str = Field(max_length=20)

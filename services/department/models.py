@@ -19,7 +19,6 @@ class DepartmentTicket(TicketViewColumns, table=True):
 
     __tablename__ = "department_ticket"
 
-    id: str = Field(primary_key=True, max_length=40)
     department_id: str = Field(max_length=40, index=True)
     community_id: str = Field(max_length=40)
     grid_id: str | None = Field(default=None, max_length=40)

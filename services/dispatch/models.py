@@ -9,7 +9,7 @@ from pydantic import ConfigDict, StringConstraints
 from sqlalchemy import Column, DateTime
 from sqlmodel import JSON, Field, SQLModel
 
-from libs.ticket.table import StageWarning, TicketViewColumns
+from libs.ticket.table import StageWarning, TicketRecord, TicketViewColumns
 
 ExtensionUnit = Literal["working_days", "working_hours", "clock_hours", "days"]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
@@ -20,7 +20,6 @@ class DispatchTicket(TicketViewColumns, table=True):
 
     __tablename__ = "dispatch_ticket"
 
-    id: str = Field(primary_key=True, max_length=40)
     community_id: str = Field(max_length=40, index=True)
     grid_id: str | None = Field(default=None, max_length=40)
     kind: str = Field(max_length=10)
@@ -41,13 +40,11 @@ class DispatchTicket(TicketViewColumns, table=True):
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-class DispatchReturn(SQLModel, table=True):
+class DispatchReturn(TicketRecord, table=True):
     """Each 退单, so returns by the same department can be counted."""
 
     __tablename__ = "dispatch_return"
 
-    id: int | None = Field(default=None, primary_key=True)
-    ticket_id: str = Field(max_length=40, index=True)
     department_id: str = Field(max_length=40, index=True)
     reason: str = Field(max_length=500)
     returned_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -8,6 +8,8 @@ from pydantic import ConfigDict
 from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
+from libs.ticket.table import TicketRecord
+
 
 class FeedbackTicket(SQLModel, table=True):
     """What feedback needs to know to ask the right resident for a rating."""
@@ -27,13 +29,11 @@ class FeedbackTicket(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-class FeedbackRating(SQLModel, table=True):
+class FeedbackRating(TicketRecord, table=True):
     """Every rating given, including the one that reopened the ticket."""
 
     __tablename__ = "feedback_rating"
 
-    id: int | None = Field(default=None, primary_key=True)
-    ticket_id: str = Field(max_length=40, index=True)
     rated_by: str = Field(max_length=80)
     satisfaction: str = Field(max_length=30)
     solved: bool

@@ -8,7 +8,7 @@ from pydantic import ConfigDict, StringConstraints, field_validator
 from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlmodel import JSON, Field, SQLModel
 
-from libs.ticket.table import TicketViewColumns
+from libs.ticket.table import TicketRecord, TicketViewColumns
 
 Urgency = Literal["emergency", "urgent", "ordinary", "complex"]
 Channel = Literal["web", "h5", "sms", "wechat", "hotline", "grid", "open311"]
@@ -76,7 +76,6 @@ class IntakeTicket(TicketBase, TicketViewColumns, table=True):
     __tablename__ = "intake_ticket"
     __table_args__ = (UniqueConstraint("filed_by", "idempotency_key", name="uq_intake_idempotency"),)
 
-    id: str = Field(primary_key=True, max_length=40)
     kind: str = Field(default="problem", max_length=10)
     urgency: str = Field(max_length=20)
     channel: str = Field(max_length=20)
@@ -93,13 +92,11 @@ class IntakeTicket(TicketBase, TicketViewColumns, table=True):
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-class IntakeTimeline(SQLModel, table=True):
+class IntakeTimeline(TicketRecord, table=True):
     """What happened to the ticket, for the resident's progress page."""
 
     __tablename__ = "intake_timeline"
 
-    id: int | None = Field(default=None, primary_key=True)
-    ticket_id: str = Field(max_length=40, index=True)
     event_id: str = Field(max_length=36)
     event_type: str = Field(max_length=40)
     occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
