@@ -151,7 +151,7 @@ async def test_a_redelivered_event_is_applied_once_and_poison_goes_to_the_dead_l
             await producer.send_and_wait(topic, value=value, key=key, partition=0)
         consumer = EventConsumer(
             bootstrap=kafka_bootstrap, group=f"it-{uuid.uuid4().hex[:6]}", topics=[topic],
-            handlers={"TicketFiled": apply_event}, producer=producer, engine=engine, service="it",
+            handlers={TicketFiled: apply_event}, producer=producer, engine=engine, service="it",
         )
         await consumer.start()
         await _consume_until(consumer, engine, expected=2, timeout=60)
@@ -191,7 +191,7 @@ async def test_a_broker_restart_mid_stream_loses_nothing(engine, tmp_path):
     relay = OutboxRelay(engine, producer, "it", poll_seconds=0.05)
     relay_task = asyncio.create_task(relay.run())
     consumer = EventConsumer(
-        bootstrap=bootstrap, group="it-restart", topics=[topic], handlers={"TicketFiled": apply_event},
+        bootstrap=bootstrap, group="it-restart", topics=[topic], handlers={TicketFiled: apply_event},
         producer=producer, engine=engine, service="it",
     )
     await consumer.start()
