@@ -149,6 +149,13 @@ class EventConsumer:
         if self._stopping:
             raise _Stopping
 
+    def _unblock(self, outage_attempts: int) -> None:
+        """An attempt got past the infrastructure (it succeeded, or failed on the event's own fault): ready again."""
+        if self.blocked_by is not None:
+            log.info("consumer_infrastructure_recovered", outage_attempts=outage_attempts)
+            self.blocked_by = None
+            CONSUMER_BLOCKED.labels(self.service).set(0)
+
     async def _handle(self, record: ConsumerRecord) -> None:
         try:
             event = decode_event(record.value or b"")
@@ -173,6 +180,7 @@ class EventConsumer:
                         outages += 1
                         await self._wait_out(exc, outages)
                         continue
+                    self._unblock(outages)  # the infrastructure answered; this failure is the event's own
                     failures += 1
                     if getattr(exc, "permanent", False) or failures >= self.max_attempts:
                         EVENTS_CONSUMED.labels(self.service, event.type, "dead_lettered").inc()
@@ -180,10 +188,7 @@ class EventConsumer:
                         return
                     log.warning("event_handler_retry", attempt=failures, error=str(exc))
                     await asyncio.sleep(min(0.2 * 2**failures, 5))
-            if self.blocked_by is not None:
-                log.info("consumer_infrastructure_recovered", outage_attempts=outages)
-                self.blocked_by = None
-                CONSUMER_BLOCKED.labels(self.service).set(0)
+            self._unblock(outages)
             EVENTS_CONSUMED.labels(self.service, event.type, outcome).inc()
             log.info("event_handled", outcome=outcome)
 
