@@ -1,11 +1,12 @@
-"""The columns every service's ticket table carries: the whole folded view (`fold`) and the parts of it that
-lists filter and sort by. `store` is the one place a view reaches a row; `commit_event` and `follow_event` are how
-use cases and consumers move it, `worklist` how a community's or department's list is read."""
+"""The columns every service's ticket table carries: the ticket's id, the whole folded view (`fold`) and the parts of
+it that lists filter and sort by. `store` is the one place a view reaches a row; `commit_event` and `follow_event` are
+how use cases and consumers move it, `Worklist` how a community's or department's list is read. `TicketRecord` is
+the start of a table with one row per thing that happened to a ticket."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Generic, Literal, TypeVar
 
 from sqlmodel import JSON, Field, Session, SQLModel, col, select
@@ -123,7 +124,8 @@ class Worklist(Generic[Row]):
         limit: int,
         offset: int,
     ) -> list[Row]:
-        """One holder's list (every holder's without `holder_id`); its staff see their own when they name none, and no other."""
+        """One holder's list (every holder's without `holder_id`); its staff see their own when they name none, and
+        no other."""
         key, table = f"{self.holder}_id", self.table
         if principal.role == f"{self.holder}_staff":
             holder_id = holder_id or getattr(principal, key)
