@@ -86,6 +86,9 @@ async def test_the_worker_warns_and_escalates_an_undispatched_ticket_on_kafka_an
             warning = None
             async for record in consumer:
                 event = decode_event(record.value)
+                if isinstance(event, DeadlineWarned | TicketEscalated):  # published with the relay's headers
+                    headers = dict(record.headers or [])
+                    assert (headers.get("event_type"), headers.get("event_id")) == (event.type.encode(), str(event.event_id).encode())
                 if isinstance(event, DeadlineWarned):
                     warning = event
                 if isinstance(event, TicketEscalated):
