@@ -8,6 +8,7 @@ backoff for as long as it takes, reporting not-ready (`blocked_by`) and the `whi
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Union
 
@@ -36,9 +37,9 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     sa_exc.DisconnectionError,
     sa_exc.TimeoutError,  # connection pool exhausted
     KafkaError,
-    ConnectionError,
+    ConnectionError,  # refused, reset, aborted; a missing file or a permission error is the handler's own fault
     TimeoutError,
-    OSError,
+    socket.gaierror,  # a name that does not resolve (yet)
 )
 
 
@@ -138,7 +139,7 @@ class EventConsumer:
     async def _wait_out(self, exc: BaseException, outage_attempt: int) -> None:
         """Back off during an infrastructure outage; raises _Stopping if the consumer is stopped meanwhile."""
         self.blocked_by = f"{type(exc).__name__}: {str(exc)[:200]}"
-        CONSUMER_BLOCKED.labels(self.service).set(1)
+        CONSUMER_BLOCKED.labels(self.service, self.group).set(1)
         delay = min(0.2 * 2 ** min(outage_attempt, 10), self.max_backoff)
         log.warning("event_handler_waiting_for_infrastructure", attempt=outage_attempt, retry_in_s=delay, error=self.blocked_by)
         self._wake.clear()
@@ -154,7 +155,7 @@ class EventConsumer:
         if self.blocked_by is not None:
             log.info("consumer_infrastructure_recovered", outage_attempts=outage_attempts)
             self.blocked_by = None
-            CONSUMER_BLOCKED.labels(self.service).set(0)
+            CONSUMER_BLOCKED.labels(self.service, self.group).set(0)
 
     async def _handle(self, record: ConsumerRecord) -> None:
         try:

@@ -21,7 +21,7 @@ EVENTS_CONSUMED = Counter(
 )
 OUTBOX_BACKLOG = Gauge("whistle_outbox_backlog", "Outbox rows not yet published", ["service"])
 CONSUMER_BLOCKED = Gauge(
-    "whistle_consumer_blocked", "1 while the consumer holds its partitions waiting out an infrastructure outage", ["service"]
+    "whistle_consumer_blocked", "1 while the consumer holds its partitions waiting out an infrastructure outage", ["service", "group"]
 )
 CONSUMER_LAG = Gauge("whistle_consumer_lag", "Messages behind the high watermark", ["service", "topic", "partition"])
 TICKET_MOVES_REFUSED = Counter(

@@ -23,6 +23,7 @@ from libs.settings import Settings, get_settings
 from libs.statemachine import DomainError
 
 log = get_logger(__name__)
+STOP_GRACE_S = 5.0
 
 
 class Runtime:
@@ -74,6 +75,8 @@ class Runtime:
             self.relay.stop()
         if self.consumer:
             self.consumer.request_stop()
+        if self._tasks:  # let the consumer commit what it handled and the relay finish its batch, then cancel
+            await asyncio.wait(self._tasks, timeout=STOP_GRACE_S)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -85,7 +85,15 @@ def filed(n: int = 0) -> TicketFiled:
 
 
 def blocked_gauge(service: str) -> float | None:
-    return REGISTRY.get_sample_value("whistle_consumer_blocked", {"service": service})
+    """The service's `whistle_consumer_blocked` (one consumer group per service in these tests)."""
+    values = [
+        sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "whistle_consumer_blocked"
+        for sample in metric.samples
+        if sample.labels.get("service") == service
+    ]
+    return max(values) if values else None
 
 
 async def eventually(condition: Callable[[], object], what: str, timeout: float = 120, interval: float = 0.2):
