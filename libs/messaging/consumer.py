@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Union
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -54,6 +55,7 @@ class _Stopping(Exception):
     """Raised out of a transient-retry wait when the consumer stops: the record stays uncommitted."""
 
 
+@dataclass(kw_only=True, eq=False)
 class EventConsumer:
     """Consumes `topics` as consumer group `group`; `handlers` maps event class to a function.
 
@@ -61,34 +63,23 @@ class EventConsumer:
     e.g. the Temporal bridge) must be idempotent themselves. Offsets are committed only after handling.
     """
 
-    def __init__(
-        self,
-        *,
-        bootstrap: str,
-        group: str,
-        topics: list[str],
-        handlers: Handlers,
-        producer: AIOKafkaProducer,
-        engine: Engine | None = None,
-        service: str,
-        max_attempts: int = 5,
-        is_transient: Callable[[BaseException], bool] = is_infrastructure_error,
-        max_backoff: float = 30.0,
-    ) -> None:
-        self.bootstrap = bootstrap
-        self.group = group
-        self.topics = [topic_name(t) for t in topics]
-        self.handlers = handlers
-        self.producer = producer
-        self.engine = engine
-        self.service = service
-        self.max_attempts = max_attempts
-        self.is_transient = is_transient
-        self.max_backoff = max_backoff
-        self.consumer: AIOKafkaConsumer | None = None
-        self.blocked_by: str | None = None  # the infrastructure error the consumer is waiting out, if any
-        self._stopping = False
-        self._wake = asyncio.Event()
+    bootstrap: str
+    group: str
+    topics: list[str]  # logical names; the run's TOPIC_PREFIX is applied
+    handlers: Handlers
+    producer: AIOKafkaProducer
+    engine: Engine | None = None
+    service: str
+    max_attempts: int = 5
+    is_transient: Callable[[BaseException], bool] = is_infrastructure_error
+    max_backoff: float = 30.0
+    consumer: AIOKafkaConsumer | None = field(default=None, init=False)
+    blocked_by: str | None = field(default=None, init=False)  # the infrastructure error being waited out, if any
+    _stopping: bool = field(default=False, init=False)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+
+    def __post_init__(self) -> None:
+        self.topics = [topic_name(t) for t in self.topics]
 
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from aiokafka import AIOKafkaProducer
@@ -58,30 +59,21 @@ def outbox_backlog(engine: Engine) -> int:
         return session.execute(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))).scalar_one()
 
 
+@dataclass(eq=False)
 class OutboxRelay:
     """Claims unsent rows (FOR UPDATE SKIP LOCKED + lease on PostgreSQL), publishes them, marks them sent."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        producer: AIOKafkaProducer,
-        service: str,
-        *,
-        batch_size: int = 500,
-        lease: timedelta = timedelta(seconds=30),
-        poll_seconds: float = 0.05,
-        keep_sent: timedelta = timedelta(hours=1),
-    ) -> None:
-        self.engine = engine
-        self.producer = producer
-        self.service = service
-        self.batch_size = batch_size
-        self.lease = lease
-        self.poll_seconds = poll_seconds
-        self.keep_sent = keep_sent
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping = False
+    engine: Engine
+    producer: AIOKafkaProducer
+    service: str
+    _: KW_ONLY
+    batch_size: int = 500
+    lease: timedelta = timedelta(seconds=30)
+    poll_seconds: float = 0.05
+    keep_sent: timedelta = timedelta(hours=1)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _loop: asyncio.AbstractEventLoop | None = field(default=None, init=False)
+    _stopping: bool = field(default=False, init=False)
 
     def wake(self) -> None:
         """Called after a commit (from any thread) so the new rows go out without waiting for the poll."""

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -23,6 +23,7 @@ from libs.settings import Settings, get_settings
 from libs.statemachine import DomainError
 
 log = get_logger(__name__)
+T = TypeVar("T")
 STOP_GRACE_S = 5.0
 
 
@@ -107,6 +108,16 @@ class Runtime:
     def session(self) -> Session:
         assert self.engine is not None
         return Session(self.engine)
+
+    def run(self, use_case: Callable[..., T], /, **kwargs: Any) -> T:
+        """`use_case(session, **kwargs)` as one unit of work (a change: committed, its events woken)."""
+        with self.unit_of_work(kwargs.get("ticket_id")) as session:
+            return use_case(session, **kwargs)
+
+    def read(self, query: Callable[..., T], /, **kwargs: Any) -> T:
+        """`query(session, **kwargs)` in a session of its own (nothing to commit)."""
+        with self.session() as session:
+            return query(session, **kwargs)
 
     async def check_db(self) -> str | None:
         def probe() -> None:

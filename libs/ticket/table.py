@@ -30,6 +30,48 @@ class StageWarning(SQLModel):
     deadline: datetime
 
 
+class TicketSummaryColumns(SQLModel):
+    """The ticket itself as the consoles keep it (event-carried from the filing; never the phone in clear)."""
+
+    grid_id: str | None = Field(default=None, max_length=40)
+    kind: str = Field(max_length=10)
+    title: str = Field(max_length=80)
+    description: str = Field(max_length=2000)
+    category: str = Field(max_length=40)
+    urgency: str = Field(max_length=20)
+    address: str | None = Field(default=None, max_length=200)
+    anonymous: bool = False
+    reporter_phone_masked: str | None = Field(default=None, max_length=20)
+
+
+class TicketSummaryPublic(SQLModel):
+    """What the consoles show of the ticket itself (event-carried from the filing)."""
+
+    id: str
+    community_id: str
+    grid_id: str | None
+    kind: str
+    title: str
+    description: str
+    category: str
+    urgency: str
+    address: str | None
+    anonymous: bool
+    reporter_phone_masked: str | None
+
+
+class TicketViewPublic(SQLModel):
+    """Where the ticket stands in its life, from the fold: status, 督办, 催办, merge, suspension."""
+
+    status: str
+    status_label: str
+    escalation_level: int
+    escalation_stage: str | None
+    warnings: list[StageWarning]
+    merged_into: str | None
+    suspended: bool
+
+
 class TicketRecord(SQLModel):
     """Mixin for a table of things that happened to a ticket, one row each (timeline entries, ratings, returns)."""
 

@@ -35,28 +35,31 @@ class DashboardCounter(SQLModel, table=True):
     value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
 
 
-class DashboardRankingSnapshot(SQLModel, table=True):
+class ReportRow(SQLModel):
+    """Which report event a row holds; a later run of the same report replaces it."""
+
+    event_id: str = Field(max_length=36)
+    occurred_at: datetime = Field(sa_column_kwargs={"nullable": False}, sa_type=DateTime(timezone=True))
+
+
+class DashboardRankingSnapshot(ReportRow, table=True):
     """A monthly ranking as the workflows' schedule computed it (月度排名); the latest for (month, scope) wins."""
 
     __tablename__ = "dashboard_ranking_snapshot"
 
     month: str = Field(primary_key=True, max_length=7)
     scope: str = Field(primary_key=True, max_length=80)
-    entries: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    event_id: str = Field(max_length=36)
-    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    entries: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
 
 
-class DashboardOverdueDigest(SQLModel, table=True):
+class DashboardOverdueDigest(ReportRow, table=True):
     """A daily list of escalated open tickets for one community or department (每日督办清单)."""
 
     __tablename__ = "dashboard_overdue_digest"
 
     day: str = Field(primary_key=True, max_length=10)
     scope: str = Field(primary_key=True, max_length=80)
-    tickets: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    event_id: str = Field(max_length=36)
-    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    tickets: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
 
 
 class Summary(SQLModel):

@@ -9,27 +9,18 @@ from pydantic import ConfigDict
 from sqlalchemy import Column, DateTime
 from sqlmodel import JSON, Field, SQLModel
 
-from libs.ticket.table import StageWarning, TicketViewColumns
+from libs.ticket.table import TicketSummaryColumns, TicketSummaryPublic, TicketViewColumns, TicketViewPublic
 
 ExtensionUnit = Literal["working_days", "working_hours", "clock_hours", "days"]
 
 
-class DepartmentTicket(TicketViewColumns, table=True):
+class DepartmentTicket(TicketViewColumns, TicketSummaryColumns, table=True):
     """The department's own view of a ticket it holds (or held)."""
 
     __tablename__ = "department_ticket"
 
     department_id: str = Field(max_length=40, index=True)
     community_id: str = Field(max_length=40)
-    grid_id: str | None = Field(default=None, max_length=40)
-    kind: str = Field(max_length=10)
-    title: str = Field(max_length=80)
-    description: str = Field(max_length=2000)
-    category: str = Field(max_length=40)
-    urgency: str = Field(max_length=20)
-    address: str | None = Field(default=None, max_length=200)
-    anonymous: bool = False
-    reporter_phone_masked: str | None = Field(default=None, max_length=20)
     dispatch_note: str | None = Field(default=None, max_length=500)
     resolution_note: str | None = Field(default=None, max_length=2000)
     evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -85,27 +76,11 @@ class ReturnRequest(SQLModel):
     reason: str = Field(min_length=2, max_length=500)
 
 
-class DepartmentTicketPublic(SQLModel):
-    id: str
+class DepartmentTicketPublic(TicketSummaryPublic, TicketViewPublic):
     department_id: str
-    community_id: str
-    grid_id: str | None
-    kind: str
-    title: str
-    description: str
-    category: str
-    urgency: str
-    address: str | None
-    anonymous: bool
-    reporter_phone_masked: str | None
     dispatch_note: str | None
-    status: str
-    status_label: str
     resolution_note: str | None
     evidence: list[str]
-    escalation_level: int
-    escalation_stage: str | None
-    warnings: list[StageWarning]
     contacted_at: datetime | None
     contact_note: str | None
     extension_status: str | None
@@ -114,9 +89,7 @@ class DepartmentTicketPublic(SQLModel):
     extension_unit: str | None
     extension_reason: str | None
     extension_note: str | None
-    suspended: bool
     suspend_reason: str | None
-    merged_into: str | None
     dispatched_at: datetime
     accepted_at: datetime | None
     resolved_at: datetime | None

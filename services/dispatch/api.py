@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from libs.auth import Principal, require
 from libs.directory import Department, get_directory
 from libs.runtime import RuntimeDep
-from libs.ticket import TicketStatus
+from libs.runtime.listing import add_worklist_routes
 from services.dispatch.commands import admin as admin_commands
 from services.dispatch.commands import supervision as supervision_commands
 from services.dispatch.commands import triage
@@ -67,43 +67,22 @@ def extension_public(extension: DispatchExtension) -> ExtensionPublic:
     return ExtensionPublic(**extension.model_dump())
 
 
-@router.get("/tickets", response_model=list[DispatchTicketPublic], summary="The community's tickets (default: waiting for triage)")
-def list_tickets(
-    principal: Viewer,
-    runtime: RuntimeDep,
-    community_id: Annotated[str | None, Query(max_length=40)] = None,
-    status: Annotated[
-        list[TicketStatus] | None, Query(description="Filter; default filed, returned, reopened (待转哨)")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[DispatchTicketPublic]:
-    with runtime.session() as session:
-        tickets = triage.list_tickets(
-            session, principal=principal, holder_id=community_id, statuses=status, limit=limit, offset=offset
-        )
-        return [to_public(t) for t in tickets]
-
-
-@router.get("/tickets/{ticket_id}", response_model=DispatchTicketPublic, summary="One ticket in the community's view")
-def get_ticket(ticket_id: str, principal: Viewer, runtime: RuntimeDep) -> DispatchTicketPublic:
-    with runtime.session() as session:
-        return to_public(triage.get_ticket(session, principal=principal, ticket_id=ticket_id))
+add_worklist_routes(
+    router, "community", Viewer, DispatchTicketPublic, triage,
+    ("The community's tickets (default: waiting for triage)", "One ticket in the community's view"),
+)
 
 
 @router.post("/tickets/{ticket_id}/dispatch", response_model=DispatchTicketPublic, summary="派单 / 改派 to a department")
 def dispatch_ticket(ticket_id: str, body: DispatchRequest, principal: Staff, runtime: RuntimeDep) -> DispatchTicketPublic:
-    with runtime.unit_of_work(ticket_id) as session:
-        ticket = triage.dispatch_ticket(
-            session, principal=principal, ticket_id=ticket_id, department_id=body.department_id, note=body.note
-        )
-        return to_public(ticket)
+    return to_public(
+        runtime.run(triage.dispatch_ticket, principal=principal, ticket_id=ticket_id, department_id=body.department_id, note=body.note)
+    )
 
 
 @router.post("/tickets/{ticket_id}/settle", response_model=DispatchTicketPublic, summary="即办: settle on the spot")
 def settle_on_spot(ticket_id: str, body: SettleRequest, principal: Staff, runtime: RuntimeDep) -> DispatchTicketPublic:
-    with runtime.unit_of_work(ticket_id) as session:
-        return to_public(triage.settle_on_spot(session, principal=principal, ticket_id=ticket_id, note=body.note))
+    return to_public(runtime.run(triage.settle_on_spot, principal=principal, ticket_id=ticket_id, note=body.note))
 
 
 @router.get("/departments", response_model=list[Department], summary="Departments a ticket can be dispatched to")
@@ -113,26 +92,23 @@ def departments(_principal: Viewer) -> list[Department]:
 
 @router.post("/tickets/{ticket_id}/merge", response_model=DispatchTicketPublic, summary="合并: merge a duplicate into another ticket")
 def merge_ticket(ticket_id: str, body: MergeRequest, principal: Merger, runtime: RuntimeDep) -> DispatchTicketPublic:
-    with runtime.unit_of_work(ticket_id) as session:
-        return to_public(
-            triage.merge_ticket(session, principal=principal, ticket_id=ticket_id, into_ticket_id=body.into_ticket_id)
-        )
+    return to_public(runtime.run(triage.merge_ticket, principal=principal, ticket_id=ticket_id, into_ticket_id=body.into_ticket_id))
 
 
 @supervision.post("/tickets/{ticket_id}/suspend", response_model=DispatchTicketPublic, summary="挂起: stop every deadline")
 def suspend_ticket(ticket_id: str, body: SuspendRequest, principal: Supervisor, runtime: RuntimeDep) -> DispatchTicketPublic:
-    with runtime.unit_of_work(ticket_id) as session:
-        return to_public(supervision_commands.suspend_ticket(session, principal=principal, ticket_id=ticket_id, reason=body.reason))
+    return to_public(runtime.run(supervision_commands.suspend_ticket, principal=principal, ticket_id=ticket_id, reason=body.reason))
 
 
 @supervision.post("/tickets/{ticket_id}/resume", response_model=DispatchTicketPublic, summary="恢复: deadlines run again")
 def resume_ticket(
     ticket_id: str, principal: Supervisor, runtime: RuntimeDep, body: ResumeRequest | None = None
 ) -> DispatchTicketPublic:
-    with runtime.unit_of_work(ticket_id) as session:
-        return to_public(
-            supervision_commands.resume_ticket(session, principal=principal, ticket_id=ticket_id, note=body.note if body else None)
+    return to_public(
+        runtime.run(
+            supervision_commands.resume_ticket, principal=principal, ticket_id=ticket_id, note=body and body.note
         )
+    )
 
 
 @supervision.get("/extensions", response_model=list[ExtensionPublic], summary="延期申请 waiting for (or decided by) a supervisor")
@@ -154,26 +130,27 @@ def list_extensions(
 def grant_extension(
     request_event_id: str, principal: ExtensionDecider, runtime: RuntimeDep, body: GrantRequest | None = None
 ) -> ExtensionPublic:
-    with runtime.unit_of_work() as session:
-        return extension_public(
-            supervision_commands.grant_extension(session, principal=principal, request_event_id=request_event_id, body=body or GrantRequest())
+    return extension_public(
+        runtime.run(
+            supervision_commands.grant_extension, principal=principal, request_event_id=request_event_id, body=body or GrantRequest()
         )
+    )
 
 
 @supervision.post("/extensions/{request_event_id}/refuse", response_model=ExtensionPublic, summary="驳回延期: the deadline stays")
 def refuse_extension(
     request_event_id: str, body: RefuseRequest, principal: ExtensionDecider, runtime: RuntimeDep
 ) -> ExtensionPublic:
-    with runtime.unit_of_work() as session:
-        return extension_public(
-            supervision_commands.refuse_extension(session, principal=principal, request_event_id=request_event_id, note=body.note)
+    return extension_public(
+        runtime.run(
+            supervision_commands.refuse_extension, principal=principal, request_event_id=request_event_id, note=body.note
         )
+    )
 
 
 @admin.get("/sla-policy", response_model=SlaPolicyPublic, summary="The current SLA policy (latest published, else the file)")
 def get_sla_policy(_principal: Admin, runtime: RuntimeDep) -> SlaPolicyPublic:
-    with runtime.session() as session:
-        return admin_commands.current_sla_policy(session)
+    return runtime.read(admin_commands.current_sla_policy)
 
 
 @admin.put(
@@ -187,17 +164,14 @@ def put_sla_policy(
     runtime: RuntimeDep,
     document: Annotated[dict[str, Any], Body(description="The whole policy document", examples=[POLICY_EXAMPLE])],
 ) -> SlaPolicyPublic:
-    with runtime.unit_of_work() as session:
-        return admin_commands.publish_sla_policy(session, principal=principal, document=document)
+    return runtime.run(admin_commands.publish_sla_policy, principal=principal, document=document)
 
 
 @admin.get("/calendar", response_model=CalendarPublic, summary="The admin's current calendar overrides")
 def get_calendar(_principal: Admin, runtime: RuntimeDep) -> CalendarPublic:
-    with runtime.session() as session:
-        return admin_commands.current_calendar(session)
+    return runtime.read(admin_commands.current_calendar)
 
 
 @admin.put("/calendar", response_model=CalendarPublic, summary="Replace the calendar overrides (holidays, 调休 workdays, removals)")
 def put_calendar(body: CalendarOverrides, principal: Admin, runtime: RuntimeDep) -> CalendarPublic:
-    with runtime.unit_of_work() as session:
-        return admin_commands.adjust_calendar(session, principal=principal, body=body)
+    return runtime.run(admin_commands.adjust_calendar, principal=principal, body=body)

@@ -9,28 +9,19 @@ from pydantic import ConfigDict, StringConstraints
 from sqlalchemy import Column, DateTime
 from sqlmodel import JSON, Field, SQLModel
 
-from libs.ticket.table import StageWarning, TicketRecord, TicketViewColumns
+from libs.ticket.table import TicketSummaryColumns, TicketRecord, TicketSummaryPublic, TicketViewColumns, TicketViewPublic
 
 ExtensionUnit = Literal["working_days", "working_hours", "clock_hours", "days"]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
-class DispatchTicket(TicketViewColumns, table=True):
+class DispatchTicket(TicketViewColumns, TicketSummaryColumns, table=True):
     """The community console's view of a ticket."""
 
     __tablename__ = "dispatch_ticket"
 
     community_id: str = Field(max_length=40, index=True)
-    grid_id: str | None = Field(default=None, max_length=40)
-    kind: str = Field(max_length=10)
-    title: str = Field(max_length=80)
-    description: str = Field(max_length=2000)
-    category: str = Field(max_length=40)
-    urgency: str = Field(max_length=20)
-    address: str | None = Field(default=None, max_length=200)
     channel: str = Field(max_length=20)
-    anonymous: bool = False
-    reporter_phone_masked: str | None = Field(default=None, max_length=20)
     proposed_department_id: str | None = Field(default=None, max_length=40)
     department_id: str | None = Field(default=None, max_length=40, index=True)
     last_return_reason: str | None = Field(default=None, max_length=500)
@@ -195,32 +186,14 @@ class SlaPolicyPublic(SQLModel):
     published_at: datetime | None = None
 
 
-class DispatchTicketPublic(SQLModel):
-    id: str
-    community_id: str
-    grid_id: str | None
-    kind: str
-    title: str
-    description: str
-    category: str
-    urgency: str
-    address: str | None
+class DispatchTicketPublic(TicketSummaryPublic, TicketViewPublic):
     channel: str
-    anonymous: bool
-    reporter_phone_masked: str | None
-    status: str
-    status_label: str
     proposed_department_id: str | None
     department_id: str | None
     return_count: int
     last_return_reason: str | None
-    escalation_level: int
-    escalation_stage: str | None
-    warnings: list[StageWarning]
     reopen_count: int
     joint_handling: bool
-    merged_into: str | None
-    suspended: bool
     suspend_reason: str | None
     filed_at: datetime
     updated_at: datetime
