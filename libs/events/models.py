@@ -22,7 +22,8 @@ Role = Literal[
 Urgency = Literal["emergency", "urgent", "ordinary", "complex"]
 Satisfaction = Literal["satisfied", "basically_satisfied", "unsatisfied"]
 Channel = Literal["web", "h5", "sms", "wechat", "hotline", "grid", "open311"]
-TicketKind = Literal["problem", "wish"]
+# 诉求, 微心愿, 隐患随手拍, 咨询, 建议
+TicketKind = Literal["problem", "wish", "hazard", "consultation", "suggestion"]
 
 _NAMESPACE = uuid.UUID("6f1c3a52-6a43-4d0b-9d6e-2b7f7c1a9e01")
 
@@ -101,7 +102,8 @@ class TicketFiled(Event):
     reporter_id: str | None = None  # opaque account id; never name or phone in clear
     reporter_phone_masked: str | None = None
     anonymous: bool = False
-    attachments: tuple[str, ...] = ()
+    attachments: tuple[str, ...] = ()  # blob references (photos), never the bytes
+    verified_on_site: bool = False  # 现场核实: a grid worker saw it with their own eyes
 
 
 class TicketDispatched(Event):
@@ -110,7 +112,7 @@ class TicketDispatched(Event):
     # Event-carried state: the department learns what it must handle without reading intake's data.
     TICKET_FIELDS: ClassVar[frozenset[str]] = frozenset({
         "community_id", "kind", "title", "description", "category", "urgency", "address", "grid_id", "anonymous",
-        "reporter_phone_masked",
+        "reporter_phone_masked", "latitude", "longitude", "attachments", "verified_on_site",
     })
 
     community_id: str
@@ -125,6 +127,10 @@ class TicketDispatched(Event):
     grid_id: str | None = None
     anonymous: bool = False
     reporter_phone_masked: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    attachments: tuple[str, ...] = ()
+    verified_on_site: bool = False
 
 
 class TicketSettledOnSpot(Event):

@@ -59,3 +59,27 @@ def drop_ticket_view_columns(table: str, columns: tuple[str, ...]) -> None:
     with op.batch_alter_table(table) as batch:
         for name in columns:
             batch.drop_column(name)
+
+
+def add_location_and_photos(table: str, *, summary_columns: bool = True) -> None:
+    """Issue 8: coordinates, photos and 现场核实 reach every console; kinds grow to 隐患随手拍, 咨询, 建议 (`kind` 20 wide)."""
+    with op.batch_alter_table(table) as batch:
+        if summary_columns:
+            batch.add_column(sa.Column("latitude", sa.Float(), nullable=True))
+            batch.add_column(sa.Column("longitude", sa.Float(), nullable=True))
+            batch.add_column(sa.Column("attachments", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("verified_on_site", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.alter_column(
+            "kind", type_=sqlmodel.sql.sqltypes.AutoString(length=20), existing_type=sqlmodel.sql.sqltypes.AutoString(length=10)
+        )
+    if summary_columns:
+        t = sa.table(table, sa.column("attachments", sa.JSON()))
+        op.get_bind().execute(sa.update(t).where(t.c.attachments.is_(None)).values(attachments=[]))
+
+
+def drop_location_and_photos(table: str, *, summary_columns: bool = True) -> None:
+    with op.batch_alter_table(table) as batch:
+        batch.drop_column("verified_on_site")
+        if summary_columns:
+            for name in ("attachments", "longitude", "latitude"):
+                batch.drop_column(name)

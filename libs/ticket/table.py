@@ -34,12 +34,16 @@ class TicketSummaryColumns(SQLModel):
     """The ticket itself as the consoles keep it (event-carried from the filing; never the phone in clear)."""
 
     grid_id: str | None = Field(default=None, max_length=40)
-    kind: str = Field(max_length=10)
+    kind: str = Field(max_length=20)
     title: str = Field(max_length=80)
     description: str = Field(max_length=2000)
     category: str = Field(max_length=40)
     urgency: str = Field(max_length=20)
     address: str | None = Field(default=None, max_length=200)
+    latitude: float | None = None
+    longitude: float | None = None
+    attachments: list[str] = Field(default_factory=list, sa_type=JSON)  # blob references (photos)
+    verified_on_site: bool = False  # 现场核实
     anonymous: bool = False
     reporter_phone_masked: str | None = Field(default=None, max_length=20)
 
@@ -56,6 +60,10 @@ class TicketSummaryPublic(SQLModel):
     category: str
     urgency: str
     address: str | None
+    latitude: float | None
+    longitude: float | None
+    attachments: list[str]
+    verified_on_site: bool
     anonymous: bool
     reporter_phone_masked: str | None
 

@@ -1,18 +1,17 @@
-"""Intake HTTP API: one write endpoint for every channel, and the resident's own tickets."""
+"""Intake HTTP API: the resident's own tickets and one ticket's progress (filing is in `channels/`)."""
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Query
 
 from libs.auth import Principal, require
 from libs.runtime import RuntimeDep
 from services.intake import commands
-from services.intake.models import IntakeTicket, TicketCreate, TicketPublic, TimelineEntry
+from services.intake.models import IntakeTicket, TicketPublic, TimelineEntry
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
-Filer = Annotated[Principal, Depends(require("resident", "grid_worker", "community_staff", "admin"))]
 Reader = Annotated[
     Principal,
     Depends(require("resident", "grid_worker", "community_staff", "supervisor", "leader", "admin")),
@@ -22,30 +21,6 @@ Reader = Annotated[
 def to_public(ticket: IntakeTicket, timeline: list | None = None) -> TicketPublic:
     entries = [TimelineEntry(event_type=t.event_type, occurred_at=t.occurred_at, note=t.note) for t in timeline or []]
     return ticket.public(TicketPublic, timeline=entries)
-
-
-@router.post(
-    "",
-    response_model=TicketPublic,
-    status_code=status.HTTP_201_CREATED,
-    summary="File a ticket or micro-wish (吹哨)",
-    responses={200: {"description": "Retried submission: the ticket first filed with this Idempotency-Key"}},
-)
-def file_ticket(
-    body: TicketCreate,
-    principal: Filer,
-    runtime: RuntimeDep,
-    response: Response,
-    idempotency_key: Annotated[
-        str,
-        Header(min_length=8, max_length=100, description="Unique per submission; a retry with the same key files nothing new"),
-    ],
-) -> TicketPublic:
-    with runtime.unit_of_work() as session:
-        ticket, created = commands.file_ticket(session, principal=principal, body=body, idempotency_key=idempotency_key)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return to_public(ticket)
 
 
 @router.get("/mine", response_model=list[TicketPublic], summary="Tickets I filed or reported")

@@ -1,82 +1,14 @@
-"""Intake use cases; each runs in one transaction and stages its events in the outbox."""
+"""Intake's read use cases and the events that move the resident's view (filing itself is `filing.py`)."""
 from __future__ import annotations
-
-from datetime import datetime, timezone
 
 from sqlmodel import Session, col, select
 
 from libs.auth.principal import Principal
-from libs.directory import get_directory
-from libs.events import Actor, Event, TicketFiled
-from libs.messaging import record_event
-from libs.statemachine import DomainError, NotFound
+from libs.events import Event
+from libs.statemachine import NotFound
 from libs.ticket.table import follow_event
-from libs.ticket.view import fold
-from services.intake.domain import mask_phone, new_ticket_id, request_fingerprint, resolve_placement, timeline_note
-from services.intake.models import IntakeTicket, IntakeTimeline, TicketBase, TicketCreate
-
-STAFF_ROLES = ("community_staff", "supervisor", "leader", "admin")
-# What TicketFiled carries of the stored ticket; the masked phone only when the reporter is not anonymous.
-FILED_FIELDS = frozenset({
-    *TicketBase.model_fields, "urgency", "channel", "community_id", "grid_id", "reporter_id", "anonymous", "attachments"
-})
-
-
-class IdempotencyConflict(DomainError):
-    """The Idempotency-Key was used before for a different request (HTTP 409)."""
-
-
-def file_ticket(
-    session: Session, *, principal: Principal, body: TicketCreate, idempotency_key: str
-) -> tuple[IntakeTicket, bool]:
-    """吹哨: store the ticket and stage TicketFiled. Returns (ticket, created); a retry returns the first ticket."""
-    fingerprint = request_fingerprint(body.model_dump())
-    existing = session.exec(
-        select(IntakeTicket).where(IntakeTicket.filed_by == principal.sub, IntakeTicket.idempotency_key == idempotency_key)
-    ).first()
-    if existing is not None:
-        if existing.request_fingerprint != fingerprint:
-            raise IdempotencyConflict(
-                f"Idempotency-Key {idempotency_key!r} was already used for a different ticket ({existing.id})"
-            )
-        return existing, False
-
-    community_id, grid_id, default_urgency = resolve_placement(
-        get_directory(),
-        category=body.category,
-        community_id=body.community_id,
-        grid_id=body.grid_id,
-        fallback_community=principal.community_id,
-    )
-    now = datetime.now(timezone.utc)
-    reporter_id = principal.sub if principal.role == "resident" else None
-    ticket = IntakeTicket(
-        **body.model_dump(include={*TicketBase.model_fields, "channel", "anonymous", "attachments"}),
-        id=new_ticket_id(now),
-        urgency=body.urgency or default_urgency,
-        community_id=community_id,
-        grid_id=grid_id,
-        reporter_id=reporter_id,
-        filed_by=principal.sub,
-        reporter_phone_masked=mask_phone(body.contact_phone),
-        idempotency_key=idempotency_key,
-        request_fingerprint=fingerprint,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(ticket)
-    event = TicketFiled(
-        **ticket.model_dump(include=FILED_FIELDS),
-        ticket_id=ticket.id,
-        actor=Actor(**principal.actor()),
-        occurred_at=now,
-        reporter_phone_masked=None if ticket.anonymous else ticket.reporter_phone_masked,
-    )
-    ticket.store(fold(None, event))
-    record_event(session, event)
-    _add_timeline(session, event, note="居民吹哨")
-    return ticket, True
-
+from services.intake.domain import timeline_note
+from services.intake.models import IntakeTicket, IntakeTimeline
 
 def get_ticket(session: Session, *, principal: Principal, ticket_id: str) -> IntakeTicket:
     """The ticket if the caller may see it: its reporter or filer, or staff of its community."""

@@ -2,21 +2,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import ConfigDict, StringConstraints, field_validator
 from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlmodel import JSON, Field, SQLModel
 
+from libs.events.models import Channel, Urgency
+from libs.events.models import TicketKind as Kind
 from libs.ticket.table import TicketRecord, TicketViewColumns
-
-Urgency = Literal["emergency", "urgent", "ordinary", "complex"]
-Channel = Literal["web", "h5", "sms", "wechat", "hotline", "grid", "open311"]
-Kind = Literal["problem", "wish"]
 
 
 class TicketBase(SQLModel):
-    kind: Kind = Field(default="problem", description="problem 问题 or wish 微心愿")
+    kind: Kind = Field(
+        default="problem",
+        description="problem 诉求, wish 微心愿, hazard 隐患随手拍, consultation 咨询, suggestion 建议",
+    )
     title: str = Field(min_length=2, max_length=80, description="One line: what is wrong")
     description: str = Field(min_length=2, max_length=2000)
     category: str = Field(max_length=40, description="Category id from the district's list")
@@ -53,6 +54,7 @@ class TicketCreate(TicketBase):
     )
     anonymous: bool = False
     attachments: list[str] = Field(default_factory=list, max_length=9, description="URLs of photos already uploaded")
+    verified_on_site: bool = Field(default=False, description="现场核实: a grid worker saw it on site (grid workers only)")
 
     @field_validator("title", "description")
     @classmethod
@@ -76,7 +78,7 @@ class IntakeTicket(TicketBase, TicketViewColumns, table=True):
     __tablename__ = "intake_ticket"
     __table_args__ = (UniqueConstraint("filed_by", "idempotency_key", name="uq_intake_idempotency"),)
 
-    kind: str = Field(default="problem", max_length=10)
+    kind: str = Field(default="problem", max_length=20)
     urgency: str = Field(max_length=20)
     channel: str = Field(max_length=20)
     community_id: str = Field(max_length=40, index=True)
@@ -86,6 +88,7 @@ class IntakeTicket(TicketBase, TicketViewColumns, table=True):
     reporter_phone_masked: str | None = Field(default=None, max_length=20)
     anonymous: bool = False
     attachments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    verified_on_site: bool = False
     idempotency_key: str = Field(max_length=100)
     request_fingerprint: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
@@ -120,6 +123,7 @@ class TicketPublic(TicketBase):
     reporter_phone_masked: str | None
     anonymous: bool
     attachments: list[str]
+    verified_on_site: bool
     escalation_level: int
     created_at: datetime
     updated_at: datetime

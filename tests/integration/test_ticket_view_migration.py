@@ -65,8 +65,9 @@ EXPECTED = {
 def test_rows_from_before_the_fold_get_their_view(service, tmp_path):
     url = f"sqlite:///{tmp_path / service}.db"
     cfg = _config(service, url)
-    head = ScriptDirectory.from_config(cfg).get_current_head()
-    previous = ScriptDirectory.from_config(cfg).get_revision(head).down_revision
+    script = ScriptDirectory.from_config(cfg)
+    fold_revision = next(r for r in script.walk_revisions() if "ticket_view_fold" in (r.module.__file__ or ""))
+    previous = fold_revision.down_revision
     command.upgrade(cfg, previous)
     engine = sa.create_engine(url)
     table = sa.Table(f"{service}_ticket", sa.MetaData(), autoload_with=engine)
@@ -81,6 +82,16 @@ def test_rows_from_before_the_fold_get_their_view(service, tmp_path):
     fold = stored["fold"] if isinstance(stored["fold"], dict) else json.loads(stored["fold"])
     expected = EXPECTED[service]
     assert TicketView.from_dict(fold) == expected
-    command.downgrade(cfg, previous)  # and back: the columns this revision added go away
+    command.downgrade(cfg, previous)  # and back: the columns the fold revision added go away
     assert "fold" not in {c["name"] for c in sa.inspect(engine).get_columns(f"{service}_ticket")}
     engine.dispose()
+
+
+@pytest.mark.parametrize("service", ["intake", "dispatch", "department", "feedback", "dashboard"])
+def test_each_service_has_one_migration_head_that_upgrades_and_downgrades(service, tmp_path):
+    """Two migrations written side by side (two heads) would leave a database half-upgraded."""
+    cfg = _config(service, f"sqlite:///{tmp_path / service}.db")
+    assert len(ScriptDirectory.from_config(cfg).get_heads()) == 1
+    command.upgrade(cfg, "head")
+    command.downgrade(cfg, "-1")
+    command.upgrade(cfg, "head")

@@ -1,0 +1,111 @@
+"""吹哨 from any channel: every adapter in `channels/` turns what arrived into one `FileTicket`, and `file_ticket`
+stores it and stages the one `TicketFiled` event. Nothing here knows which channel it came from."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session, select
+
+from libs.directory import get_directory
+from libs.events import Actor, TicketFiled
+from libs.events.models import Channel, TicketKind, Urgency
+from libs.messaging import record_event
+from libs.statemachine import DomainError
+from libs.ticket.view import fold
+from services.intake.domain import mask_phone, new_ticket_id, request_fingerprint, resolve_placement
+from services.intake.models import IntakeTicket, IntakeTimeline
+
+# What TicketFiled carries of the stored ticket; the masked phone only when the reporter is not anonymous.
+FILED_FIELDS = frozenset({
+    "kind", "title", "description", "category", "address", "latitude", "longitude", "urgency", "channel", "community_id",
+    "grid_id", "reporter_id", "anonymous", "attachments", "verified_on_site",
+})
+# The fields that make two submissions "the same" for an Idempotency-Key.
+_NOT_SUBMITTED = frozenset({"actor", "filed_by", "idempotency_key", "fallback_community"})
+
+
+class IdempotencyConflict(DomainError):
+    """The Idempotency-Key was used before for a different request (HTTP 409)."""
+
+
+class FileTicket(BaseModel):
+    """One filing, whatever the channel. `filed_by` is who submitted it (an account, an operator, a WeChat user, an
+    Open311 client) and scopes `idempotency_key`; `reporter_id` is the resident account the ticket belongs to."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: Channel
+    actor: Actor
+    filed_by: str = Field(max_length=80)
+    idempotency_key: str = Field(max_length=100)
+    kind: TicketKind = "problem"
+    title: str
+    description: str
+    category: str
+    urgency: Urgency | None = None
+    community_id: str | None = None
+    grid_id: str | None = None
+    fallback_community: str | None = None  # the filer's own community, when the filing names none
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    reporter_id: str | None = None
+    contact_phone: str | None = None
+    anonymous: bool = False
+    attachments: tuple[str, ...] = ()
+    verified_on_site: bool = False
+
+
+def file_ticket(session: Session, command: FileTicket) -> tuple[IntakeTicket, bool]:
+    """Store the ticket and stage TicketFiled. Returns (ticket, created); a retry returns the first ticket."""
+    fingerprint = request_fingerprint(command.model_dump(exclude=_NOT_SUBMITTED))
+    existing = session.exec(
+        select(IntakeTicket).where(
+            IntakeTicket.filed_by == command.filed_by, IntakeTicket.idempotency_key == command.idempotency_key
+        )
+    ).first()
+    if existing is not None:
+        if existing.request_fingerprint != fingerprint:
+            raise IdempotencyConflict(
+                f"Idempotency-Key {command.idempotency_key!r} was already used for a different ticket ({existing.id})"
+            )
+        return existing, False
+
+    community_id, grid_id, default_urgency = resolve_placement(
+        get_directory(),
+        category=command.category,
+        community_id=command.community_id,
+        grid_id=command.grid_id,
+        fallback_community=command.fallback_community,
+    )
+    now = datetime.now(timezone.utc)
+    ticket = IntakeTicket(
+        **command.model_dump(
+            include={"kind", "title", "description", "category", "address", "latitude", "longitude", "channel", "anonymous",
+                     "reporter_id", "filed_by", "idempotency_key", "verified_on_site"}
+        ),
+        attachments=list(command.attachments),
+        id=new_ticket_id(now),
+        urgency=command.urgency or default_urgency,
+        community_id=community_id,
+        grid_id=grid_id,
+        reporter_phone_masked=mask_phone(command.contact_phone),
+        request_fingerprint=fingerprint,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    event = TicketFiled(
+        **ticket.model_dump(include=FILED_FIELDS),
+        ticket_id=ticket.id,
+        actor=command.actor,
+        occurred_at=now,
+        reporter_phone_masked=None if ticket.anonymous else ticket.reporter_phone_masked,
+    )
+    ticket.store(fold(None, event))
+    record_event(session, event)
+    session.add(
+        IntakeTimeline(ticket_id=ticket.id, event_id=str(event.event_id), event_type=event.type, occurred_at=now, note="居民吹哨")
+    )
+    return ticket, True
