@@ -4,8 +4,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "whistle-dev-secret-change-me-in-production"
@@ -45,11 +46,25 @@ class Settings(BaseSettings):
     department_url: str = f"http://127.0.0.1:{SERVICE_PORTS['department']}"
     feedback_url: str = f"http://127.0.0.1:{SERVICE_PORTS['feedback']}"
     dashboard_url: str = f"http://127.0.0.1:{SERVICE_PORTS['dashboard']}"
+    # Uploaded photos (libs/blobs): a local directory (BLOB_DIR, default DATA_DIR/blobs) or an S3-compatible bucket.
+    blob_store: Literal["local", "s3"] = "local"
+    blob_dir: Path | None = None
+    blob_s3_bucket: str | None = None
+    blob_s3_prefix: str = ""
+    blob_s3_endpoint_url: str | None = None  # MinIO, Ceph, OSS/COS; None: AWS
+    blob_s3_region: str = "us-east-1"
+    blob_s3_access_key_id: str | None = None  # None: boto3's own chain (environment, instance role)
+    blob_s3_secret_access_key: SecretStr | None = None
+    blob_s3_addressing_style: Literal["auto", "path", "virtual"] = "path"
+    blob_s3_create_bucket: bool = False  # development and tests only
+    photo_max_bytes: int = 10 * 1024 * 1024  # one uploaded photo, before re-encoding
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> "Settings":
         if self.env == "production" and self.jwt_secret == DEV_SECRET:
             raise ValueError("JWT_SECRET must be set to a real secret when WHISTLE_ENV=production")
+        if self.blob_store == "s3" and not self.blob_s3_bucket:
+            raise ValueError("BLOB_S3_BUCKET must name the bucket when BLOB_STORE=s3")
         return self
 
     def database_url_for(self, service: str) -> str:
