@@ -118,9 +118,10 @@ class DevSmsSink:
         return [SinkMessage.model_validate_json(line) for line in reversed(lines[-limit:]) if line.strip()]
 
 
-def sink_path(settings: SmsSettings | None = None) -> Path:
+def sink_path(settings: SmsSettings | None = None, data_dir: Path | None = None) -> Path:
+    """SMS_SINK_FILE, else sms_sink.jsonl in DATA_DIR (one file for every process of a `make run`)."""
     settings = settings or SmsSettings()
-    return settings.sink_file or get_settings().data_dir / "sms_sink.jsonl"
+    return settings.sink_file or (data_dir or get_settings().data_dir) / "sms_sink.jsonl"
 
 
 def build_gateway(settings: SmsSettings | None = None) -> SmsGateway:

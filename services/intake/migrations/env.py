@@ -1,4 +1,5 @@
 import libs.messaging  # noqa: F401 - outbox and inbox tables
+import services.intake.channels.state  # noqa: F401 - WeChat and SMS messages, WeChat conversations
 import services.intake.models  # noqa: F401
 from libs.db.alembic_env import run
 

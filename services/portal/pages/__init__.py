@@ -1,7 +1,7 @@
 """The portal's pages, one module per kind of user; `ROUTERS` is what app.py includes, in this order."""
 from __future__ import annotations
 
-from services.portal.pages import admin, console, dashboard, resident, session, supervision, worklist
+from services.portal.pages import admin, console, dashboard, devtools, resident, session, supervision, worklist
 
 ROUTERS = (
     session.router,
@@ -11,4 +11,5 @@ ROUTERS = (
     supervision.router,
     admin.router,
     dashboard.router,
+    devtools.router,  # /dev/sms: development only
 )

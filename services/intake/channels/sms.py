@@ -1,0 +1,297 @@
+"""SMS inbound (短信): the provider pushes each text a resident sends to the district's number.
+
+A text files a ticket (channel "sms", idempotent by the provider's message id) and the sender gets the ticket number
+back through the `SmsGateway`. A reply of "1", "2" or "3" (满意 / 基本满意 / 不满意) rates the sender's latest ticket
+awaiting a rating.
+
+Who the sender is: intake never keeps the number in clear. The reporter id is `sms:` + a keyed hash (HMAC-SHA256,
+SMS_INBOUND_PHONE_KEY) of the number, the same for every text from that phone; it is the filing's `reporter_id`, so
+feedback (which knows who may rate by reporter_id) sees the SMS sender as that reporter. To rate, this adapter calls
+feedback's own rating API on the reporter's behalf with a resident token for exactly that reporter id, valid for a
+minute, minted only after the provider's signature checked out; feedback's rules (which ticket, which outcome) stay
+feedback's.
+
+The provider signs each push: `X-Sms-Timestamp` (Unix seconds) and `X-Sms-Signature` = hex HMAC-SHA256 of
+"<timestamp>.<raw body>" with SMS_INBOUND_SECRET; a wrong or stale signature is 403 and nothing is read. Each message
+id is recorded with its answer: a retried push answers the same and sends the SMS only if it was not sent yet."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+import uuid
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Annotated, Literal
+
+import httpx
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from libs.auth import Principal, mint_token
+from libs.directory import get_directory
+from libs.events import Actor
+from libs.observability import get_logger
+from libs.runtime import RuntimeDep
+from libs.settings import get_settings
+from libs.sms import SmsError, SmsGateway, get_sms_gateway, mask_phone
+from libs.statemachine import DomainError, Forbidden
+from services.intake import filing
+from services.intake.channels.state import IntakeChannelMessage
+from services.intake.domain import FilingRejected
+from services.intake.filing import FileTicket
+
+log = get_logger(__name__)
+router = APIRouter(prefix="/channels/sms", tags=["sms"])
+DEV_SECRET = "whistle-sms-inbound-dev-secret"
+RATINGS: dict[str, tuple[str, str]] = {
+    "1": ("satisfied", "满意"), "2": ("basically_satisfied", "基本满意"), "3": ("unsatisfied", "不满意"),
+}
+
+
+class SmsInboundSettings(BaseSettings):
+    """SMS_INBOUND_SECRET (shared with the provider), SMS_INBOUND_PHONE_KEY (keys the sender's hash); until the
+    category suggestion and the street's triage queue take SMS texts, filings go to SMS_INBOUND_CATEGORY in
+    SMS_INBOUND_COMMUNITY (default: the district's first community) and staff re-categorise them."""
+
+    model_config = SettingsConfigDict(env_prefix="SMS_INBOUND_", extra="ignore")
+
+    secret: str = DEV_SECRET
+    phone_key: str | None = None  # default: derived from JWT_SECRET
+    max_clock_skew_seconds: int = 300
+    category: str = "property"
+    community: str | None = None
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> "SmsInboundSettings":
+        if get_settings().env == "production" and self.secret == DEV_SECRET:
+            raise ValueError("SMS_INBOUND_SECRET must be set to the secret shared with the SMS provider in production")
+        return self
+
+
+@lru_cache
+def get_sms_inbound_settings() -> SmsInboundSettings:
+    return SmsInboundSettings()
+
+
+@lru_cache
+def get_feedback_client() -> httpx.Client:
+    """Feedback's HTTP API (tests override this dependency with the in-process app)."""
+    return httpx.Client(base_url=get_settings().feedback_url, timeout=10)
+
+
+class SmsInbound(BaseModel):
+    """One text a resident sent, as the provider pushes it."""
+
+    sender: str = Field(pattern=r"^\+?[0-9]{7,20}$", description="The resident's number")
+    text: str = Field(min_length=1, max_length=500)
+    message_id: str = Field(min_length=1, max_length=100, description="The provider's id of this message")
+
+
+class SmsAnswer(BaseModel):
+    ticket_id: str | None
+    reply: str
+    reply_sent: bool
+
+
+def reporter_id_for(phone: str, settings: SmsInboundSettings) -> str:
+    """The same reporter id for every text from one phone; the number cannot be read back from it."""
+    key = (settings.phone_key or f"sms-reporter:{get_settings().jwt_secret}").encode()
+    digits = re.sub(r"\D", "", phone)[-11:]
+    return "sms:" + hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def sms_filing(inbound: SmsInbound, reporter_id: str, settings: SmsInboundSettings) -> FileTicket:
+    text = inbound.text.strip()
+    directory = get_directory()
+    return FileTicket(
+        channel="sms",
+        actor=Actor(role="resident", id=reporter_id),
+        filed_by=reporter_id,
+        idempotency_key=inbound.message_id,
+        title=text.splitlines()[0][:30],
+        description=text,
+        category=settings.category,
+        community_id=settings.community or directory.communities[0].id,
+        reporter_id=reporter_id,
+        contact_phone=inbound.sender,
+    )
+
+
+# --- use cases (one transaction each) ---
+
+def record_text(session: Session, *, inbound: SmsInbound, reporter_id: str, settings: SmsInboundSettings) -> IntakeChannelMessage:
+    """File the text (or find the message handled before) and record the answer to send."""
+    seen = session.get(IntakeChannelMessage, ("sms", inbound.message_id))
+    if seen is not None:
+        return seen
+    now = datetime.now(timezone.utc)
+    try:
+        ticket, _ = filing.file_ticket(session, sms_filing(inbound, reporter_id, settings))
+    except DomainError as exc:
+        log.warning("sms_filing_refused", message_id=inbound.message_id, error=str(exc))
+        ticket_id, reply = None, "【居民吹哨】很抱歉，您的短信未能受理，请拨打12345热线反映。"
+    else:
+        ticket_id, reply = ticket.id, f"【居民吹哨】您反映的问题已受理，工单号：{ticket.id}。办结后将短信通知您评价。"
+    record = IntakeChannelMessage(channel="sms", message_id=inbound.message_id, sender_key=reporter_id,
+                                  ticket_id=ticket_id, reply=reply, received_at=now)
+    session.add(record)
+    return record
+
+
+def record_rating_target(session: Session, *, inbound: SmsInbound, reporter_id: str, ticket_id: str | None) -> IntakeChannelMessage:
+    """Remember which ticket this reply rates before rating it, so a retried push rates that one and no other."""
+    seen = session.get(IntakeChannelMessage, ("sms", inbound.message_id))
+    if seen is not None:
+        return seen
+    record = IntakeChannelMessage(
+        channel="sms", message_id=inbound.message_id, sender_key=reporter_id, ticket_id=ticket_id,
+        reply=None if ticket_id else "【居民吹哨】您目前没有待评价的工单。如需反映问题，请直接发送问题描述。",
+        received_at=datetime.now(timezone.utc),
+    )
+    session.add(record)
+    return record
+
+
+def claim_reply(session: Session, *, message_id: str, claim: str) -> bool:
+    """Only one of several concurrent retries sends the answer: the one whose claim lands on an unsent record."""
+    claimed = session.execute(
+        update(IntakeChannelMessage)
+        .where(IntakeChannelMessage.channel == "sms", IntakeChannelMessage.message_id == message_id,
+               IntakeChannelMessage.reply_message_id.is_(None))  # type: ignore[union-attr]
+        .values(reply_message_id=claim)
+    )
+    return claimed.rowcount == 1
+
+
+def release_reply(session: Session, *, message_id: str, claim: str) -> None:
+    session.execute(
+        update(IntakeChannelMessage)
+        .where(IntakeChannelMessage.channel == "sms", IntakeChannelMessage.message_id == message_id,
+               IntakeChannelMessage.reply_message_id == claim)
+        .values(reply_message_id=None)
+    )
+
+
+def set_reply(session: Session, *, message_id: str, reply: str | None = None, reply_message_id: str | None = None) -> None:
+    record = session.get(IntakeChannelMessage, ("sms", message_id))
+    if record is None:
+        return
+    if reply is not None:
+        record.reply = reply
+    if reply_message_id is not None:
+        record.reply_message_id = reply_message_id
+    session.add(record)
+
+
+# --- feedback, on the reporter's behalf ---
+
+def _as_reporter(reporter_id: str) -> dict[str, str]:
+    token = mint_token(Principal(sub=reporter_id, role="resident", name="短信评价"), ttl_seconds=60)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def latest_awaiting_rating(feedback: httpx.Client, reporter_id: str) -> str | None:
+    response = feedback.get("/tickets/awaiting-rating", params={"limit": 500}, headers=_as_reporter(reporter_id))
+    response.raise_for_status()
+    tickets = response.json()  # oldest resolution first
+    return tickets[-1]["id"] if tickets else None
+
+
+def rate(feedback: httpx.Client, reporter_id: str, ticket_id: str, digit: str) -> str:
+    satisfaction, label = RATINGS[digit]
+    response = feedback.post(
+        f"/tickets/{ticket_id}/rating",
+        json={"satisfaction": satisfaction, "solved": satisfaction != "unsatisfied", "comment": f"短信评价：{label}"},
+        headers=_as_reporter(reporter_id),
+    )
+    if response.status_code == 409:  # rated already (this push's first attempt, or another way)
+        return f"【居民吹哨】工单{ticket_id}已评价，感谢您的反馈。"
+    response.raise_for_status()
+    if satisfaction == "unsatisfied":
+        return f"【居民吹哨】已收到您对工单{ticket_id}的评价：{label}。我们将重新办理，请留意后续通知。"
+    return f"【居民吹哨】已收到您对工单{ticket_id}的评价：{label}。感谢您的支持！"
+
+
+# --- HTTP ---
+
+class ChannelUnavailable(DomainError):
+    """Something this push needs did not answer; the provider retries the push and only what is missing is redone."""
+
+    status_code = 502
+
+
+async def signed_inbound(
+    request: Request,
+    x_sms_timestamp: Annotated[str, Header(max_length=20)],
+    x_sms_signature: Annotated[str, Header(max_length=128)],
+) -> SmsInbound:
+    """The pushed message, once the provider's signature over timestamp and body checks out."""
+    settings = get_sms_inbound_settings()
+    body = await request.body()
+    try:
+        skew = abs(time.time() - int(x_sms_timestamp))
+    except ValueError:
+        raise Forbidden("X-Sms-Timestamp: not a Unix time") from None
+    if skew > settings.max_clock_skew_seconds:
+        raise Forbidden("X-Sms-Timestamp: stale or from the future; the push is refused as a replay")
+    expected = hmac.new(settings.secret.encode(), x_sms_timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, x_sms_signature.removeprefix("sha256=")):
+        raise Forbidden("X-Sms-Signature: does not match the shared secret")
+    try:
+        return SmsInbound.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise FilingRejected(f"{'.'.join(map(str, first['loc'])) or 'body'}: {first['msg']}") from None
+
+
+@router.post(
+    "/inbound",
+    response_model=SmsAnswer,
+    summary="A resident's text: file it, or rate with 1/2/3; the answer goes back by SMS",
+    responses={403: {"description": "Unsigned, wrongly signed or stale push: nothing read"},
+               502: {"description": "The answer could not be sent (or feedback did not answer); retry the push"}},
+)
+def inbound(
+    message: Annotated[SmsInbound, Depends(signed_inbound)],
+    runtime: RuntimeDep,
+    gateway: Annotated[SmsGateway, Depends(get_sms_gateway)],
+    feedback: Annotated[httpx.Client, Depends(get_feedback_client)],
+) -> SmsAnswer:
+    settings = get_sms_inbound_settings()
+    reporter_id = reporter_id_for(message.sender, settings)
+    digit = message.text.strip()
+    try:
+        if digit in RATINGS:
+            record = runtime.read(lambda s: s.get(IntakeChannelMessage, ("sms", message.message_id)))
+            if record is None:
+                target = latest_awaiting_rating(feedback, reporter_id)
+                record = runtime.run(record_rating_target, inbound=message, reporter_id=reporter_id, ticket_id=target)
+            if record.reply is None and record.ticket_id:
+                reply = rate(feedback, reporter_id, record.ticket_id, digit)
+                runtime.run(set_reply, message_id=message.message_id, reply=reply)
+                record.reply = reply
+        else:
+            record = runtime.run(record_text, inbound=message, reporter_id=reporter_id, settings=settings)
+    except IntegrityError:  # a concurrent retry of the same push recorded it first
+        record = runtime.read(lambda s: s.get(IntakeChannelMessage, ("sms", message.message_id)))
+    except httpx.HTTPError as exc:
+        log.warning("sms_rating_failed", message_id=message.message_id, error=type(exc).__name__)
+        raise ChannelUnavailable("feedback: the rating service did not answer; retry the push") from None
+    sent = record.reply_message_id is not None
+    claim = f"sending:{uuid.uuid4().hex}"
+    if not sent and record.reply and runtime.run(claim_reply, message_id=message.message_id, claim=claim):
+        try:
+            sent_id = gateway.send(message.sender, record.reply)
+        except SmsError:
+            runtime.run(release_reply, message_id=message.message_id, claim=claim)
+            raise ChannelUnavailable("reply: the SMS gateway did not accept the answer; retry the push") from None
+        runtime.run(set_reply, message_id=message.message_id, reply_message_id=sent_id)
+    sent = sent or bool(record.reply)
+    log.info("sms_inbound", sender=mask_phone(message.sender), message_id=message.message_id, ticket_id=record.ticket_id)
+    return SmsAnswer(ticket_id=record.ticket_id, reply=record.reply or "", reply_sent=sent)

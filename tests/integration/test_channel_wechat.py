@@ -1,0 +1,190 @@
+"""The WeChat Official Account callback over HTTP, signed as WeChat signs it: a conversation files one ticket that
+reaches the community queue over Kafka; forged and stale pushes are 403 and file nothing; a retried MsgId files once;
+safe (encrypted) mode works end to end."""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+import time
+import uuid
+
+import pytest
+import xmltodict
+from sqlmodel import select
+from wechatpy.crypto import WeChatCrypto
+
+from services.intake.channels.state import IntakeChannelMessage
+from services.intake.channels.wechat import WechatSettings, get_wechat_settings
+from services.intake.models import IntakeTicket
+from tests.integration.conftest import bearer, eventually
+
+TOKEN = "wechat-test-token"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as the 公众平台 issues it
+APP_ID = "wx1234567890abcdef"
+XINRAN_STAFF = bearer("community_staff", "s-wechat", community_id="xinran")
+OTHER_STAFF = bearer("community_staff", "s-wechat-2", community_id="shiliuqiao")
+MSG_IDS = itertools.count(int(time.time() * 1000))
+
+
+@pytest.fixture(scope="module")
+def intake(service_clients):
+    client = service_clients["intake"]
+    client.app.dependency_overrides[get_wechat_settings] = lambda: WechatSettings(
+        token=TOKEN, encoding_aes_key=AES_KEY, app_id=APP_ID
+    )
+    yield client
+    client.app.dependency_overrides.pop(get_wechat_settings, None)
+
+
+def sign(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+
+
+def push_xml(openid: str, kind: str, msg_id: int, **fields: str) -> str:
+    body = "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in fields.items())
+    return (
+        f"<xml><ToUserName><![CDATA[gh_whistle]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>{body}<MsgId>{msg_id}</MsgId></xml>"
+    )
+
+
+def post(intake, xml: str, *, encrypted: bool = False, timestamp: int | None = None, token: str = TOKEN):
+    """POST as WeChat does; returns (response, the reply's fields or None)."""
+    ts, nonce = str(timestamp or int(time.time())), uuid.uuid4().hex[:10]
+    params = {"signature": sign(token, ts, nonce), "timestamp": ts, "nonce": nonce, "openid": "x"}
+    content = xml
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+    if encrypted:
+        wrapped = xmltodict.parse(crypto.encrypt_message(xml, nonce, ts))["xml"]
+        content = f"<xml><ToUserName><![CDATA[gh_whistle]]></ToUserName><Encrypt><![CDATA[{wrapped['Encrypt']}]]></Encrypt></xml>"
+        params |= {"encrypt_type": "aes", "msg_signature": wrapped["MsgSignature"]}
+    response = intake.post("/channels/wechat", params=params, content=content.encode(), headers={"Content-Type": "text/xml"})
+    if response.status_code != 200 or response.text in ("", "success"):
+        return response, None
+    reply = xmltodict.parse(response.text)["xml"]
+    if encrypted:
+        assert "Content" not in reply  # the answer itself travels encrypted
+        reply = xmltodict.parse(crypto.decrypt_message(response.text, reply["MsgSignature"], reply["TimeStamp"], reply["Nonce"]))["xml"]
+    return response, reply
+
+
+def converse(intake, openid: str, *, encrypted: bool = False) -> tuple[dict, str]:
+    """The whole conversation; returns the last reply and the last push (to retry it)."""
+    steps = [
+        ("text", {"Content": "你好"}, "1. 道路破损"),
+        ("text", {"Content": "1"}, "社区"),
+        ("text", {"Content": "1"}, "描述"),
+        ("text", {"Content": "3号楼南侧人行道塌陷约半米，老人经过很危险"}, "照片"),
+        ("image", {"PicUrl": "http://mmbiz.qpic.cn/mmbiz_jpg/abc/0", "MediaId": "media-abc"}, "位置"),
+    ]
+    for kind, fields, expected in steps:
+        _, reply = post(intake, push_xml(openid, kind, next(MSG_IDS), **fields), encrypted=encrypted)
+        assert expected in reply["Content"], reply
+        assert (reply["ToUserName"], reply["FromUserName"], reply["MsgType"]) == (openid, "gh_whistle", "text")
+    last = push_xml(openid, "location", next(MSG_IDS), Location_X="39.7511", Location_Y="116.1402", Scale="16", Label="馨然嘉园3号楼南侧")
+    _, reply = post(intake, last, encrypted=encrypted)
+    return reply, last
+
+
+def tickets_of(intake, openid: str) -> list[IntakeTicket]:
+    runtime = intake.app.state.runtime
+    return runtime.read(lambda s: list(s.exec(select(IntakeTicket).where(IntakeTicket.filed_by == f"wechat:{openid}"))))
+
+
+def recorded(intake, msg_id: int) -> IntakeChannelMessage | None:
+    return intake.app.state.runtime.read(lambda s: s.get(IntakeChannelMessage, ("wechat", str(msg_id))))
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+def test_a_wechat_conversation_files_one_ticket_that_reaches_the_community_queue(service_clients, intake, encrypted):
+    openid = f"o-{uuid.uuid4().hex[:20]}"
+    reply, _ = converse(intake, openid, encrypted=encrypted)
+    [ticket] = tickets_of(intake, openid)
+    assert f"工单号：{ticket.id}" in reply["Content"] and "已受理" in reply["Content"]
+
+    dispatch = service_clients["dispatch"]
+
+    def in_queue():
+        found = dispatch.get(f"/tickets/{ticket.id}", headers=XINRAN_STAFF)
+        return found.json() if found.status_code == 200 else None
+
+    seen = eventually(in_queue)
+    assert (seen["channel"], seen["category"], seen["community_id"]) == ("wechat", "road", "xinran")
+    assert (seen["latitude"], seen["longitude"], seen["attachments"]) == (39.7511, 116.1402, ["http://mmbiz.qpic.cn/mmbiz_jpg/abc/0"])
+    assert dispatch.get(f"/tickets/{ticket.id}", headers=OTHER_STAFF).status_code in (403, 404)
+
+
+def test_a_retried_msgid_gets_the_same_answer_and_files_once(intake):
+    openid = f"o-{uuid.uuid4().hex[:20]}"
+    first, last = converse(intake, openid)
+    for _ in range(3):  # WeChat retries three times when it did not hear back within 5 s
+        _, again = post(intake, last)
+        assert again["Content"] == first["Content"]
+    assert len(tickets_of(intake, openid)) == 1
+
+
+@pytest.mark.parametrize(
+    "forgery",
+    ["wrong signature", "stale timestamp", "future timestamp", "encrypted with a wrong msg_signature"],
+)
+def test_a_forged_or_stale_push_is_403_and_files_nothing(intake, forgery):
+    openid = f"o-{uuid.uuid4().hex[:20]}"
+    msg_id = next(MSG_IDS)
+    xml = push_xml(openid, "text", msg_id, Content="你好")
+    if forgery == "wrong signature":
+        response, _ = post(intake, xml, token="not-the-token")
+    elif forgery == "stale timestamp":
+        response, _ = post(intake, xml, timestamp=int(time.time()) - 3600)
+    elif forgery == "future timestamp":
+        response, _ = post(intake, xml, timestamp=int(time.time()) + 3600)
+    else:
+        ts, nonce = str(int(time.time())), "n1"
+        wrapped = xmltodict.parse(WeChatCrypto(TOKEN, AES_KEY, APP_ID).encrypt_message(xml, nonce, ts))["xml"]
+        response = intake.post(
+            "/channels/wechat",
+            params={"signature": sign(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce, "encrypt_type": "aes",
+                    "msg_signature": "0" * 40},
+            content=f"<xml><Encrypt><![CDATA[{wrapped['Encrypt']}]]></Encrypt></xml>".encode(),
+        )
+    assert response.status_code == 403
+    assert recorded(intake, msg_id) is None and tickets_of(intake, openid) == []
+
+
+def test_the_server_verification_echoes_echostr_only_when_signed(intake):
+    ts, nonce = str(int(time.time())), "nonce-v"
+    signed = {"signature": sign(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce, "echostr": "echo-123"}
+    ok = intake.get("/channels/wechat", params=signed)
+    assert (ok.status_code, ok.text) == (200, "echo-123")
+    assert intake.get("/channels/wechat", params={**signed, "signature": "0" * 40}).status_code == 403
+    stale = str(int(time.time()) - 3600)
+    assert intake.get("/channels/wechat", params={**signed, "timestamp": stale, "signature": sign(TOKEN, stale, nonce)}).status_code == 403
+
+
+def test_cancel_starts_over_and_an_unsupported_message_is_answered_in_chinese(intake):
+    openid = f"o-{uuid.uuid4().hex[:20]}"
+    post(intake, push_xml(openid, "text", next(MSG_IDS), Content="1"))
+    _, reply = post(intake, push_xml(openid, "text", next(MSG_IDS), Content="取消"))
+    assert "已取消" in reply["Content"]
+    _, reply = post(intake, push_xml(openid, "voice", next(MSG_IDS), MediaId="v1", Format="amr"))
+    assert "暂不支持" in reply["Content"]
+    _, reply = post(intake, push_xml(openid, "text", next(MSG_IDS), Content="2"))
+    assert "社区" in reply["Content"]  # a fresh conversation: "2" picked a category
+    assert tickets_of(intake, openid) == []
+
+
+def test_parallel_retries_of_the_completing_msgid_file_once(intake):
+    openid = f"o-{uuid.uuid4().hex[:20]}"
+    for kind, fields in [("text", {"Content": "1"}), ("text", {"Content": "1"}), ("text", {"Content": "楼道堆满杂物，堵住消防通道"}),
+                         ("text", {"Content": "跳过"})]:
+        post(intake, push_xml(openid, kind, next(MSG_IDS), **fields))
+    last = push_xml(openid, "text", next(MSG_IDS), Content="跳过")
+    replies: list = []
+    threads = [threading.Thread(target=lambda: replies.append(post(intake, last))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {response.status_code for response, _ in replies} == {200}
+    [ticket] = tickets_of(intake, openid)
+    assert all(f"工单号：{ticket.id}" in reply["Content"] for _, reply in replies)
