@@ -192,13 +192,6 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-async def ticket_action(
-    clients: Backends, viewer: Viewer, service: str, ticket_id: str, action: str, body: dict[str, Any] | None = None
-) -> Any:
-    """POST /tickets/{id}/{action} to a backend, as the viewer."""
-    return await clients.call(service, "POST", f"/tickets/{quote(ticket_id)}/{action}", token=viewer.token, json=body)
-
-
 def rejection_message(exc: BackendRejected, fallback: str) -> str:
     """A backend's refusal as one line next to the form that caused it."""
     return f"{REJECTION_TITLES.get(exc.status_code, fallback)}：{exc.message}"

@@ -259,6 +259,37 @@ def test_a_backend_domain_error_string_is_shown_on_an_error_page(portal: TestCli
     assert "操作与当前状态冲突" in response.text and "ticket T1 is already dispatched" in response.text
 
 
+@pytest.mark.parametrize(
+    ("username", "path", "data", "message"),
+    [
+        ("supervisor1", "/console/T1/suspend", {"back": "dispatched"}, "理由：必填"),
+        ("xinran_staff", "/console/T1/dispatch", {"department_id": "urban", "note": "说" * 501}, "说明：最多 500 个字"),
+        ("urban_staff", "/worklist/T1/extension", {"amount": "2", "unit": "days"}, "理由：必填"),
+        ("resident1", "/tickets/T1/rating", {"satisfaction": "satisfied"}, "是否解决：必填"),
+        ("admin", "/admin/calendar", {"holidays": "2" * 20_001}, "节假日：最多 20000 个字"),
+        ("leader1", "/dashboard?day=2026-01-011", None, "日期：最多 10 个字"),
+    ],
+)
+def test_a_form_the_portal_refuses_names_the_field_and_calls_no_backend(
+    portal: TestClient, fake: FakeBackends, username: str, path: str, data: dict | None, message: str
+) -> None:
+    log_in(portal, username)
+    response = portal.get(path) if data is None else portal.post(path, data=data)
+    assert response.status_code == 422
+    assert "提交的内容有误" in response.text and message in response.text
+    assert fake.requests == []
+
+
+def test_typed_text_is_stripped_and_a_blank_optional_note_is_sent_as_null(portal: TestClient, fake: FakeBackends) -> None:
+    fake.on("dispatch", "POST", "/tickets/T1/dispatch", httpx.Response(200, json={}))
+    fake.on("dispatch", "POST", "/tickets/T1/merge", httpx.Response(200, json={}))
+    log_in(portal, "xinran_staff")
+    portal.post("/console/T1/dispatch", data={"department_id": "urban", "note": "   "})
+    portal.post("/console/T1/merge", data={"into_ticket_id": " T2 "})
+    assert json.loads(fake.sent("dispatch", "POST", "/tickets/T1/dispatch")[0].content) == {"department_id": "urban", "note": None}
+    assert json.loads(fake.sent("dispatch", "POST", "/tickets/T1/merge")[0].content) == {"into_ticket_id": "T2"}
+
+
 def test_an_unreachable_backend_shows_a_503_page_without_a_stack_trace(portal: TestClient, fake: FakeBackends) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)

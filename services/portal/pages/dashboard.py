@@ -2,35 +2,28 @@
 ranking history."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.portal.clients import BackendRejected, Backends
-from services.portal.views import BEIJING, BackendsDep, DashboardPage, Viewer, rejection_message, render
+from services.portal.forms import ReportDates
+from services.portal.views import BackendsDep, DashboardPage, Viewer, rejection_message, render
 
 router = APIRouter(default_response_class=HTMLResponse)
 
 
 @router.get("/dashboard")
 async def dashboard(
-    request: Request,
-    viewer: DashboardPage,
-    clients: BackendsDep,
-    day: Annotated[str, Query(max_length=10)] = "",
-    month: Annotated[str, Query(max_length=7)] = "",
+    request: Request, viewer: DashboardPage, clients: BackendsDep, dates: Annotated[ReportDates, Query()]
 ) -> Response:
     summary = await clients.call("dashboard", "GET", "/summary", token=viewer.token, params={"scope": "all"})
     by_community = await clients.call("dashboard", "GET", "/rankings", token=viewer.token, params={"by": "community"})
     by_department = await clients.call("dashboard", "GET", "/rankings", token=viewer.token, params={"by": "department"})
     escalated = await clients.call("dashboard", "GET", "/escalated", token=viewer.token, params={"limit": 50})
-    today = datetime.now(BEIJING)
-    day = day or today.strftime("%Y-%m-%d")
-    month = month or today.strftime("%Y-%m")
-    digests, digest_error = await _report(clients, viewer, "/digests", {"day": day})
-    history, history_error = await _report(clients, viewer, "/rankings/history", {"month": month})
+    digests, digest_error = await _report(clients, viewer, "/digests", {"day": dates.day})
+    history, history_error = await _report(clients, viewer, "/rankings/history", {"month": dates.month})
     by_status = summary.get("by_status", {})
     peak = max(by_status.values(), default=0) or 1
     return render(
@@ -42,8 +35,8 @@ async def dashboard(
         by_community=by_community,
         by_department=by_department,
         escalated=escalated,
-        day=day,
-        month=month,
+        day=dates.day,
+        month=dates.month,
         digests=digests,
         digest_error=digest_error,
         history=history,

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from services.portal.actions import TicketActions
 from services.portal.clients import BackendRejected
+from services.portal.forms import FileForm, Posted, RatingForm
 from services.portal.labels import SATISFACTION_CHOICES
 from services.portal.views import (
     AWAITING_RATING,
@@ -19,7 +21,6 @@ from services.portal.views import (
     redirect,
     rejection_message,
     render,
-    ticket_action,
 )
 
 router = APIRouter(default_response_class=HTMLResponse)
@@ -47,44 +48,12 @@ def file_form(request: Request, viewer: ResidentPage) -> Response:
 
 
 @router.post("/file")
-async def file_ticket(
-    request: Request,
-    viewer: ResidentPage,
-    clients: BackendsDep,
-    idempotency_key: Annotated[str, Form(min_length=8, max_length=100)],
-    title: Annotated[str, Form(max_length=200)] = "",
-    description: Annotated[str, Form(max_length=4000)] = "",
-    category: Annotated[str, Form(max_length=40)] = "",
-    kind: Annotated[str, Form(max_length=10)] = "problem",
-    community_id: Annotated[str, Form(max_length=40)] = "",
-    address: Annotated[str, Form(max_length=400)] = "",
-    contact_phone: Annotated[str, Form(max_length=40)] = "",
-    anonymous: Annotated[bool, Form()] = False,
-) -> Response:
-    form = {
-        "kind": kind if kind in ("problem", "wish") else "problem",
-        "category": category or ("wish" if kind == "wish" else ""),
-        "title": title.strip(),
-        "description": description.strip(),
-        "community_id": community_id or viewer.principal.community_id or "",
-        "address": address.strip(),
-        "contact_phone": contact_phone.strip(),
-        "anonymous": anonymous,
-    }
-    body = {
-        "kind": form["kind"],
-        "title": form["title"],
-        "description": form["description"],
-        "category": form["category"],
-        "channel": "grid" if viewer.role == "grid_worker" else "h5",
-        "community_id": form["community_id"] or None,
-        "address": form["address"] or None,
-        "contact_phone": form["contact_phone"] or None,
-        "anonymous": form["anonymous"],
-    }
+async def file_ticket(request: Request, viewer: ResidentPage, clients: BackendsDep, form: Posted[FileForm]) -> Response:
+    form = form.in_community(viewer.principal.community_id)
+    body = form.ticket(channel="grid" if viewer.role == "grid_worker" else "h5")
     try:
         ticket = await clients.call(
-            "intake", "POST", "/tickets", token=viewer.token, json=body, headers={"Idempotency-Key": idempotency_key}
+            "intake", "POST", "/tickets", token=viewer.token, json=body, headers={"Idempotency-Key": form.idempotency_key}
         )
     except BackendRejected as exc:
         # Nothing was filed, so the same key may be reused when the person corrects the form.
@@ -94,7 +63,7 @@ async def file_ticket(
             viewer,
             status_code=exc.status_code,
             form=form,
-            idempotency_key=idempotency_key,
+            idempotency_key=form.idempotency_key,
             error=rejection_message(exc, "提交未成功"),
         )
     return redirect(f"/tickets/{quote(ticket['id'])}?ok=filed")
@@ -116,15 +85,5 @@ async def ticket_detail(request: Request, ticket_id: str, viewer: ResidentPage, 
     return render(request, "ticket.html", viewer, ticket=ticket, can_rate=can_rate, choices=SATISFACTION_CHOICES)
 
 
-@router.post("/tickets/{ticket_id}/rating")
-async def rate_ticket(
-    ticket_id: str,
-    viewer: ResidentOnly,
-    clients: BackendsDep,
-    satisfaction: Annotated[str, Form(max_length=30)],
-    solved: Annotated[str, Form(max_length=5)],
-    comment: Annotated[str, Form(max_length=500)] = "",
-) -> Response:
-    body = {"satisfaction": satisfaction, "solved": solved == "yes", "comment": comment.strip() or None}
-    await ticket_action(clients, viewer, "feedback", ticket_id, "rating", body)
-    return redirect(f"/tickets/{quote(ticket_id)}?ok=rated")
+rating = TicketActions(router, "/tickets", "feedback", ResidentOnly, back_to="/tickets/{ticket_id}")
+rating.add("rating", RatingForm, ok="rated")  # 评价: back to the ticket, which no longer offers the form

@@ -1,13 +1,12 @@
 """Logging in and out, and the front door that sends each role to its own home page."""
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from libs.auth import mint_token
 from libs.observability import get_logger
+from services.portal.forms import LoginForm, Posted
 from services.portal.views import HOME_BY_ROLE, SESSION_COOKIE, optional_viewer, redirect, render
 
 log = get_logger(__name__)
@@ -34,21 +33,16 @@ def login_page(request: Request, next: str | None = None) -> Response:  # noqa: 
 
 
 @router.post("/login")
-def login(
-    request: Request,
-    username: Annotated[str, Form(max_length=60)],
-    password: Annotated[str, Form(max_length=200)],
-    next: Annotated[str, Form(max_length=500)] = "",  # noqa: A002
-) -> Response:
-    user = request.app.state.users.authenticate(username, password)
+def login(request: Request, form: Posted[LoginForm]) -> Response:
+    user = request.app.state.users.authenticate(form.username, form.password)
     if user is None:
-        log.info("login_failed", username=username[:60])
+        log.info("login_failed", username=form.username[:60])
         return render(
-            request, "login.html", None, status_code=401, next=next, username=username, error="用户名或密码不正确"
+            request, "login.html", None, status_code=401, next=form.next, username=form.username, error="用户名或密码不正确"
         )
     principal = user.principal()
     settings = request.app.state.settings
-    response = redirect(_safe_next(next, principal.role))
+    response = redirect(_safe_next(form.next, principal.role))
     response.set_cookie(
         SESSION_COOKIE,
         mint_token(principal),

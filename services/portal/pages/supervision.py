@@ -1,13 +1,14 @@
 """Supervisors 督办: pending extension requests to grant or refuse, and the tickets escalated past their deadline."""
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.portal.clients import BackendRejected, Backends
+from services.portal.forms import GrantForm, Posted, RefuseForm
 from services.portal.views import BackendsDep, SupervisionPage, Viewer, redirect, render
 
 router = APIRouter(default_response_class=HTMLResponse)
@@ -20,39 +21,25 @@ async def supervision(request: Request, viewer: SupervisionPage, clients: Backen
     return render(request, "supervision.html", viewer, pending=pending, escalated=escalated)
 
 
-async def _decide(clients: Backends, viewer: Viewer, request_event_id: str, decision: str, body: dict[str, Any]) -> None:
-    await clients.call(
-        "dispatch", "POST", f"/extensions/{quote(request_event_id)}/{decision}", token=viewer.token, json=body
-    )
+async def _decide(clients: Backends, viewer: Viewer, request_event_id: str, decision: str, body: Any, ok: str) -> Response:
+    path = f"/extensions/{quote(request_event_id)}/{decision}"
+    await clients.call("dispatch", "POST", path, token=viewer.token, json=body)
+    return redirect(f"/supervision?ok={ok}")
 
 
 @router.post("/supervision/extensions/{request_event_id}/grant")
 async def grant_extension(
-    request_event_id: str,
-    viewer: SupervisionPage,
-    clients: BackendsDep,
-    amount: Annotated[str, Form(max_length=20)] = "",
-    unit: Annotated[str, Form(max_length=20)] = "",
-    note: Annotated[str, Form(max_length=500)] = "",
+    request_event_id: str, viewer: SupervisionPage, clients: BackendsDep, form: Posted[GrantForm]
 ) -> Response:
-    """Blank amount/unit grant what the department asked for."""
-    body: dict[str, Any] = {}
-    if amount.strip():
-        try:
-            body["amount"] = float(amount)
-        except ValueError:
-            raise BackendRejected("dispatch", 422, "批准时长：请填写数字") from None
-    if unit.strip():
-        body["unit"] = unit.strip()
-    if note.strip():
-        body["note"] = note.strip()
-    await _decide(clients, viewer, request_event_id, "grant", body)
-    return redirect("/supervision?ok=granted")
+    try:
+        body = form.body()
+    except ValueError:
+        raise BackendRejected("dispatch", 422, "批准时长：请填写数字") from None
+    return await _decide(clients, viewer, request_event_id, "grant", body, ok="granted")
 
 
 @router.post("/supervision/extensions/{request_event_id}/refuse")
 async def refuse_extension(
-    request_event_id: str, viewer: SupervisionPage, clients: BackendsDep, note: Annotated[str, Form(max_length=500)]
+    request_event_id: str, viewer: SupervisionPage, clients: BackendsDep, form: Posted[RefuseForm]
 ) -> Response:
-    await _decide(clients, viewer, request_event_id, "refuse", {"note": note.strip()})
-    return redirect("/supervision?ok=refused")
+    return await _decide(clients, viewer, request_event_id, "refuse", form.body(), ok="refused")

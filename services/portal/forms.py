@@ -1,0 +1,237 @@
+"""Every form the pages send, as one pydantic model each, read with `Posted[Model]` (= `Annotated[Model, Form()]`;
+the dashboard's date pickers with `Query()`). A field's name is its HTML input's name; its limits are checked on what
+was typed, then `Text` strips it and `OptionalText` also turns a blank into None. FastAPI drops an empty input before
+the model sees it, so a field left empty takes its default (a required one is 必填). A validation error's loc is
+("body" or "query", field name): the 422 page names the field (clients.FIELD_NAMES_ZH).
+
+`body()` is the JSON a form's backend is sent; `landing(page, ok)` is where the person goes afterwards."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Form
+from pydantic import AfterValidator, BaseModel, Field, model_validator
+
+from services.portal.views import BEIJING, ExtensionUnit
+
+
+def _blank_is_none(text: str | None) -> str | None:
+    return (text.strip() or None) if text is not None else None
+
+
+FormModel = TypeVar("FormModel", bound=BaseModel)
+Posted = Annotated[FormModel, Form()]
+Text = Annotated[str, AfterValidator(str.strip)]
+OptionalText = Annotated[str | None, AfterValidator(_blank_is_none)]
+
+CONSOLE_TABS = ("queue", "dispatched")
+# The console's tab (?tab=, and the hidden `back` of its forms); anything else is the queue.
+ConsoleTab = Annotated[str, AfterValidator(lambda tab: tab if tab in CONSOLE_TABS else "queue")]
+DATE_SPLIT = re.compile(r"[\s,，、;；]+")
+
+
+class PageForm(BaseModel):
+    """A posted form: by default its backend is sent the fields, and the person goes back to the page."""
+
+    def body(self) -> Any:
+        return self.model_dump()
+
+    def landing(self, page: str, ok: str) -> str:
+        return f"{page}?ok={ok}"
+
+
+class NoForm(PageForm):
+    """A button without inputs (签收): the backend is sent no body."""
+
+    def body(self) -> None:
+        return None
+
+
+# ---------------------------------------------------------------------- session, residents
+
+
+class LoginForm(PageForm):
+    username: str = Field(max_length=60)
+    password: str = Field(max_length=200)
+    next: str = Field("", max_length=500)
+
+
+class FileForm(PageForm):
+    """我要吹哨. An unknown kind is a problem; a wish without a category is filed as 微心愿."""
+
+    idempotency_key: str = Field(min_length=8, max_length=100)
+    kind: str = Field("problem", max_length=10)
+    category: str = Field("", max_length=40)
+    title: Text = Field("", max_length=200)
+    description: Text = Field("", max_length=4000)
+    community_id: str = Field("", max_length=40)
+    address: Text = Field("", max_length=400)
+    contact_phone: Text = Field("", max_length=40)
+    anonymous: bool = False
+
+    @model_validator(mode="after")
+    def _kind_and_category(self) -> FileForm:
+        self.category = self.category or ("wish" if self.kind == "wish" else "")
+        self.kind = self.kind if self.kind in ("problem", "wish") else "problem"
+        return self
+
+    def in_community(self, community_id: str | None) -> FileForm:
+        """The form with the resident's own community where none was chosen."""
+        return self.model_copy(update={"community_id": self.community_id or community_id or ""})
+
+    def ticket(self, channel: str) -> dict[str, Any]:
+        """intake's POST /tickets body; blanks are sent as null."""
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "description": self.description,
+            "category": self.category,
+            "channel": channel,
+            "community_id": self.community_id or None,
+            "address": self.address or None,
+            "contact_phone": self.contact_phone or None,
+            "anonymous": self.anonymous,
+        }
+
+
+class RatingForm(PageForm):
+    satisfaction: str = Field(max_length=30)
+    solved: str = Field(max_length=5)  # "yes" / "no"
+    comment: OptionalText = Field(None, max_length=500)
+
+    def body(self) -> dict[str, Any]:
+        return {"satisfaction": self.satisfaction, "solved": self.solved == "yes", "comment": self.comment}
+
+
+# ---------------------------------------------------------------------- console and worklist (ticket actions)
+
+
+class NoteForm(PageForm):
+    """先行联系, 恢复: an optional note."""
+
+    note: OptionalText = Field(None, max_length=500)
+
+
+class OutcomeForm(PageForm):
+    """即办: what was done."""
+
+    note: Text = Field("", max_length=2000)
+
+
+class ResolveForm(OutcomeForm):
+    """办结: what was done; the portal sends no evidence."""
+
+    def body(self) -> dict[str, Any]:
+        return {"note": self.note, "evidence": []}
+
+
+class DispatchForm(PageForm):
+    department_id: str = Field(max_length=40)
+    note: OptionalText = Field(None, max_length=500)
+
+
+class MergeForm(PageForm):
+    into_ticket_id: Text = Field(max_length=40)
+
+
+class TabForm(PageForm):
+    """A console form that returns to the tab it was sent from."""
+
+    back: ConsoleTab = Field("queue", max_length=40, exclude=True)
+
+    def landing(self, page: str, ok: str) -> str:
+        return f"{page}?tab={self.back}&ok={ok}"
+
+
+class SuspendForm(TabForm):
+    reason: Text = Field(max_length=500)
+
+
+class ResumeForm(TabForm, NoteForm):
+    pass
+
+
+class ReturnForm(PageForm):
+    """退单; an empty reason is the department service's to refuse."""
+
+    reason: Text = Field("", max_length=500)
+
+
+class ExtensionForm(PageForm):
+    amount: float = Field(gt=0, le=365)
+    unit: ExtensionUnit
+    reason: Text = Field(max_length=500)
+
+
+# ---------------------------------------------------------------------- supervision
+
+
+class GrantForm(PageForm):
+    """Blank amount/unit grant what the department asked for."""
+
+    amount: Text = Field("", max_length=20)
+    unit: Text = Field("", max_length=20)
+    note: Text = Field("", max_length=500)
+
+    def body(self) -> dict[str, Any]:
+        """Only what was filled in; ValueError when the amount is not a number."""
+        body: dict[str, Any] = {}
+        if self.amount:
+            body["amount"] = float(self.amount)
+        if self.unit:
+            body["unit"] = self.unit
+        if self.note:
+            body["note"] = self.note
+        return body
+
+
+class RefuseForm(PageForm):
+    note: Text = Field(max_length=500)
+
+
+# ---------------------------------------------------------------------- admin
+
+
+class PolicyForm(PageForm):
+    document: str = Field(max_length=100_000)
+
+    def body(self) -> dict[str, Any]:
+        """The policy document; ValueError, worded for the admin, when it is not a JSON object."""
+        try:
+            parsed = json.loads(self.document)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"JSON 格式有误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}") from None
+        if not isinstance(parsed, dict):
+            raise ValueError("政策文件应是一个 JSON 对象 {…}")
+        return parsed
+
+
+class CalendarForm(PageForm):
+    """Dates one per line, or split by commas, 、 or semicolons."""
+
+    holidays: str = Field("", max_length=20_000)
+    workdays: str = Field("", max_length=20_000)
+    remove: str = Field("", max_length=20_000)
+
+    def body(self) -> dict[str, list[str]]:
+        return {k: [d for d in DATE_SPLIT.split(v.strip()) if d] for k, v in self.model_dump().items()}
+
+
+# ---------------------------------------------------------------------- dashboard (query)
+
+
+class ReportDates(BaseModel):
+    """The day of the digest and the month of the ranking history; blank: today, this month (Beijing)."""
+
+    day: str = Field("", max_length=10)
+    month: str = Field("", max_length=7)
+
+    @model_validator(mode="after")
+    def _default_today(self) -> ReportDates:
+        today = datetime.now(BEIJING)
+        self.day = self.day or today.strftime("%Y-%m-%d")
+        self.month = self.month or today.strftime("%Y-%m")
+        return self
