@@ -13,6 +13,7 @@ from libs.events.models import Channel, TicketKind, Urgency
 from libs.messaging import record_event
 from libs.statemachine import DomainError
 from libs.ticket.view import fold
+from services.intake.attachments import link_photos
 from services.intake.domain import mask_phone, new_ticket_id, request_fingerprint, resolve_placement
 from services.intake.models import IntakeTicket, IntakeTimeline
 
@@ -96,6 +97,7 @@ def file_ticket(session: Session, command: FileTicket) -> tuple[IntakeTicket, bo
         updated_at=now,
     )
     session.add(ticket)
+    link_photos(session, ticket_id=ticket.id, references=command.attachments, filed_by=command.filed_by)
     event = TicketFiled(
         **ticket.model_dump(include=FILED_FIELDS),
         ticket_id=ticket.id,

@@ -1,5 +1,6 @@
 import libs.messaging  # noqa: F401 - outbox and inbox tables
 import services.intake.channels.state  # noqa: F401 - WeChat and SMS messages, WeChat conversations
+import services.intake.attachments  # noqa: F401 - intake_attachment, intake_attachment_link
 import services.intake.models  # noqa: F401
 from libs.db.alembic_env import run
 
