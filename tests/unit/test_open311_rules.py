@@ -10,8 +10,10 @@ from starlette.datastructures import MultiDict
 
 from libs.directory import get_directory
 from libs.ticket.status import TicketStatus
+from libs.ticket.view import TicketView
 from services.intake.channels import open311
 from services.intake.channels.open311 import CLOSED, GeoReportError, georeport_filing, retry_keys, to_xml
+from services.intake.models import IntakeTicket
 from services.intake.open311_keys import Open311Key
 
 CLIENT = Open311Key(
@@ -107,3 +109,28 @@ def test_chinese_names_read_family_name_first():
     assert open311._contact_name("雷", "李") == "李雷"
     assert open311._contact_name("John", "Smith") == "John Smith"
     assert open311._contact_name(None, None) is None
+
+
+def _ticket(status: str, warnings: dict[str, str], department_id: str | None = None) -> IntakeTicket:
+    now = datetime(2026, 11, 27, 8, tzinfo=timezone.utc)
+    ticket = IntakeTicket(
+        id="T20261127-0000ABCD", kind="problem", title="路灯不亮", description="联系13812345678", category="road",
+        urgency="ordinary", channel="open311", community_id="xinran", filed_by="open311:cityapp", idempotency_key="k",
+        request_fingerprint="f", created_at=now, updated_at=now, address="馨然嘉园3号楼",
+    )
+    ticket.store(TicketView(status=TicketStatus(status), department_id=department_id, warnings=warnings))
+    return ticket
+
+
+def test_a_public_request_expects_the_standing_deadline_and_names_the_department_holding_it():
+    found = open311.public_request(get_directory(), _ticket("accepted", {"resolve": "2026-12-01T09:00:00+08:00"}, "urban"))
+    assert (found["status"], found["status_notes"], found["agency_responsible"]) == ("open", "部门办理中", "城市管理委员会")
+    assert found["expected_datetime"] == "2026-12-01T09:00:00+08:00"
+    assert found["description"] == "联系138****5678" and found["address"] == "馨然嘉园3号楼"
+    assert "phone" not in str(found) and "13812345678" not in str(found)
+
+
+def test_a_public_request_without_a_standing_deadline_or_once_closed_has_no_expected_datetime():
+    assert "expected_datetime" not in open311.public_request(get_directory(), _ticket("filed", {}))
+    resolved = open311.public_request(get_directory(), _ticket("resolved", {"rating": "2026-12-01T09:00:00Z"}, "urban"))
+    assert resolved["status"] == "closed" and "expected_datetime" not in resolved
