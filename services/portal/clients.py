@@ -43,6 +43,10 @@ FIELD_NAMES_ZH = {
     "comment": "评价留言",
     "evidence": "办结材料",
     "idempotency-key": "提交编号",
+    "attachments": "照片",
+    "files": "照片",
+    "latitude": "纬度",
+    "longitude": "经度",
 }
 
 

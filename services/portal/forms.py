@@ -31,6 +31,7 @@ CONSOLE_TABS = ("queue", "dispatched")
 # The console's tab (?tab=, and the hidden `back` of its forms); anything else is the queue.
 ConsoleTab = Annotated[str, AfterValidator(lambda tab: tab if tab in CONSOLE_TABS else "queue")]
 DATE_SPLIT = re.compile(r"[\s,，、;；]+")
+PHOTO_REFERENCE = r"^/attachments/[0-9a-f]{32}\.jpg$"  # what intake's POST /attachments hands back
 
 
 class PageForm(BaseModel):
@@ -71,6 +72,10 @@ class FileForm(PageForm):
     address: Text = Field("", max_length=400)
     contact_phone: Text = Field("", max_length=40)
     anonymous: bool = False
+    # Photos the picker uploaded (intake's references), and the position the reporter agreed to send.
+    attachments: list[Annotated[str, Field(pattern=PHOTO_REFERENCE, max_length=80)]] = Field([], max_length=9)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
 
     @model_validator(mode="after")
     def _kind_and_category(self) -> FileForm:
@@ -84,7 +89,7 @@ class FileForm(PageForm):
 
     def ticket(self, channel: str) -> dict[str, Any]:
         """intake's POST /tickets body; blanks are sent as null."""
-        return {
+        body = {
             "kind": self.kind,
             "title": self.title,
             "description": self.description,
@@ -95,6 +100,11 @@ class FileForm(PageForm):
             "contact_phone": self.contact_phone or None,
             "anonymous": self.anonymous,
         }
+        if self.attachments:
+            body["attachments"] = self.attachments
+        if self.latitude is not None and self.longitude is not None:  # a position only when the reporter sent one
+            body.update(latitude=self.latitude, longitude=self.longitude)
+        return body
 
 
 class RatingForm(PageForm):

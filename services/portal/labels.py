@@ -124,3 +124,25 @@ REJECTION_TITLES = {
 }
 # The portal's own 404 and 405.
 HTTP_ERROR_TITLES = {404: "页面不存在", 405: "不支持此操作"}
+
+# Photos (我要吹哨's picker and the thumbnails on every ticket); {n} and {max} are filled in by the page.
+PHOTO_LABELS = {
+    "field": "照片",
+    "pick": "添加照片",
+    "hint": "最多 {max} 张，支持 JPEG、PNG、WebP，单张不超过 10 MB；照片中的拍摄信息会被清除。",
+    "uploading": "正在上传照片…",
+    "remove": "删除这张照片",
+    "too_many": "最多只能上传 {max} 张照片。",
+    "use_location": "使用照片的拍摄位置作为问题位置",
+    "location_note": "照片里带有拍摄位置；勾选后才会随诉求提交。",
+    "failed": "照片上传未成功，请重试。",
+    "offline": "网络异常，照片没有上传，请重试。",
+    "photo": "现场照片 {n}",
+    "external": "照片链接 {n}",
+    "open": "点击查看原图",
+}
+# Why intake refused an upload, in words a resident understands (by HTTP status).
+PHOTO_REJECTIONS = {
+    413: "照片：单张照片不能超过 10 MB，请换一张或压缩后再传。",
+    422: "照片：只能上传 JPEG、PNG 或 WebP 格式的图片，且最多 9 张；文件损坏或不是图片也无法上传。",
+}

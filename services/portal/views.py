@@ -26,6 +26,7 @@ from services.portal.labels import (
     HTTP_ERROR_TITLES,
     JOINT_ON_SITE_LABEL,
     NOTICES,
+    PHOTO_LABELS,
     PAGE_LABELS,
     REJECTION_TITLES,
     ROLE_LABELS,
@@ -162,7 +163,7 @@ TEMPLATES.env.globals.update(
     status_short=STATUS_SHORT, status_tone=STATUS_TONE, event_labels=EVENT_LABELS, role_labels=ROLE_LABELS,
     stage_labels=STAGE_LABELS, joint_on_site_label=JOINT_ON_SITE_LABEL, urgency_labels=URGENCY_LABELS,
     unit_labels=UNIT_LABELS, extension_units=EXTENSION_UNITS, extension_status=EXTENSION_STATUS,
-    scope_labels=SCOPE_LABELS, awaiting_rating=AWAITING_RATING, merge_roles=MERGE_ROLES,
+    scope_labels=SCOPE_LABELS, photo_labels=PHOTO_LABELS, awaiting_rating=AWAITING_RATING, merge_roles=MERGE_ROLES,
 )
 
 

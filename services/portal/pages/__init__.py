@@ -1,11 +1,12 @@
 """The portal's pages, one module per kind of user; `ROUTERS` is what app.py includes, in this order."""
 from __future__ import annotations
 
-from services.portal.pages import admin, console, dashboard, devtools, resident, session, supervision, worklist
+from services.portal.pages import admin, console, dashboard, devtools, photos, resident, session, supervision, worklist
 
 ROUTERS = (
     session.router,
     resident.router,
+    photos.router,  # /file/photos and /attachments/...: photos through the viewer's own token
     console.router,
     worklist.router,
     supervision.router,
