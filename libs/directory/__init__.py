@@ -25,7 +25,7 @@ class Department(BaseModel):
 class Category(BaseModel):
     id: str
     name: str
-    department: str
+    department: str | None = None  # None: no default department (e.g. `other`); the community picks one
     urgency: str = "ordinary"
 
 

@@ -2,6 +2,8 @@
 from libs.events.models import (
     EVENT_TYPES,
     CalendarAdjusted,
+    CategoryRulesPublished,
+    TicketRecategorized,
     SlaPolicyPublished,
     ConfigEvent,
     Envelope,
@@ -37,6 +39,8 @@ from libs.events.topics import CONFIG, DEAD_LETTER, REPORTS, TICKETS, topic_name
 
 __all__ = [
     "CalendarAdjusted",
+    "CategoryRulesPublished",
+    "TicketRecategorized",
     "SlaPolicyPublished",
     "ConfigEvent",
     "CONFIG",

@@ -104,6 +104,18 @@ class TicketFiled(Event):
     anonymous: bool = False
     attachments: tuple[str, ...] = ()  # blob references (photos), never the bytes
     verified_on_site: bool = False  # 现场核实: a grid worker saw it with their own eyes
+    suggested_category: str | None = None  # 分类建议: set when the filer named no category and the text chose it
+    suggestion_reason: str | None = None  # which words matched (e.g. "匹配关键词：井盖、塌陷")
+
+
+class TicketRecategorized(Event):
+    """The community changed the ticket's category (分类调整); the proposed department follows it."""
+
+    community_id: str
+    category: str
+    previous_category: str
+    proposed_department_id: str | None = None
+    note: str | None = None
 
 
 class TicketDispatched(Event):
@@ -314,6 +326,14 @@ class SlaPolicyPublished(ConfigEvent):
 
     scope: str = "sla_policy"
     policy_version: int
+    document: dict[str, Any]
+
+
+class CategoryRulesPublished(ConfigEvent):
+    """Admins published a new version of the category keyword rules (分类建议); filings from now on use it."""
+
+    scope: str = "category_rules"
+    rules_version: int
     document: dict[str, Any]
 
 

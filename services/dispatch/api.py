@@ -20,9 +20,11 @@ from services.dispatch.models import (
     DispatchRequest,
     DispatchTicket,
     DispatchTicketPublic,
+    DuplicateHint,
     ExtensionPublic,
     GrantRequest,
     MergeRequest,
+    RecategorizeRequest,
     RefuseRequest,
     ResumeRequest,
     SettleRequest,
@@ -93,6 +95,28 @@ def departments(_principal: Viewer) -> list[Department]:
 @router.post("/tickets/{ticket_id}/merge", response_model=DispatchTicketPublic, summary="合并: merge a duplicate into another ticket")
 def merge_ticket(ticket_id: str, body: MergeRequest, principal: Merger, runtime: RuntimeDep) -> DispatchTicketPublic:
     return to_public(runtime.run(triage.merge_ticket, principal=principal, ticket_id=ticket_id, into_ticket_id=body.into_ticket_id))
+
+
+@router.post(
+    "/tickets/{ticket_id}/category",
+    response_model=DispatchTicketPublic,
+    summary="分类调整: change the category while the community holds the ticket; the proposed department follows",
+    responses={409: {"description": "the ticket has left the community, or is already in that category"},
+               422: {"description": "unknown category"}},
+)
+def recategorize_ticket(ticket_id: str, body: RecategorizeRequest, principal: Staff, runtime: RuntimeDep) -> DispatchTicketPublic:
+    return to_public(
+        runtime.run(triage.recategorize_ticket, principal=principal, ticket_id=ticket_id, category=body.category, note=body.note)
+    )
+
+
+@router.get(
+    "/tickets/{ticket_id}/duplicates",
+    response_model=list[DuplicateHint],
+    summary="疑似重复: open tickets of the same category filed nearby shortly before; merge with POST .../merge",
+)
+def duplicate_hints(ticket_id: str, principal: Viewer, runtime: RuntimeDep) -> list[DuplicateHint]:
+    return runtime.read(triage.duplicate_hints, principal=principal, ticket_id=ticket_id)
 
 
 @supervision.post("/tickets/{ticket_id}/suspend", response_model=DispatchTicketPublic, summary="挂起: stop every deadline")

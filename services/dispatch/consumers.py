@@ -24,6 +24,7 @@ from libs.ticket.view import fold
 from services.dispatch import domain
 from services.dispatch.commands import now
 from services.dispatch.domain import ExtensionDecision
+from services.dispatch.duplicates import link_duplicates
 from services.dispatch.models import DispatchExtension, DispatchReturn, DispatchTicket
 
 
@@ -31,7 +32,7 @@ def on_ticket_filed(session: Session, event: TicketFiled) -> None:
     if session.get(DispatchTicket, event.ticket_id) is not None:
         return
     ticket = DispatchTicket(
-        **event.model_dump(include={*TicketDispatched.TICKET_FIELDS, "channel"}),  # what dispatching will pass on
+        **event.model_dump(include={*TicketDispatched.TICKET_FIELDS, "channel", "suggested_category", "suggestion_reason"}),
         id=event.ticket_id,
         proposed_department_id=domain.propose_department(get_directory(), event.category),
         filed_at=event.occurred_at,
@@ -39,6 +40,8 @@ def on_ticket_filed(session: Session, event: TicketFiled) -> None:
     )
     ticket.store(fold(None, event))
     session.add(ticket)
+    session.flush()
+    link_duplicates(session, ticket)  # 疑似重复: open tickets of the same category nearby
 
 
 def on_ticket_event(session: Session, event: Event) -> DispatchTicket | None:

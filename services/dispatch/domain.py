@@ -20,6 +20,23 @@ def propose_department(directory: Directory, category: str) -> str | None:
     return cat.department if cat else None
 
 
+class UnknownCategory(DomainError):
+    status_code = 422
+
+
+def recategorize(directory: Directory, current: TicketStatus, *, category: str, new_category: str) -> str | None:
+    """分类调整 while the community holds the ticket (before 派单, or after a return or reopening); returns the new
+    proposed department (the category's)."""
+    if directory.category(new_category) is None:
+        known = ", ".join(c.id for c in directory.categories)
+        raise UnknownCategory(f"category: unknown category {new_category!r}; known: {known}")
+    if current not in AWAITING_COMMUNITY:
+        raise DomainError(f"ticket is {current.value}; the category can be changed only while the community holds the ticket")
+    if new_category == category:
+        raise DomainError(f"category: the ticket is already in {category!r}")
+    return propose_department(directory, new_category)
+
+
 def check_department(directory: Directory, department_id: str) -> None:
     """派单 / 改派 names a department the district has (whether the move is legal is the ticket fold's call)."""
     if directory.department(department_id) is None:

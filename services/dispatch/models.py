@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, StringConstraints
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint
 from sqlmodel import JSON, Field, SQLModel
 
 from libs.ticket.table import TicketSummaryColumns, TicketRecord, TicketSummaryPublic, TicketViewColumns, TicketViewPublic
@@ -19,6 +19,7 @@ class DispatchTicket(TicketViewColumns, TicketSummaryColumns, table=True):
     """The community console's view of a ticket."""
 
     __tablename__ = "dispatch_ticket"
+    __table_args__ = (Index("ix_dispatch_ticket_community_category", "community_id", "category"),)  # 疑似重复 search
 
     community_id: str = Field(max_length=40, index=True)
     channel: str = Field(max_length=20)
@@ -27,8 +28,23 @@ class DispatchTicket(TicketViewColumns, TicketSummaryColumns, table=True):
     last_return_reason: str | None = Field(default=None, max_length=500)
     suspend_reason: str | None = Field(default=None, max_length=500)
     settle_note: str | None = Field(default=None, max_length=2000)
+    suggested_category: str | None = Field(default=None, max_length=40)  # 分类建议, when the filer named none
+    suggestion_reason: str | None = Field(default=None, max_length=500)
     filed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class DispatchDuplicate(TicketRecord, table=True):
+    """疑似重复: `ticket_id` (the newer filing) may repeat `candidate_id`, an open ticket of the same community and
+    category filed nearby shortly before (services/dispatch/duplicates.py)."""
+
+    __tablename__ = "dispatch_duplicate"
+    __table_args__ = (UniqueConstraint("ticket_id", "candidate_id", name="uq_dispatch_duplicate"),)
+
+    candidate_id: str = Field(max_length=40, index=True)
+    distance_m: float
+    hours_apart: float
+    found_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class DispatchReturn(TicketRecord, table=True):
@@ -195,5 +211,28 @@ class DispatchTicketPublic(TicketSummaryPublic, TicketViewPublic):
     reopen_count: int
     joint_handling: bool
     suspend_reason: str | None
+    suggested_category: str | None = None
+    suggestion_reason: str | None = None
     filed_at: datetime
     updated_at: datetime
+
+class RecategorizeRequest(SQLModel):
+    """分类调整: the community puts the ticket in another category; the proposed department follows it."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"category": "road", "note": "实为井盖缺失"}]})
+    category: str = Field(min_length=1, max_length=40)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class DuplicateHint(SQLModel):
+    """An open ticket this one may repeat: merge with POST /tickets/{ticket_id}/merge {"into_ticket_id": ticket_id}."""
+
+    ticket_id: str
+    title: str
+    category: str
+    status: str
+    status_label: str
+    address: str | None
+    distance_m: float
+    hours_apart: float
+    filed_at: datetime

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from libs.auth.principal import Principal
-from libs.events import Event
+from libs.events import Event, TicketRecategorized
 from libs.statemachine import NotFound
 from libs.ticket.table import follow_event
 from services.intake.domain import timeline_note
@@ -54,5 +54,7 @@ def apply_ticket_event(session: Session, event: Event) -> None:
     ticket = session.get(IntakeTicket, event.ticket_id)
     if ticket is None:
         return  # not filed through this intake (e.g. another district's topic); nothing to mirror
+    if isinstance(event, TicketRecategorized):
+        ticket.category = event.category  # 分类调整 by the community
     follow_event(session, ticket, event, service="intake")
     _add_timeline(session, event, note=timeline_note(event))

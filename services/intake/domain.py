@@ -19,6 +19,7 @@ from libs.events import (
     TicketDispatched,
     TicketEscalated,
     TicketMerged,
+    TicketRecategorized,
     TicketRated,
     TicketReopened,
     TicketResolved,
@@ -96,6 +97,7 @@ TIMELINE_NOTES: dict[type[Event], Callable[[Any], str | None]] = {
     TicketClosed: lambda e: None,
     TicketEscalated: lambda e: None,
     TicketMerged: lambda e: f"与相同问题合并办理，请关注工单 {e.merged_into}",
+    TicketRecategorized: lambda e: e.note or "社区已调整问题分类",
     TicketSuspended: lambda e: e.reason or "暂停办理",
     TicketResumed: _note("恢复办理"),
 }

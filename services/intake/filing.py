@@ -14,13 +14,14 @@ from libs.messaging import record_event
 from libs.statemachine import DomainError
 from libs.ticket.view import fold
 from services.intake.attachments import link_photos
+from services.intake.category_rules import choose_category
 from services.intake.domain import mask_phone, new_ticket_id, request_fingerprint, resolve_placement
 from services.intake.models import IntakeTicket, IntakeTimeline
 
 # What TicketFiled carries of the stored ticket; the masked phone only when the reporter is not anonymous.
 FILED_FIELDS = frozenset({
     "kind", "title", "description", "category", "address", "latitude", "longitude", "urgency", "channel", "community_id",
-    "grid_id", "reporter_id", "anonymous", "attachments", "verified_on_site",
+    "grid_id", "reporter_id", "anonymous", "attachments", "verified_on_site", "suggested_category", "suggestion_reason",
 })
 # The fields that make two submissions "the same" for an Idempotency-Key.
 _NOT_SUBMITTED = frozenset({"actor", "filed_by", "idempotency_key", "fallback_community"})
@@ -43,7 +44,7 @@ class FileTicket(BaseModel):
     kind: TicketKind = "problem"
     title: str
     description: str
-    category: str
+    category: str | None = None  # None: suggested from the text (分类建议), recorded with its reason
     urgency: Urgency | None = None
     community_id: str | None = None
     grid_id: str | None = None
@@ -73,9 +74,13 @@ def file_ticket(session: Session, command: FileTicket) -> tuple[IntakeTicket, bo
             )
         return existing, False
 
+    category, suggested, reason = command.category or None, None, None
+    if category is None:
+        category, reason = choose_category(session, title=command.title, description=command.description)
+        suggested = category
     community_id, grid_id, default_urgency = resolve_placement(
         get_directory(),
-        category=command.category,
+        category=category,
         community_id=command.community_id,
         grid_id=command.grid_id,
         fallback_community=command.fallback_community,
@@ -83,10 +88,13 @@ def file_ticket(session: Session, command: FileTicket) -> tuple[IntakeTicket, bo
     now = datetime.now(timezone.utc)
     ticket = IntakeTicket(
         **command.model_dump(
-            include={"kind", "title", "description", "category", "address", "latitude", "longitude", "channel", "anonymous",
+            include={"kind", "title", "description", "address", "latitude", "longitude", "channel", "anonymous",
                      "reporter_id", "filed_by", "idempotency_key", "verified_on_site"}
         ),
         attachments=list(command.attachments),
+        category=category,
+        suggested_category=suggested,
+        suggestion_reason=reason,
         id=new_ticket_id(now),
         urgency=command.urgency or default_urgency,
         community_id=community_id,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, StringConstraints, field_validator
 from sqlalchemy import Column, DateTime, UniqueConstraint
@@ -44,6 +44,9 @@ class TicketCreate(TicketBase):
                 }
             ]
         },
+    )
+    category: str | None = Field(
+        default=None, max_length=40, description="Category id from the district's list; blank: suggested from the text (分类建议)"
     )
     urgency: Urgency | None = Field(default=None, description="Defaults from the category")
     channel: Channel = "web"
@@ -89,6 +92,8 @@ class IntakeTicket(TicketBase, TicketViewColumns, table=True):
     anonymous: bool = False
     attachments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     verified_on_site: bool = False
+    suggested_category: str | None = Field(default=None, max_length=40)  # 分类建议, when the filer named none
+    suggestion_reason: str | None = Field(default=None, max_length=500)
     idempotency_key: str = Field(max_length=100)
     request_fingerprint: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
@@ -124,7 +129,53 @@ class TicketPublic(TicketBase):
     anonymous: bool
     attachments: list[str]
     verified_on_site: bool
+    suggested_category: str | None = None
+    suggestion_reason: str | None = None
     escalation_level: int
     created_at: datetime
     updated_at: datetime
     timeline: list[TimelineEntry] = []
+
+class IntakeCategoryRules(SQLModel, table=True):
+    """Every version of the category keyword rules an admin published (分类建议); the highest is current."""
+
+    __tablename__ = "intake_category_rules"
+
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    document: dict = Field(sa_column=Column(JSON, nullable=False))
+    published_by: str = Field(max_length=80)
+    published_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CategoryRulesPublic(SQLModel):
+    """The current rules: `source` "file" until an admin publishes a version."""
+
+    version: int
+    source: Literal["file", "stored"]
+    document: dict
+    published_by: str | None = None
+    published_at: datetime | None = None
+
+
+class SuggestRequest(SQLModel):
+    """The text so far; either part may be empty."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"title": "井盖丢失", "description": "3号楼南侧人行道井盖不见了"}]}
+    )
+    title: str = Field(default="", max_length=80)
+    description: str = Field(default="", max_length=2000)
+
+
+class CategorySuggestion(SQLModel):
+    category: str
+    name: str
+    score: float
+    matched: list[str]
+    reason: str
+
+
+class SuggestResponse(SQLModel):
+    rules_version: int
+    suggestions: list[CategorySuggestion]  # best first; empty when nothing matched
+    fallback: str  # what a filing without a category gets when nothing matched

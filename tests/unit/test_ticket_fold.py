@@ -23,6 +23,7 @@ from libs.events import (
     TicketEscalated,
     TicketFiled,
     TicketMerged,
+    TicketRecategorized,
     TicketRated,
     TicketReopened,
     TicketResolved,
@@ -60,6 +61,9 @@ EXAMPLES: dict[type[Event], Event] = {
     ExtensionGranted: ExtensionGranted(ticket_id=T, actor=A, request_event_id=uuid.uuid4(), amount=2),
     ExtensionRefused: ExtensionRefused(ticket_id=T, actor=A, request_event_id=uuid.uuid4()),
     TicketMerged: TicketMerged(ticket_id=T, actor=A, community_id="xinran", merged_into="T20261127-0002"),
+    TicketRecategorized: TicketRecategorized(
+        ticket_id=T, actor=A, community_id="xinran", category="road", previous_category="other", proposed_department_id="urban"
+    ),
     TicketSuspended: TicketSuspended(ticket_id=T, actor=A, reason="等待法院判决"),
     TicketResumed: TicketResumed(ticket_id=T, actor=A),
 }

@@ -5,13 +5,13 @@ from sqlmodel import Session
 
 from libs.auth.principal import Principal
 from libs.directory import get_directory
-from libs.events import Actor, TicketDispatched, TicketMerged, TicketSettledOnSpot
+from libs.events import Actor, TicketDispatched, TicketMerged, TicketRecategorized, TicketSettledOnSpot
 from libs.statemachine import NotFound
 from libs.ticket import AWAITING_COMMUNITY, TicketStatus
 from libs.ticket.table import Worklist, commit_event
-from services.dispatch import domain
+from services.dispatch import domain, duplicates
 from services.dispatch.commands import load_ticket
-from services.dispatch.models import DispatchTicket
+from services.dispatch.models import DispatchTicket, DuplicateHint
 
 # The console: by default the tickets waiting for triage (待转哨).
 list_tickets = Worklist(DispatchTicket, "community", AWAITING_COMMUNITY, oldest_first_by="filed_at").read
@@ -59,6 +59,27 @@ def merge_ticket(session: Session, *, principal: Principal, ticket_id: str, into
     )
     event = TicketMerged(ticket_id=ticket.id, actor=Actor(**principal.actor()), community_id=ticket.community_id, merged_into=target.id)
     return commit_event(session, ticket, event)
+
+
+def recategorize_ticket(
+    session: Session, *, principal: Principal, ticket_id: str, category: str, note: str | None
+) -> DispatchTicket:
+    """分类调整: stage TicketRecategorized; the proposed department follows the category, duplicate hints are redone."""
+    ticket = load_ticket(session, principal, ticket_id)
+    proposed = domain.recategorize(get_directory(), TicketStatus(ticket.status), category=ticket.category, new_category=category)
+    event = TicketRecategorized(
+        ticket_id=ticket.id, actor=Actor(**principal.actor()), community_id=ticket.community_id, category=category,
+        previous_category=ticket.category, proposed_department_id=proposed, note=note,
+    )
+    ticket.category, ticket.proposed_department_id = category, proposed
+    commit_event(session, ticket, event)
+    duplicates.link_duplicates(session, ticket)
+    return ticket
+
+
+def duplicate_hints(session: Session, *, principal: Principal, ticket_id: str) -> list[DuplicateHint]:
+    """疑似重复: the open tickets this one may repeat, for the console's 合并 buttons."""
+    return duplicates.hints(session, load_ticket(session, principal, ticket_id, lock=False))
 
 
 def get_ticket(session: Session, *, principal: Principal, ticket_id: str) -> DispatchTicket:
