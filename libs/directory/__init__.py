@@ -15,6 +15,7 @@ class Community(BaseModel):
     id: str
     name: str
     grids: list[str] = []
+    compounds: list[str] = []  # residential compounds (小区) an address may name: placement by address
 
 
 class Department(BaseModel):
@@ -51,6 +52,14 @@ class Directory(BaseModel):
 
     def community_of_grid(self, grid_id: str) -> Community | None:
         return next((c for c in self.communities if grid_id in c.grids), None)
+
+    @property
+    def triage_scope(self) -> str:
+        """The community id of a ticket nothing placed: the street's triage queue (街道分拨), worked by its supervisors."""
+        return f"street:{self.street.id}"
+
+    def is_triage(self, community_id: str | None) -> bool:
+        return community_id == self.triage_scope
 
 
 @lru_cache

@@ -2,6 +2,8 @@
 from libs.events.models import (
     EVENT_TYPES,
     CalendarAdjusted,
+    GridBoundariesPublished,
+    TicketAssignedToCommunity,
     CategoryRulesPublished,
     TicketRecategorized,
     SlaPolicyPublished,
@@ -39,6 +41,8 @@ from libs.events.topics import CONFIG, DEAD_LETTER, REPORTS, TICKETS, topic_name
 
 __all__ = [
     "CalendarAdjusted",
+    "GridBoundariesPublished",
+    "TicketAssignedToCommunity",
     "CategoryRulesPublished",
     "TicketRecategorized",
     "SlaPolicyPublished",

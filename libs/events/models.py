@@ -118,6 +118,16 @@ class TicketRecategorized(Event):
     note: str | None = None
 
 
+class TicketAssignedToCommunity(Event):
+    """街道分拨: a supervisor of the street placed a ticket nothing else placed (it waited in the street's triage
+    queue, `from_community_id`) in a community, whose console now holds it."""
+
+    community_id: str
+    from_community_id: str
+    grid_id: str | None = None
+    note: str | None = None
+
+
 class TicketDispatched(Event):
     """The community relayed the ticket to a department. 社区转哨 / 派单"""
 
@@ -334,6 +344,14 @@ class CategoryRulesPublished(ConfigEvent):
 
     scope: str = "category_rules"
     rules_version: int
+    document: dict[str, Any]
+
+
+class GridBoundariesPublished(ConfigEvent):
+    """Admins replaced the grid boundaries (网格边界, GeoJSON); every intake replica places filings by the latest."""
+
+    scope: str = "grid_boundaries"
+    boundaries_version: int
     document: dict[str, Any]
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from libs.auth.principal import WIDE_ROLES, Principal
-from libs.events import Envelope, Event, OverdueDigest, RankingSnapshot, TicketFiled
+from libs.events import Envelope, Event, OverdueDigest, RankingSnapshot, TicketAssignedToCommunity, TicketFiled
 from libs.statemachine import Forbidden
 from libs.ticket import FINISHED
 from libs.ticket.view import apply_event, fold
@@ -51,6 +51,10 @@ def project_event(session: Session, event: Event) -> None:
     before, before_scopes = ticket.view(), scopes(facts)
     after = apply_event(before, event, service="dashboard")
     facts.department_id = after.department_id or facts.department_id  # set by a dispatch the fold accepted
+    if isinstance(event, TicketAssignedToCommunity):  # 街道分拨: the filing now counts for the chosen community
+        _bump(session, f"community:{facts.community_id}", "filed", -1)
+        facts.community_id = ticket.community_id = event.community_id
+        _bump(session, f"community:{facts.community_id}", "filed", 1)
     deltas = metric_deltas(facts, before, after, event)
     after_scopes = scopes(facts)
     for scope, metric, delta in status_moves(before.status.value, before_scopes, after.status.value, after_scopes):

@@ -10,10 +10,12 @@ from libs.directory import Department, get_directory
 from libs.runtime import RuntimeDep
 from libs.runtime.listing import add_worklist_routes
 from services.dispatch.commands import admin as admin_commands
+from services.dispatch.commands import street
 from services.dispatch.commands import supervision as supervision_commands
 from services.dispatch.commands import triage
 from services.dispatch.domain import ExtensionDecision
 from services.dispatch.models import (
+    AssignCommunityRequest,
     CalendarOverrides,
     CalendarPublic,
     DispatchExtension,
@@ -131,6 +133,36 @@ def resume_ticket(
     return to_public(
         runtime.run(
             supervision_commands.resume_ticket, principal=principal, ticket_id=ticket_id, note=body and body.note
+        )
+    )
+
+
+@supervision.get(
+    "/street-triage", response_model=list[DispatchTicketPublic], summary="街道分拨: tickets no community was found for"
+)
+def street_triage(
+    principal: Supervisor,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[DispatchTicketPublic]:
+    with runtime.session() as session:
+        return [to_public(t) for t in street.street_queue(session, principal=principal, limit=limit, offset=offset)]
+
+
+@supervision.post(
+    "/tickets/{ticket_id}/assign-community",
+    response_model=DispatchTicketPublic,
+    summary="街道分拨: assign a ticket of the street's triage queue to a community",
+    responses={403: {"description": "not a supervisor of the ticket's street"}, 409: {"description": "already placed"}},
+)
+def assign_community(
+    ticket_id: str, body: AssignCommunityRequest, principal: Supervisor, runtime: RuntimeDep
+) -> DispatchTicketPublic:
+    return to_public(
+        runtime.run(
+            street.assign_community, principal=principal, ticket_id=ticket_id, community_id=body.community_id,
+            grid_id=body.grid_id, note=body.note,
         )
     )
 

@@ -44,6 +44,36 @@ def check_department(directory: Directory, department_id: str) -> None:
         raise UnknownDepartment(f"department_id: unknown department {department_id!r}; known: {known}")
 
 
+class UnknownCommunity(DomainError):
+    status_code = 422
+
+
+def check_placed(directory: Directory, community_id: str) -> None:
+    """派单 and 即办 are a community's: a ticket in the street's triage queue is assigned to one first."""
+    if directory.is_triage(community_id):
+        raise DomainError(
+            "community_id: the ticket waits in the street's triage queue (街道分拨); assign it to a community first"
+        )
+
+
+def check_assignment(
+    directory: Directory, *, current_community: str, status: TicketStatus, community_id: str, grid_id: str | None
+) -> None:
+    """街道分拨: a ticket still in the street's triage queue goes to a community of the street (and one of its grids)."""
+    if not directory.is_triage(current_community):
+        raise DomainError(
+            f"community_id: the ticket is already in community {current_community!r}; only the street's triage queue is assigned"
+        )
+    if status not in AWAITING_COMMUNITY:
+        raise DomainError(f"ticket is {status.value}; only a ticket waiting for triage can be assigned to a community")
+    community = directory.community(community_id)
+    if community is None:
+        known = ", ".join(c.id for c in directory.communities)
+        raise UnknownCommunity(f"community_id: unknown community {community_id!r}; known: {known}")
+    if grid_id is not None and grid_id not in community.grids:
+        raise UnknownCommunity(f"grid_id: grid {grid_id!r} is not one of community {community_id!r}'s grids")
+
+
 def settle_on_spot(current: TicketStatus) -> TicketStatus:
     """即办件当场结: only while the community holds the ticket."""
     if current not in AWAITING_COMMUNITY:

@@ -112,6 +112,17 @@ class DispatchRequest(SQLModel):
     note: str | None = Field(default=None, max_length=500)
 
 
+class AssignCommunityRequest(SQLModel):
+    """街道分拨: the community (and, if known, the grid) a ticket of the street's triage queue belongs to."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"community_id": "xinran", "note": "地址在馨然嘉园北门外"}]}
+    )
+    community_id: str = Field(min_length=1, max_length=40)
+    grid_id: str | None = Field(default=None, max_length=40)
+    note: str | None = Field(default=None, max_length=500)
+
+
 class SettleRequest(SQLModel):
     """即办: the community solved it on the spot."""
 

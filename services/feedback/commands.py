@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 from libs.auth.principal import Principal, check_scope
 from libs.events import (
     Actor,
+    TicketAssignedToCommunity,
     TicketClosed,
     TicketFiled,
     TicketMerged,
@@ -95,6 +96,15 @@ def on_ticket_filed(session: Session, event: TicketFiled) -> None:
                 updated_at=_now(),
             )
         )
+
+
+def on_assigned_to_community(session: Session, event: TicketAssignedToCommunity) -> None:
+    """街道分拨: the community the street chose rates and revisits the ticket from now on."""
+    ticket = session.get(FeedbackTicket, event.ticket_id)
+    if ticket is not None:
+        ticket.community_id = event.community_id
+        ticket.updated_at = _now()
+        session.add(ticket)
 
 
 def on_ticket_resolved(session: Session, event: TicketResolved) -> None:

@@ -1,7 +1,14 @@
 """Feedback learns who filed a ticket, when it is ready to be rated, and when rating is no longer asked."""
-from libs.events import TicketClosed, TicketFiled, TicketMerged, TicketResolved, TicketSettledOnSpot
+from libs.events import TicketAssignedToCommunity, TicketClosed, TicketFiled, TicketMerged, TicketResolved, TicketSettledOnSpot
 from libs.messaging import Handlers
-from services.feedback.commands import on_ticket_closed, on_ticket_filed, on_ticket_merged, on_ticket_resolved, on_ticket_settled
+from services.feedback.commands import (
+    on_assigned_to_community,
+    on_ticket_closed,
+    on_ticket_filed,
+    on_ticket_merged,
+    on_ticket_resolved,
+    on_ticket_settled,
+)
 
 HANDLERS: Handlers = {
     TicketFiled: on_ticket_filed,
@@ -9,4 +16,5 @@ HANDLERS: Handlers = {
     TicketSettledOnSpot: on_ticket_settled,
     TicketClosed: on_ticket_closed,
     TicketMerged: on_ticket_merged,
+    TicketAssignedToCommunity: on_assigned_to_community,
 }

@@ -5,6 +5,7 @@ from sqlmodel import Session, col, select
 
 from libs.auth.principal import Principal
 from libs.events import Event, TicketRecategorized
+from libs.events import TicketAssignedToCommunity
 from libs.statemachine import NotFound
 from libs.ticket.table import follow_event
 from services.intake.domain import timeline_note
@@ -58,3 +59,11 @@ def apply_ticket_event(session: Session, event: Event) -> None:
         ticket.category = event.category  # 分类调整 by the community
     follow_event(session, ticket, event, service="intake")
     _add_timeline(session, event, note=timeline_note(event))
+
+
+def on_assigned_to_community(session: Session, event: TicketAssignedToCommunity) -> None:
+    """街道分拨: the ticket now belongs to the community the street's supervisor chose (its staff may see it)."""
+    ticket = session.get(IntakeTicket, event.ticket_id)
+    if ticket is not None:
+        ticket.community_id, ticket.grid_id = event.community_id, event.grid_id
+    apply_ticket_event(session, event)

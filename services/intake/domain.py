@@ -15,6 +15,7 @@ from libs.events import (
     ExtensionGranted,
     ResidentContacted,
     TicketAccepted,
+    TicketAssignedToCommunity,
     TicketClosed,
     TicketDispatched,
     TicketEscalated,
@@ -29,6 +30,7 @@ from libs.events import (
     TicketSuspended,
 )
 from libs.statemachine import DomainError
+from services.intake.placement import GridMap, place
 
 
 class FilingRejected(DomainError):
@@ -56,9 +58,20 @@ def request_fingerprint(body: dict) -> str:
 
 
 def resolve_placement(
-    directory: Directory, *, category: str, community_id: str | None, grid_id: str | None, fallback_community: str | None
+    directory: Directory,
+    *,
+    category: str,
+    community_id: str | None,
+    grid_id: str | None,
+    fallback_community: str | None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    address: str | None = None,
+    grids: GridMap | None = None,
 ) -> tuple[str, str | None, str]:
-    """Return (community_id, grid_id, default urgency) or refuse with the field at fault."""
+    """Return (community_id, grid_id, default urgency); refuse only what the filing names wrongly (the field at
+    fault). Where nothing names it: the position, the address, the filer's community, else the street's triage
+    queue (placement.py) -- a filing is never refused for want of a community."""
     cat = directory.category(category)
     if cat is None:
         known = ", ".join(c.id for c in directory.categories)
@@ -69,13 +82,13 @@ def resolve_placement(
             raise FilingRejected(f"grid_id: unknown grid {grid_id!r}")
         if community_id is not None and community_id != owner.id:
             raise FilingRejected(f"community_id: grid {grid_id!r} belongs to {owner.id!r}, not {community_id!r}")
-        return owner.id, grid_id, cat.urgency
-    chosen = community_id or fallback_community
-    if chosen is None:
-        raise FilingRejected("community_id: required when no grid_id is given and your account has no community")
-    if directory.community(chosen) is None:
-        raise FilingRejected(f"community_id: unknown community {chosen!r}")
-    return chosen, None, cat.urgency
+    elif community_id is not None and directory.community(community_id) is None:
+        raise FilingRejected(f"community_id: unknown community {community_id!r}")
+    where = place(
+        directory, grids, community_id=community_id, grid_id=grid_id, latitude=latitude, longitude=longitude,
+        address=address, fallback_community=fallback_community,
+    )
+    return where.community_id, where.grid_id, cat.urgency
 
 
 def _note(default: str | None = None) -> Callable[[Any], str | None]:
@@ -100,6 +113,7 @@ TIMELINE_NOTES: dict[type[Event], Callable[[Any], str | None]] = {
     TicketRecategorized: lambda e: e.note or "社区已调整问题分类",
     TicketSuspended: lambda e: e.reason or "暂停办理",
     TicketResumed: _note("恢复办理"),
+    TicketAssignedToCommunity: _note("街道已将您的诉求分拨至所属社区办理"),
 }
 
 

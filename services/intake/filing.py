@@ -15,6 +15,7 @@ from libs.statemachine import DomainError
 from libs.ticket.view import fold
 from services.intake.attachments import link_photos
 from services.intake.category_rules import choose_category
+from services.intake.boundaries import current_grids
 from services.intake.domain import mask_phone, new_ticket_id, request_fingerprint, resolve_placement
 from services.intake.models import IntakeTicket, IntakeTimeline
 
@@ -84,6 +85,10 @@ def file_ticket(session: Session, command: FileTicket) -> tuple[IntakeTicket, bo
         community_id=command.community_id,
         grid_id=command.grid_id,
         fallback_community=command.fallback_community,
+        latitude=command.latitude,
+        longitude=command.longitude,
+        address=command.address,
+        grids=current_grids(),
     )
     now = datetime.now(timezone.utc)
     ticket = IntakeTicket(

@@ -21,6 +21,7 @@ PAGE_LABELS = {
     "/worklist": "部门办哨",
     "/dashboard": "数据大屏",
     "/supervision": "督办",
+    "/triage": "街道分拨",
     "/admin": "系统设置",
 }
 
@@ -66,6 +67,7 @@ EVENT_LABELS = {
     "TicketMerged": "已合并",
     "TicketSuspended": "暂停办理",
     "TicketResumed": "恢复办理",
+    "TicketAssignedToCommunity": "街道分拨到社区",
 }
 
 # Every stage a deadline is counted in (warnings and escalations name one), as staff call it.
@@ -95,6 +97,9 @@ SATISFACTION_CHOICES = (("satisfied", "满意"), ("basically_satisfied", "基本
 # Dashboard report scopes ("community:xinran" and the like).
 SCOPE_LABELS = {"community": "社区", "department": "部门", "category": "问题类别"}
 
+# What the portal calls the street's triage queue (a ticket's community while nothing placed it).
+TRIAGE_LABEL = "街道分拨（待定社区）"
+
 # Success notices chosen by key, so nothing from the query string is echoed into the page.
 NOTICES = {
     "filed": "吹哨成功！社区会尽快转哨处理，您可以在这里查看进度。",
@@ -113,6 +118,7 @@ NOTICES = {
     "refused": "已驳回延期申请。",
     "policy": "新版时限政策已发布，此后受理的诉求按新版执行。",
     "calendar": "工作日历已更新。",
+    "assigned": "已分拨到社区，由社区转哨办理。",
 }
 # A backend's 4xx, by status code.
 REJECTION_TITLES = {

@@ -26,6 +26,7 @@ from services.portal.labels import (
     HTTP_ERROR_TITLES,
     JOINT_ON_SITE_LABEL,
     NOTICES,
+    TRIAGE_LABEL,
     PHOTO_LABELS,
     PAGE_LABELS,
     REJECTION_TITLES,
@@ -68,6 +69,7 @@ NAV_ROLES = {
     "/worklist": WORKLIST_ROLES,
     "/dashboard": DASHBOARD_ROLES,
     "/supervision": SUPERVISION_ROLES,
+    "/triage": ("supervisor",),
     "/admin": ADMIN_ROLES,
 }
 # Statuses in which the resident is asked to rate.
@@ -149,6 +151,8 @@ def _named(kind: str):  # noqa: ANN202 - returns a template filter
     """A filter showing a directory entry's name (community, department, category), else the id, else —."""
 
     def _name(entry_id: str | None) -> str:
+        if kind == "community" and get_directory().is_triage(entry_id):
+            return TRIAGE_LABEL
         found = getattr(get_directory(), kind)(entry_id) if entry_id else None
         return found.name if found else (entry_id or "—")
 

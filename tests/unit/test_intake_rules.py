@@ -1,4 +1,4 @@
-"""Intake's filing rules: placement by grid or community, phone masking, idempotency fingerprints."""
+"""Intake's filing rules: placement by grid or community (else the street's triage queue), phone masking, idempotency fingerprints."""
 import pytest
 
 from libs.directory import get_directory
@@ -27,9 +27,16 @@ def test_unknown_category_names_the_field_and_the_known_ones():
         resolve_placement(get_directory(), category="ufo", community_id="xinran", grid_id=None, fallback_community=None)
 
 
-def test_no_community_at_all_is_refused():
-    with pytest.raises(FilingRejected, match="community_id: required"):
-        resolve_placement(get_directory(), category="road", community_id=None, grid_id=None, fallback_community=None)
+def test_a_filing_nothing_places_goes_to_the_streets_triage_queue_not_refused():
+    directory = get_directory()
+    assert resolve_placement(directory, category="road", community_id=None, grid_id=None, fallback_community=None) == (
+        directory.triage_scope, None, "ordinary",
+    )
+
+
+def test_an_unknown_community_named_by_the_filing_is_still_refused():
+    with pytest.raises(FilingRejected, match="community_id: unknown community 'atlantis'"):
+        resolve_placement(get_directory(), category="road", community_id="atlantis", grid_id=None, fallback_community=None)
 
 
 def test_phone_is_masked():

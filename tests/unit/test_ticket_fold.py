@@ -18,6 +18,7 @@ from libs.events import (
     ExtensionRequested,
     ResidentContacted,
     TicketAccepted,
+    TicketAssignedToCommunity,
     TicketClosed,
     TicketDispatched,
     TicketEscalated,
@@ -63,6 +64,9 @@ EXAMPLES: dict[type[Event], Event] = {
     TicketMerged: TicketMerged(ticket_id=T, actor=A, community_id="xinran", merged_into="T20261127-0002"),
     TicketRecategorized: TicketRecategorized(
         ticket_id=T, actor=A, community_id="xinran", category="road", previous_category="other", proposed_department_id="urban"
+    ),
+    TicketAssignedToCommunity: TicketAssignedToCommunity(
+        ticket_id=T, actor=A, community_id="xinran", from_community_id="street:changyang"
     ),
     TicketSuspended: TicketSuspended(ticket_id=T, actor=A, reason="等待法院判决"),
     TicketResumed: TicketResumed(ticket_id=T, actor=A),

@@ -22,6 +22,7 @@ def dispatch_ticket(
 ) -> DispatchTicket:
     """派单 (or 改派 after a return): stage TicketDispatched for the department."""
     ticket = load_ticket(session, principal, ticket_id)
+    domain.check_placed(get_directory(), ticket.community_id)
     domain.check_department(get_directory(), department_id)
     event = TicketDispatched(
         **ticket.model_dump(include=TicketDispatched.TICKET_FIELDS),
@@ -37,6 +38,7 @@ def dispatch_ticket(
 def settle_on_spot(session: Session, *, principal: Principal, ticket_id: str, note: str) -> DispatchTicket:
     """即办件当场结: stage TicketSettledOnSpot; the resident rates it next."""
     ticket = load_ticket(session, principal, ticket_id)
+    domain.check_placed(get_directory(), ticket.community_id)
     domain.settle_on_spot(TicketStatus(ticket.status))
     ticket.settle_note = note
     event = TicketSettledOnSpot(ticket_id=ticket.id, actor=Actor(**principal.actor()), community_id=ticket.community_id, note=note)

@@ -1,7 +1,7 @@
 """The portal's pages, one module per kind of user; `ROUTERS` is what app.py includes, in this order."""
 from __future__ import annotations
 
-from services.portal.pages import admin, console, dashboard, devtools, photos, resident, session, supervision, worklist
+from services.portal.pages import admin, console, dashboard, devtools, photos, resident, session, supervision, triage, worklist
 
 ROUTERS = (
     session.router,
@@ -10,6 +10,7 @@ ROUTERS = (
     console.router,
     worklist.router,
     supervision.router,
+    triage.router,
     admin.router,
     dashboard.router,
     devtools.router,  # /dev/sms: development only
