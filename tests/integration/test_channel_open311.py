@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer
 from libs.directory import get_directory
 from libs.events import TICKETS, topic_name
 from libs.settings import get_settings
+from services.intake.suggest import load_rules_file
 from tests.integration.conftest import bearer, eventually
 
 ADMIN = bearer("admin", "admin-o311")
@@ -187,6 +188,8 @@ def test_the_services_are_the_districts_categories_alike_in_json_and_xml(intake)
     road = next(s for s in as_json if s["service_code"] == "road")
     assert list(road) == ["service_code", "service_name", "description", "metadata", "type", "keywords", "group"]
     assert (road["service_name"], road["metadata"], road["type"], road["group"]) == ("道路破损", True, "realtime", "城市管理委员会")
+    heaviest = max(load_rules_file(get_directory()).categories["road"].items(), key=lambda kv: kv[1])[0]
+    assert heaviest in road["keywords"].split(", ")  # the 分类建议 keywords admins maintain
     assert as_xml == [{k: as_text(v) for k, v in s.items()} for s in as_json]
 
 

@@ -42,6 +42,7 @@ from libs.settings import get_settings
 from libs.statemachine import DomainError
 from libs.ticket.status import STATUS_LABELS_ZH, TicketStatus
 from services.intake import filing, open311_keys
+from services.intake.category_rules import current_rules
 from services.intake.domain import mask_phone
 from services.intake.filing import FileTicket
 from services.intake.models import IntakeTicket
@@ -65,6 +66,7 @@ MAX_SPAN = timedelta(days=90)  # the spec's default and largest date range
 MAX_PAGE_SIZE = 1000  # the spec's default query limit
 RETRY_WINDOW = timedelta(minutes=10)
 DESCRIPTION_MAX = 2000  # the spec allows 4,000; the ticket holds 2,000
+KEYWORDS_SHOWN = 10
 KINDS = {"problem": "诉求", "hazard": "隐患随手拍", "consultation": "咨询", "suggestion": "建议", "wish": "微心愿"}
 URGENCIES = {"ordinary": "一般", "urgent": "加急", "emergency": "紧急", "complex": "复杂"}  # as the portal names them
 PHONE = re.compile(r"^\+?[0-9 \-]{7,20}$")
@@ -162,6 +164,15 @@ def _scrub(value: str | None) -> str | None:
 def _department_name(directory: Directory, department_id: str | None) -> str | None:
     department = directory.department(department_id) if department_id else None
     return department.name if department else None
+
+
+def keywords_by_category(session: Session) -> dict[str, list[str]]:
+    """Each category's suggestion keywords (分类建议, which admins edit), heaviest first: the spec's synonyms."""
+    categories: dict[str, dict[str, float]] = current_rules(session).document.get("categories", {})
+    return {
+        category: [word for word, _ in sorted(words.items(), key=lambda kv: -kv[1])][:KEYWORDS_SHOWN]
+        for category, words in categories.items()
+    }
 
 
 def service(directory: Directory, category: Category, keywords: Iterable[str] = ()) -> dict[str, Any]:
@@ -525,9 +536,13 @@ def discovery(fmt: str, request: Request) -> Response:
 
 
 @router.get("/services.{fmt}", summary="GET Service List: the district's categories")
-def services(fmt: str) -> Response:
-    directory = get_directory()
-    return answer(fmt, lambda: ("services", [service(directory, c) for c in directory.categories]))
+def services(fmt: str, runtime: RuntimeDep) -> Response:
+    def build() -> tuple[str, Any]:
+        directory = get_directory()
+        keywords = runtime.read(keywords_by_category)
+        return "services", [service(directory, c, keywords.get(c.id, ())) for c in directory.categories]
+
+    return answer(fmt, build)
 
 
 @router.get("/services/{service_code}.{fmt}", summary="GET Service Definition: the attributes a request may carry")
