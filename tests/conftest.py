@@ -48,6 +48,10 @@ TESTS_DIR = Path(__file__).resolve().parent
 TEST_POLICY = REPO_ROOT / "config" / "sla_policy.test.yaml"
 DEADLINE_CATEGORIES: dict[str, str] = {"dispatch": "property", "accept": "garbage"}
 STACK_ENV_DEFAULTS: dict[str, str] = {"SLA_POLICY_FILE": str(TEST_POLICY)}
+# Tests file far more tickets from one address and one phone than a person would: the intake abuse limits
+# (services/intake/abuse.py) are off for every test process and stack; tests/integration/test_abuse.py sets its own.
+for _limit in ("INTAKE_RATE_PER_PHONE", "INTAKE_RATE_PER_IP"):
+    os.environ.setdefault(_limit, "off")
 
 # Extra Temporal namespaces created at launch, one per isolated make_stack() stack.
 EXTRA_NAMESPACES = tuple(f"whistle-{i}" for i in range(1, 7))

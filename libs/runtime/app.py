@@ -188,7 +188,7 @@ def build_app(
 
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     instrument_app(
         app, service, {"database": runtime.check_db, "kafka": runtime.check_kafka, "consumer": runtime.check_consumer}

@@ -5,19 +5,23 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from libs.directory import get_directory
 from libs.events import Actor, TicketFiled
 from libs.events.models import Channel, TicketKind, Urgency
 from libs.messaging import record_event
+from libs.pii import get_vault
 from libs.statemachine import DomainError
 from libs.ticket.view import fold
 from services.intake.attachments import link_photos
 from services.intake.category_rules import choose_category
 from services.intake.boundaries import current_grids
 from services.intake.domain import mask_phone, new_ticket_id, request_fingerprint, resolve_placement
+from services.intake.abuse import get_limiter
 from services.intake.models import IntakeTicket, IntakeTimeline
+from services.intake.privacy import store_contact
 
 # What TicketFiled carries of the stored ticket; the masked phone only when the reporter is not anonymous.
 FILED_FIELDS = frozenset({
@@ -54,7 +58,8 @@ class FileTicket(BaseModel):
     latitude: float | None = None
     longitude: float | None = None
     reporter_id: str | None = None
-    contact_phone: str | None = None
+    contact_phone: str | None = None  # stored encrypted (privacy.py), masked on the ticket, never on an event
+    contact_name: str | None = Field(default=None, max_length=40)  # stored encrypted, like the phone
     anonymous: bool = False
     attachments: tuple[str, ...] = ()
     verified_on_site: bool = False
@@ -63,16 +68,8 @@ class FileTicket(BaseModel):
 def file_ticket(session: Session, command: FileTicket) -> tuple[IntakeTicket, bool]:
     """Store the ticket and stage TicketFiled. Returns (ticket, created); a retry returns the first ticket."""
     fingerprint = request_fingerprint(command.model_dump(exclude=_NOT_SUBMITTED))
-    existing = session.exec(
-        select(IntakeTicket).where(
-            IntakeTicket.filed_by == command.filed_by, IntakeTicket.idempotency_key == command.idempotency_key
-        )
-    ).first()
+    existing = _first_filing(session, command, fingerprint)
     if existing is not None:
-        if existing.request_fingerprint != fingerprint:
-            raise IdempotencyConflict(
-                f"Idempotency-Key {command.idempotency_key!r} was already used for a different ticket ({existing.id})"
-            )
         return existing, False
 
     category, suggested, reason = command.category or None, None, None
@@ -104,12 +101,18 @@ def file_ticket(session: Session, command: FileTicket) -> tuple[IntakeTicket, bo
         urgency=command.urgency or default_urgency,
         community_id=community_id,
         grid_id=grid_id,
-        reporter_phone_masked=mask_phone(command.contact_phone),
+        reporter_phone_masked=None if command.anonymous else mask_phone(command.contact_phone),  # anonymous: no identity
         request_fingerprint=fingerprint,
         created_at=now,
         updated_at=now,
     )
-    session.add(ticket)
+    if command.contact_phone:  # per-phone limit (every channel), keyed by the phone's HMAC
+        get_limiter().check_phone(get_vault().phone_hash(command.contact_phone))
+    winner = _insert_first(session, ticket, command, fingerprint)
+    if winner is not None:
+        return winner, False
+    if not command.anonymous:
+        store_contact(session, ticket.id, phone=command.contact_phone, name=command.contact_name)
     link_photos(session, ticket_id=ticket.id, references=command.attachments, filed_by=command.filed_by)
     event = TicketFiled(
         **ticket.model_dump(include=FILED_FIELDS),
@@ -124,3 +127,40 @@ def file_ticket(session: Session, command: FileTicket) -> tuple[IntakeTicket, bo
         IntakeTimeline(ticket_id=ticket.id, event_id=str(event.event_id), event_type=event.type, occurred_at=now, note="居民吹哨")
     )
     return ticket, True
+
+
+def _first_filing(session: Session, command: FileTicket, fingerprint: str) -> IntakeTicket | None:
+    """The ticket already filed with this Idempotency-Key, or None; a different request under the same key is refused."""
+    existing = session.exec(
+        select(IntakeTicket).where(
+            IntakeTicket.filed_by == command.filed_by, IntakeTicket.idempotency_key == command.idempotency_key
+        )
+    ).first()
+    if existing is not None and existing.request_fingerprint != fingerprint:
+        raise IdempotencyConflict(
+            f"Idempotency-Key {command.idempotency_key!r} was already used for a different ticket ({existing.id})"
+        )
+    return existing
+
+
+def _insert_first(session: Session, ticket: IntakeTicket, command: FileTicket, fingerprint: str) -> IntakeTicket | None:
+    """Insert the ticket now: of concurrent retries with one Idempotency-Key, the losers meet uq_intake_idempotency
+    here (after the winner commits) and get the winner's ticket. None: this filing won. On PostgreSQL only a savepoint
+    is rolled back; pysqlite's savepoints would end the outer transaction, so there the whole (still empty) unit of
+    work is rolled back: file_ticket is its first write."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    try:
+        if sqlite:
+            session.add(ticket)
+            session.flush()
+        else:
+            with session.begin_nested():
+                session.add(ticket)
+    except IntegrityError:
+        if sqlite:
+            session.rollback()
+        winner = _first_filing(session, command, fingerprint)
+        if winner is None:
+            raise
+        return winner
+    return None

@@ -55,6 +55,9 @@ class TicketCreate(TicketBase):
     contact_phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 \-]{7,20}$")] | None = Field(
         default=None, description="Shown to staff masked (138****5678); never put on events in clear"
     )
+    contact_name: str | None = Field(
+        default=None, min_length=1, max_length=40, description="联系人: stored encrypted, shown only on a recorded reveal"
+    )
     anonymous: bool = False
     attachments: list[str] = Field(default_factory=list, max_length=9, description="URLs of photos already uploaded")
     verified_on_site: bool = Field(default=False, description="现场核实: a grid worker saw it on site (grid workers only)")

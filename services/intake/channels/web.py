@@ -11,6 +11,7 @@ from libs.runtime import RuntimeDep
 from libs.statemachine import Forbidden
 from services.intake.api import to_public
 from services.intake import filing
+from services.intake.abuse import limit_filing_ip
 from services.intake.filing import FileTicket
 from services.intake.models import TicketCreate, TicketPublic
 
@@ -32,7 +33,7 @@ def web_filing(body: TicketCreate, principal: Principal, idempotency_key: str) -
     return FileTicket(
         **body.model_dump(
             include={"kind", "title", "description", "category", "urgency", "community_id", "grid_id", "address", "latitude",
-                     "longitude", "contact_phone", "anonymous", "verified_on_site", "channel"}
+                     "longitude", "contact_phone", "contact_name", "anonymous", "verified_on_site", "channel"}
         ),
         attachments=tuple(body.attachments),
         actor=Actor(**principal.actor()),
@@ -48,11 +49,13 @@ def web_filing(body: TicketCreate, principal: Principal, idempotency_key: str) -
     response_model=TicketPublic,
     status_code=status.HTTP_201_CREATED,
     summary="File a ticket or micro-wish (吹哨)",
+    dependencies=[Depends(limit_filing_ip)],
     responses={
         200: {"description": "Retried submission: the ticket first filed with this Idempotency-Key"},
         403: {"description": "The channel or 现场核实 is not yours to use"},
         409: {"description": "The Idempotency-Key was used for a different ticket"},
         422: {"description": "A field is missing or names something the district does not have"},
+        429: {"description": "Too many filings from this phone or address (提交过于频繁); see Retry-After"},
     },
 )
 def file_ticket(

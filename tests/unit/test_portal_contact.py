@@ -1,0 +1,69 @@
+"""查看完整号码 on the worklist and the console: the button shows beside a masked number for the ticket's handlers, the
+reveal asks intake (which records it) and shows the number on a page that is never cached; others never reach intake."""
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+# Shared fakes and fixtures (fake, settings, portal) of the portal page tests.
+from test_portal_pages import (  # noqa: F401  (fixtures are used by name)
+    FakeBackends,
+    department_ticket,
+    dispatch_ticket,
+    fake,
+    log_in,
+    portal,
+    settings,
+)
+
+REVEALED = {"ticket_id": "T1", "contact_name": "王秀兰", "contact_phone": "13912345678",
+            "reporter_phone_masked": "139****5678", "revealed_at": "2026-11-26T02:30:00+00:00"}
+
+
+def test_the_worklist_offers_the_reveal_beside_a_masked_number_and_shows_the_number_on_a_page_not_cached(
+    portal: TestClient, fake: FakeBackends
+) -> None:
+    fake.on("department", "GET", "/tickets", httpx.Response(200, json=[
+        department_ticket(id="T1", reporter_phone_masked="139****5678"),
+        department_ticket(id="T2", reporter_phone_masked=None),
+    ]))
+    fake.on("intake", "POST", "/tickets/T1/contact/reveal", httpx.Response(200, json=REVEALED))
+    log_in(portal, "urban_staff")
+    page = portal.get("/worklist").text
+    assert "139****5678" in page and "13912345678" not in page
+    assert page.count("查看完整号码") == 1 and 'action="/worklist/T1/reveal"' in page
+    shown = portal.post("/worklist/T1/reveal")
+    assert shown.status_code == 200
+    assert "13912345678" in shown.text and "王秀兰" in shown.text and "本次查看已记录" in shown.text
+    assert shown.headers["cache-control"] == "no-store"
+    [sent] = fake.sent("intake", "POST", "/tickets/T1/contact/reveal")
+    assert sent.headers["authorization"].startswith("Bearer ")
+
+
+def test_the_console_offers_the_reveal_to_community_staff(portal: TestClient, fake: FakeBackends) -> None:
+    fake.on("dispatch", "GET", "/tickets", httpx.Response(200, json=[dispatch_ticket(id="T1", reporter_phone_masked="139****5678")]))
+    fake.on("intake", "POST", "/tickets/T1/contact/reveal", httpx.Response(200, json=REVEALED))
+    log_in(portal, "xinran_staff")
+    page = portal.get("/console").text
+    assert 'action="/console/T1/reveal"' in page and "查看完整号码" in page
+    assert "13912345678" in portal.post("/console/T1/reveal").text
+
+
+def test_a_refused_reveal_is_a_403_page_without_the_number(portal: TestClient, fake: FakeBackends) -> None:
+    fake.on("intake", "POST", "/tickets/T9/contact/reveal",
+            httpx.Response(403, json={"detail": "ticket_id: ticket T9 is not held by your department; only its handler may call back"}))
+    log_in(portal, "water_staff")
+    refused = portal.post("/worklist/T9/reveal")
+    assert refused.status_code == 403
+    assert "13912345678" not in refused.text
+
+
+@pytest.mark.parametrize(("username", "path"), [
+    ("resident1", "/worklist/T1/reveal"), ("resident1", "/console/T1/reveal"),
+    ("urban_staff", "/console/T1/reveal"), ("xinran_staff", "/worklist/T1/reveal"), ("admin", "/worklist/T1/reveal"),
+])
+def test_anyone_else_gets_a_403_page_and_intake_is_not_asked(portal: TestClient, fake: FakeBackends, username, path) -> None:
+    log_in(portal, username)
+    assert portal.post(path).status_code == 403
+    assert fake.sent("intake", "POST", "/tickets/T1/contact/reveal") == []
