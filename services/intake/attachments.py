@@ -157,6 +157,21 @@ def forget_blobs(blobs: BlobStore, ids: list[str]) -> None:
                 pass
 
 
+def purge_unfiled(session: Session, *, uploaded_before: datetime, limit: int = 1000) -> list[str]:
+    """Forget photos uploaded before `uploaded_before` that no ticket names (forms never sent); returns their ids so
+    the caller deletes the blobs once this has committed."""
+    named = select(IntakeAttachmentLink.attachment_id)
+    stale = session.exec(
+        select(IntakeAttachment)
+        .where(IntakeAttachment.created_at < uploaded_before, col(IntakeAttachment.id).not_in(named))
+        .order_by(col(IntakeAttachment.created_at))
+        .limit(limit)
+    ).all()
+    for row in stale:
+        session.delete(row)
+    return [row.id for row in stale]
+
+
 def link_photos(session: Session, *, ticket_id: str, references: tuple[str, ...] | list[str], filed_by: str) -> None:
     """Record which uploaded photos a new ticket names; a reference to a photo the filer did not upload is refused
     (422), so nobody can reach someone else's photo by naming it. Other URLs (an Open311 media_url) pass as they are."""

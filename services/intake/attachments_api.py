@@ -4,9 +4,10 @@ photo and its thumbnail to the people allowed to see them."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -20,6 +21,7 @@ from services.intake.attachments import MAX_PHOTOS, Location, PhotoRefused, Phot
 router = APIRouter(prefix="/attachments", tags=["attachments"])
 
 Uploader = Annotated[Principal, Depends(require("resident", "grid_worker", "community_staff", "admin"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
 Viewer = Annotated[
     Principal,
     Depends(require("resident", "grid_worker", "community_staff", "department_staff", "supervisor", "leader", "admin")),
@@ -162,3 +164,16 @@ def get_thumbnail(attachment_id: str, principal: Viewer, runtime: RuntimeDep, bl
     return _image(
         runtime.read(attachments.open_photo, blobs=blobs, principal=principal, attachment_id=attachment_id, thumbnail=True)
     )
+
+
+@router.delete("/unfiled", summary="Remove photos uploaded but never named by a filing (run it daily, e.g. from cron)")
+def purge_unfiled(
+    _admin: Admin,
+    runtime: RuntimeDep,
+    blobs: BlobsDep,
+    older_than_hours: Annotated[float, Query(ge=0, le=24 * 365, description="Only uploads older than this")] = 24,
+) -> dict[str, int]:
+    uploaded_before = datetime.now(timezone.utc) - timedelta(hours=older_than_hours)
+    removed = runtime.run(attachments.purge_unfiled, uploaded_before=uploaded_before)
+    attachments.forget_blobs(blobs, removed)
+    return {"removed": len(removed)}

@@ -212,3 +212,22 @@ def test_a_grid_workers_photos_travel_with_the_filing_to_the_console(services):
 
     assert eventually(in_console)["attachments"] == urls
     assert intake.get(urls[0], headers=XINRAN_STAFF).status_code == 200
+
+
+def test_photos_never_filed_are_purged_by_an_admin_and_filed_ones_are_kept(services, blob_dir):
+    """Last in this module: it purges every photo of this module that no ticket names."""
+    intake = services["intake"]
+    abandoned = upload(intake, [("a.jpg", jpeg_with_exif(), "image/jpeg")]).json()["photos"][0]
+    filed = upload(intake, [("f.jpg", jpeg_with_exif(), "image/jpeg")]).json()["photos"][0]
+    assert file_ticket(intake, attachments=[filed["url"]]).status_code == 201
+    assert intake.delete("/attachments/unfiled", headers=RESIDENT).status_code == 403
+    kept = intake.delete("/attachments/unfiled", headers=bearer("admin", "admin-photo"))  # default: a day old only
+    assert kept.status_code == 200 and kept.json() == {"removed": 0}
+
+    purged = intake.delete("/attachments/unfiled", params={"older_than_hours": 0}, headers=bearer("admin", "admin-photo"))
+    assert purged.status_code == 200 and purged.json()["removed"] >= 1
+    assert intake.get(abandoned["url"], headers=RESIDENT).status_code == 404
+    assert not list(blob_dir.rglob(f"{abandoned['id']}*"))
+    assert intake.get(filed["url"], headers=RESIDENT).status_code == 200
+    rows, links, files = stored(intake, blob_dir)
+    assert files == 4 * rows  # every photo left is named by a ticket, with its bytes and thumbnail (and their types)
