@@ -67,3 +67,15 @@ def test_anyone_else_gets_a_403_page_and_intake_is_not_asked(portal: TestClient,
     log_in(portal, username)
     assert portal.post(path).status_code == 403
     assert fake.sent("intake", "POST", "/tickets/T1/contact/reveal") == []
+
+
+def test_the_file_form_tells_intake_the_browsers_address_for_its_per_address_limit(portal: TestClient, fake: FakeBackends) -> None:
+    from test_portal_pages import FILE_FORM, hidden_idempotency_key, intake_ticket
+
+    fake.on("intake", "POST", "/tickets", httpx.Response(201, json=intake_ticket()))
+    log_in(portal, "resident1")
+    key = hidden_idempotency_key(portal.get("/file").text)
+    portal.post("/file", data={**FILE_FORM, "idempotency_key": key}, headers={"X-Forwarded-For": "10.0.0.1"},
+                follow_redirects=False)
+    (sent,) = fake.sent("intake", "POST", "/tickets")
+    assert sent.headers["X-Forwarded-For"] == "10.0.0.1, testclient"  # intake counts the last: the portal's peer

@@ -47,13 +47,25 @@ def file_form(request: Request, viewer: ResidentPage) -> Response:
     )
 
 
+
+def forwarded_for(request: Request) -> dict[str, str]:
+    """X-Forwarded-For for intake's per-address filing limit: the browser's address after any it arrived with
+    (intake trusts only the last entry, and only from the portal's address)."""
+    peer = request.client.host if request.client else None
+    if not peer:
+        return {}
+    prior = request.headers.get("x-forwarded-for")
+    return {"X-Forwarded-For": f"{prior}, {peer}" if prior else peer}
+
+
 @router.post("/file")
 async def file_ticket(request: Request, viewer: ResidentPage, clients: BackendsDep, form: Posted[FileForm]) -> Response:
     form = form.in_community(viewer.principal.community_id)
     body = form.ticket(channel="grid" if viewer.role == "grid_worker" else "h5")
     try:
         ticket = await clients.call(
-            "intake", "POST", "/tickets", token=viewer.token, json=body, headers={"Idempotency-Key": form.idempotency_key}
+            "intake", "POST", "/tickets", token=viewer.token, json=body,
+            headers={"Idempotency-Key": form.idempotency_key, **forwarded_for(request)}
         )
     except BackendRejected as exc:
         # Nothing was filed, so the same key may be reused when the person corrects the form.
