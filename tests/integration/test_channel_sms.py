@@ -1,4 +1,4 @@
-"""SMS inbound over HTTP, signed as the provider signs it: a text files a ticket that reaches the community queue and
+"""SMS inbound over HTTP, signed as the provider signs it: a text files a ticket that the street places in a community and
 the number goes back by SMS; a retried push files once and sends once; "1"/"2"/"3" rates the sender's latest ticket
 awaiting a rating through feedback, and nobody else's; unsigned or stale pushes are 403 and file nothing."""
 from __future__ import annotations
@@ -26,6 +26,7 @@ from tests.integration.conftest import bearer, eventually
 SECRET = "sms-test-secret"
 XINRAN_STAFF = bearer("community_staff", "s-sms", community_id="xinran")
 OTHER_STAFF = bearer("community_staff", "s-sms-2", community_id="shiliuqiao")
+STREET = bearer("supervisor", "sup-sms", street_id="changyang")
 
 
 class RecordingGateway:
@@ -59,7 +60,6 @@ def sms(service_clients):
     get_sms_inbound_settings.cache_clear()
     mp = pytest.MonkeyPatch()
     mp.setenv("SMS_INBOUND_SECRET", SECRET)
-    mp.setenv("SMS_INBOUND_COMMUNITY", "xinran")
     yield intake, gateway
     mp.undo()
     get_sms_inbound_settings.cache_clear()
@@ -92,6 +92,17 @@ def in_queue(dispatch, ticket_id: str):
     return eventually(probe)
 
 
+def placed_by_the_street(dispatch, ticket_id: str) -> dict:
+    """A text names no place: it waits in the street's triage queue (街道分拨) until a supervisor places it."""
+    def in_triage():
+        return any(t["id"] == ticket_id for t in dispatch.get("/street-triage", headers=STREET).json())
+
+    eventually(in_triage)
+    assigned = dispatch.post(f"/tickets/{ticket_id}/assign-community", json={"community_id": "xinran"}, headers=STREET)
+    assert assigned.status_code == 200, assigned.text
+    return in_queue(dispatch, ticket_id)
+
+
 def test_a_text_files_a_ticket_in_the_community_queue_and_the_number_goes_back_by_sms(service_clients, sms):
     intake, gateway = sms
     sender = phone()
@@ -99,8 +110,9 @@ def test_a_text_files_a_ticket_in_the_community_queue_and_the_number_goes_back_b
     assert answer.status_code == 200, answer.text
     ticket_id = answer.json()["ticket_id"]
     assert gateway.to(sender) == [f"【居民吹哨】您反映的问题已受理，工单号：{ticket_id}。办结后将短信通知您评价。"]
-    seen = in_queue(service_clients["dispatch"], ticket_id)
+    seen = placed_by_the_street(service_clients["dispatch"], ticket_id)
     assert (seen["channel"], seen["community_id"]) == ("sms", "xinran")
+    assert seen["category"]  # suggested from the text
     assert seen["reporter_phone_masked"] == f"{sender[:3]}****{sender[-4:]}"
     assert sender not in json.dumps(seen)
     assert service_clients["dispatch"].get(f"/tickets/{ticket_id}", headers=OTHER_STAFF).status_code in (403, 404)
@@ -155,7 +167,7 @@ def test_replying_1_rates_the_senders_resolved_ticket_and_only_theirs(service_cl
     feedback, dispatch = service_clients["feedback"], service_clients["dispatch"]
     sender, bystander = phone(), phone()
     ticket_id = push(intake, sender, "3号楼电梯异响，担心安全").json()["ticket_id"]
-    in_queue(dispatch, ticket_id)
+    placed_by_the_street(dispatch, ticket_id)
     settled = dispatch.post(f"/tickets/{ticket_id}/settle", json={"note": "物业已检修电梯"}, headers=XINRAN_STAFF)
     assert settled.status_code == 200, settled.text
     reporter = bearer("resident", reporter_id_for(sender, SmsInboundSettings(secret=SECRET)))

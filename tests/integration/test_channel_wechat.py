@@ -73,7 +73,6 @@ def converse(intake, openid: str, *, encrypted: bool = False) -> tuple[dict, str
     """The whole conversation; returns the last reply and the last push (to retry it)."""
     steps = [
         ("text", {"Content": "你好"}, "1. 道路破损"),
-        ("text", {"Content": "1"}, "社区"),
         ("text", {"Content": "1"}, "描述"),
         ("text", {"Content": "3号楼南侧人行道塌陷约半米，老人经过很危险"}, "照片"),
         ("image", {"PicUrl": "http://mmbiz.qpic.cn/mmbiz_jpg/abc/0", "MediaId": "media-abc"}, "位置"),
@@ -112,6 +111,7 @@ def test_a_wechat_conversation_files_one_ticket_that_reaches_the_community_queue
     seen = eventually(in_queue)
     assert (seen["channel"], seen["category"], seen["community_id"]) == ("wechat", "road", "xinran")
     assert (seen["latitude"], seen["longitude"], seen["attachments"]) == (39.7511, 116.1402, ["http://mmbiz.qpic.cn/mmbiz_jpg/abc/0"])
+    assert seen["grid_id"] == "xinran-02"  # placed by its position
     assert dispatch.get(f"/tickets/{ticket.id}", headers=OTHER_STAFF).status_code in (403, 404)
 
 
@@ -169,16 +169,15 @@ def test_cancel_starts_over_and_an_unsupported_message_is_answered_in_chinese(in
     _, reply = post(intake, push_xml(openid, "voice", next(MSG_IDS), MediaId="v1", Format="amr"))
     assert "暂不支持" in reply["Content"]
     _, reply = post(intake, push_xml(openid, "text", next(MSG_IDS), Content="2"))
-    assert "社区" in reply["Content"]  # a fresh conversation: "2" picked a category
+    assert "描述" in reply["Content"]  # a fresh conversation: "2" picked a category
     assert tickets_of(intake, openid) == []
 
 
 def test_parallel_retries_of_the_completing_msgid_file_once(intake):
     openid = f"o-{uuid.uuid4().hex[:20]}"
-    for kind, fields in [("text", {"Content": "1"}), ("text", {"Content": "1"}), ("text", {"Content": "楼道堆满杂物，堵住消防通道"}),
-                         ("text", {"Content": "跳过"})]:
-        post(intake, push_xml(openid, kind, next(MSG_IDS), **fields))
-    last = push_xml(openid, "text", next(MSG_IDS), Content="跳过")
+    for answer in ("1", "楼道堆满杂物，堵住消防通道", "跳过", "跳过"):
+        post(intake, push_xml(openid, "text", next(MSG_IDS), Content=answer))
+    last = push_xml(openid, "text", next(MSG_IDS), Content="1")  # 馨然嘉园社区
     replies: list = []
     threads = [threading.Thread(target=lambda: replies.append(post(intake, last))) for _ in range(4)]
     for thread in threads:
@@ -188,3 +187,4 @@ def test_parallel_retries_of_the_completing_msgid_file_once(intake):
     assert {response.status_code for response, _ in replies} == {200}
     [ticket] = tickets_of(intake, openid)
     assert all(f"工单号：{ticket.id}" in reply["Content"] for _, reply in replies)
+    assert (ticket.community_id, ticket.latitude) == ("xinran", None)  # no position: the community the resident picked

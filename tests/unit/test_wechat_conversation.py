@@ -38,18 +38,17 @@ def test_a_number_outside_the_list_asks_again():
     assert conversation.category is None
 
 
-def test_the_conversation_collects_category_community_description_photo_and_location():
+def test_the_conversation_collects_category_description_photo_and_location():
     directory = get_directory()
     conversation = fresh()
-    assert "社区" in advance(conversation, text("1"), directory)
-    assert "描述" in advance(conversation, text("2"), directory)
+    assert "描述" in advance(conversation, text("1"), directory)
     assert "照片" in advance(conversation, text("路面塌陷，老人经过很危险"), directory)
     assert "位置" in advance(conversation, message("image", PicUrl="http://mmbiz.qpic.cn/x.jpg", MediaId="m1"), directory)
     done = advance(conversation, message("location", Location_X="39.7511", Location_Y="116.1402", Scale="16",
                                          Label="馨然嘉园3号楼"), directory)
     assert done is None
     command = wechat_filing(conversation, "555")
-    assert (command.category, command.community_id, command.channel) == ("road", directory.communities[1].id, "wechat")
+    assert (command.category, command.community_id, command.channel) == ("road", None, "wechat")  # placed by position
     assert (command.latitude, command.longitude, command.address) == (39.7511, 116.1402, "馨然嘉园3号楼")
     assert command.attachments == ("http://mmbiz.qpic.cn/x.jpg",)
     assert (command.filed_by, command.reporter_id, command.idempotency_key) == ("wechat:o-user", "wechat:o-user", "wechat-msg:555")
@@ -61,16 +60,18 @@ def test_a_photo_and_position_sent_early_are_not_asked_for_again():
     advance(conversation, message("location", Location_X="39.75", Location_Y="116.14", Scale="16", Label=""), directory)
     advance(conversation, message("image", PicUrl="", MediaId="media-9"), directory)
     advance(conversation, text("1"), directory)
-    advance(conversation, text("1"), directory)
     assert advance(conversation, text("井盖缺失"), directory) is None
     assert conversation.attachments == ["wechat-media:media-9"] and conversation.address is None
 
 
-def test_photo_and_location_can_be_skipped():
+def test_without_a_position_the_resident_picks_the_community():
     directory = get_directory()
     conversation = fresh()
-    for answer in ("1", "1", "路灯不亮"):
+    for answer in ("1", "路灯不亮"):
         advance(conversation, text(answer), directory)
     assert "位置" in advance(conversation, text("跳过"), directory)
-    assert advance(conversation, text("跳过"), directory) is None
+    assert "1. 馨然嘉园社区" in advance(conversation, text("跳过"), directory)
+    assert "社区" in advance(conversation, text("9"), directory)
+    assert advance(conversation, text("2"), directory) is None
     assert conversation.attachments == [] and conversation.latitude is None
+    assert wechat_filing(conversation, "1").community_id == directory.communities[1].id

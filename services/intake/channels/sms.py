@@ -34,7 +34,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from libs.auth import Principal, mint_token
-from libs.directory import get_directory
 from libs.events import Actor
 from libs.observability import get_logger
 from libs.runtime import RuntimeDep
@@ -55,17 +54,13 @@ RATINGS: dict[str, tuple[str, str]] = {
 
 
 class SmsInboundSettings(BaseSettings):
-    """SMS_INBOUND_SECRET (shared with the provider), SMS_INBOUND_PHONE_KEY (keys the sender's hash); until the
-    category suggestion and the street's triage queue take SMS texts, filings go to SMS_INBOUND_CATEGORY in
-    SMS_INBOUND_COMMUNITY (default: the district's first community) and staff re-categorise them."""
+    """SMS_INBOUND_SECRET (shared with the provider) and SMS_INBOUND_PHONE_KEY (keys the sender's hash)."""
 
     model_config = SettingsConfigDict(env_prefix="SMS_INBOUND_", extra="ignore")
 
     secret: str = DEV_SECRET
     phone_key: str | None = None  # default: derived from JWT_SECRET
     max_clock_skew_seconds: int = 300
-    category: str = "property"
-    community: str | None = None
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> "SmsInboundSettings":
@@ -106,9 +101,10 @@ def reporter_id_for(phone: str, settings: SmsInboundSettings) -> str:
     return "sms:" + hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def sms_filing(inbound: SmsInbound, reporter_id: str, settings: SmsInboundSettings) -> FileTicket:
+def sms_filing(inbound: SmsInbound, reporter_id: str) -> FileTicket:
+    """A text names neither category nor place: the category is suggested from it (分类建议) and, with no community
+    to go on, the ticket waits in the street's triage queue (街道分拨) for a supervisor to place it."""
     text = inbound.text.strip()
-    directory = get_directory()
     return FileTicket(
         channel="sms",
         actor=Actor(role="resident", id=reporter_id),
@@ -116,8 +112,6 @@ def sms_filing(inbound: SmsInbound, reporter_id: str, settings: SmsInboundSettin
         idempotency_key=inbound.message_id,
         title=text.splitlines()[0][:30],
         description=text,
-        category=settings.category,
-        community_id=settings.community or directory.communities[0].id,
         reporter_id=reporter_id,
         contact_phone=inbound.sender,
     )
@@ -125,14 +119,14 @@ def sms_filing(inbound: SmsInbound, reporter_id: str, settings: SmsInboundSettin
 
 # --- use cases (one transaction each) ---
 
-def record_text(session: Session, *, inbound: SmsInbound, reporter_id: str, settings: SmsInboundSettings) -> IntakeChannelMessage:
+def record_text(session: Session, *, inbound: SmsInbound, reporter_id: str) -> IntakeChannelMessage:
     """File the text (or find the message handled before) and record the answer to send."""
     seen = session.get(IntakeChannelMessage, ("sms", inbound.message_id))
     if seen is not None:
         return seen
     now = datetime.now(timezone.utc)
     try:
-        ticket, _ = filing.file_ticket(session, sms_filing(inbound, reporter_id, settings))
+        ticket, _ = filing.file_ticket(session, sms_filing(inbound, reporter_id))
     except DomainError as exc:
         log.warning("sms_filing_refused", message_id=inbound.message_id, error=str(exc))
         ticket_id, reply = None, "【居民吹哨】很抱歉，您的短信未能受理，请拨打12345热线反映。"
@@ -277,7 +271,7 @@ def inbound(
                 runtime.run(set_reply, message_id=message.message_id, reply=reply)
                 record.reply = reply
         else:
-            record = runtime.run(record_text, inbound=message, reporter_id=reporter_id, settings=settings)
+            record = runtime.run(record_text, inbound=message, reporter_id=reporter_id)
     except IntegrityError:  # a concurrent retry of the same push recorded it first
         record = runtime.read(lambda s: s.get(IntakeChannelMessage, ("sms", message.message_id)))
     except httpx.HTTPError as exc:

@@ -2,8 +2,9 @@
 
 GET verifies the server (signature over token, timestamp, nonce; echostr back). POST carries a message: the
 signature (and in safe mode the msg_signature over the encrypted body) must match the configured token and the
-timestamp must be fresh, else 403 and nothing is read. A conversation keyed by openid collects category, community,
-description, photo and location, then files one `FileTicket` (channel "wechat", filed_by "wechat:<openid>",
+timestamp must be fresh, else 403 and nothing is read. A conversation keyed by openid collects category,
+description, photo and location (the position places it in its grid; without one, the resident picks the
+community from a numbered list), then files one `FileTicket` (channel "wechat", filed_by "wechat:<openid>",
 idempotent by the MsgId of the message that completed it) and answers with the passive XML reply carrying the ticket
 number. Every MsgId is recorded with its answer, so WeChat's retries (three, 5 s apart) get the same answer."""
 from __future__ import annotations
@@ -85,7 +86,7 @@ def community_menu(directory: Directory) -> str:
 PROMPTS = {
     "description": "请用文字描述您遇到的问题（2至2000字）。",
     "photo": "请发送一张现场照片；没有照片请回复“跳过”。",
-    "location": "请发送问题所在位置（聊天窗口“+” → “位置”）；不便发送请回复“跳过”。",
+    "location": "请发送问题所在位置（聊天窗口“+” → “位置”）；不便发送请回复“跳过”，再选择所在社区。",
 }
 
 
@@ -109,13 +110,6 @@ def advance(conversation: IntakeWechatConversation, message: BaseMessage, direct
         if choice is None:
             return category_menu(directory)
         conversation.category = directory.categories[choice].id
-        conversation.step = "community"
-        return community_menu(directory)
-    if step == "community":
-        choice = _pick(text, len(directory.communities))
-        if choice is None:
-            return community_menu(directory)
-        conversation.community_id = directory.communities[choice].id
         conversation.step = "description"
         return PROMPTS["description"]
     if step == "description":
@@ -128,7 +122,19 @@ def advance(conversation: IntakeWechatConversation, message: BaseMessage, direct
             return PROMPTS["photo"]
         conversation.step = "location"
     elif step == "location":
-        return None if conversation.latitude is not None or text in SKIP else PROMPTS["location"]
+        if conversation.latitude is not None:
+            return None
+        if text not in SKIP:
+            return PROMPTS["location"]
+        conversation.step = "community"
+        return community_menu(directory)
+    elif step == "community":
+        choice = _pick(text, len(directory.communities))
+        if conversation.latitude is None and choice is None:
+            return community_menu(directory)
+        if choice is not None:
+            conversation.community_id = directory.communities[choice].id
+        return None
     # a photo or a position that came early is not asked for again
     if conversation.step == "photo":
         if not conversation.attachments:
