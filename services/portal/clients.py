@@ -111,6 +111,17 @@ def describe_detail(detail: Any) -> str:
     return "" if detail is None else str(detail)
 
 
+def loggable(detail: Any) -> str:
+    """A refusal as the log may keep it: validation errors without the `input` that was typed (a phone number, a
+    name), at most 300 characters."""
+    if isinstance(detail, list):
+        detail = [
+            {k: v for k, v in error.items() if k in ("type", "loc", "msg")} if isinstance(error, dict) else "?"
+            for error in detail
+        ]
+    return str(detail)[:300]
+
+
 class Backends:
     """One AsyncClient per backend, opened in the portal's lifespan and closed with it."""
 
@@ -159,7 +170,7 @@ class Backends:
                 detail = body.get("detail", body) if isinstance(body, dict) else body
             except ValueError:
                 detail = response.text
-            log.info("backend_rejected", backend=service, path=path, status=response.status_code, detail=str(detail)[:300])
+            log.info("backend_rejected", backend=service, path=path, status=response.status_code, detail=loggable(detail))
             raise BackendRejected(service, response.status_code, detail)
         if not response.content:
             return None

@@ -79,3 +79,26 @@ def test_the_file_form_tells_intake_the_browsers_address_for_its_per_address_lim
                 follow_redirects=False)
     (sent,) = fake.sent("intake", "POST", "/tickets")
     assert sent.headers["X-Forwarded-For"] == "10.0.0.1, testclient"  # intake counts the last: the portal's peer
+
+
+def test_a_refused_filing_is_logged_without_what_was_typed(portal: TestClient, fake: FakeBackends) -> None:
+    import io
+
+    import structlog
+    from test_portal_pages import FILE_FORM, hidden_idempotency_key
+
+    refusal = [{"type": "string_pattern_mismatch", "loc": ["body", "contact_phone"], "msg": "String should match pattern",
+                "input": "1391234567x 王秀兰", "ctx": {"pattern": "..."}}]
+    fake.on("intake", "POST", "/tickets", httpx.Response(422, json={"detail": refusal}))
+    log_in(portal, "resident1")
+    key = hidden_idempotency_key(portal.get("/file").text)
+    sink = io.StringIO()
+    before = structlog.get_config()["logger_factory"]
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sink))
+    try:
+        portal.post("/file", data={**FILE_FORM, "idempotency_key": key}, follow_redirects=False)
+    finally:
+        structlog.configure(logger_factory=before)
+    logged = sink.getvalue()
+    assert "backend_rejected" in logged and "contact_phone" in logged
+    assert "1391234567x" not in logged and "王秀兰" not in logged
