@@ -60,6 +60,7 @@ def sms(service_clients):
     get_sms_inbound_settings.cache_clear()
     mp = pytest.MonkeyPatch()
     mp.setenv("SMS_INBOUND_SECRET", SECRET)
+    mp.setattr("services.intake.channels.sms.get_sms_gateway", lambda: gateway)  # the resolution notice's gateway
     yield intake, gateway
     mp.undo()
     get_sms_inbound_settings.cache_clear()
@@ -177,6 +178,8 @@ def test_replying_1_rates_the_senders_resolved_ticket_and_only_theirs(service_cl
         return found.status_code == 200 and found.json()["status"] == "awaiting_rating"
 
     eventually(awaiting)
+    invite = eventually(lambda: [text for text in gateway.to(sender) if "请回复数字评价" in text])
+    assert invite == [f"【居民吹哨】您反映的问题（工单号：{ticket_id}）已办结：物业已检修电梯。请回复数字评价：1 满意，2 基本满意，3 不满意。"]
     # another phone's "1" finds nothing of its own to rate
     other = push(intake, bystander, "1")
     assert other.status_code == 200 and other.json()["ticket_id"] is None

@@ -1,8 +1,9 @@
 """SMS inbound (短信): the provider pushes each text a resident sends to the district's number.
 
 A text files a ticket (channel "sms", idempotent by the provider's message id) and the sender gets the ticket number
-back through the `SmsGateway`. A reply of "1", "2" or "3" (满意 / 基本满意 / 不满意) rates the sender's latest ticket
-awaiting a rating.
+back through the `SmsGateway`. When such a ticket is resolved (办结 or 即办) the sender gets a resolution notice
+asking for a rating; a reply of "1", "2" or "3" (满意 / 基本满意 / 不满意) rates the sender's latest ticket awaiting
+a rating.
 
 Who the sender is: intake never keeps the number in clear. The reporter id is `sms:` + a keyed hash (HMAC-SHA256,
 SMS_INBOUND_PHONE_KEY) of the number, the same for every text from that phone; it is the filing's `reporter_id`, so
@@ -34,16 +35,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from libs.auth import Principal, mint_token
-from libs.events import Actor
+from libs.events import Actor, TicketResolved, TicketSettledOnSpot
+from libs.pii import get_vault
 from libs.observability import get_logger
 from libs.runtime import RuntimeDep
 from libs.settings import get_settings
 from libs.sms import SmsError, SmsGateway, get_sms_gateway, mask_phone
 from libs.statemachine import DomainError, Forbidden
 from services.intake import filing
+from services.intake.abuse import RateLimited
 from services.intake.channels.state import IntakeChannelMessage
 from services.intake.domain import FilingRejected
 from services.intake.filing import FileTicket
+from services.intake.models import IntakeTicket
+from services.intake.privacy import IntakeContact
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/channels/sms", tags=["sms"])
@@ -127,6 +132,8 @@ def record_text(session: Session, *, inbound: SmsInbound, reporter_id: str) -> I
     now = datetime.now(timezone.utc)
     try:
         ticket, _ = filing.file_ticket(session, sms_filing(inbound, reporter_id))
+    except RateLimited:
+        ticket_id, reply = None, "【居民吹哨】您提交过于频繁，请稍后再试。"
     except DomainError as exc:
         log.warning("sms_filing_refused", message_id=inbound.message_id, error=str(exc))
         ticket_id, reply = None, "【居民吹哨】很抱歉，您的短信未能受理，请拨打12345热线反映。"
@@ -181,6 +188,34 @@ def set_reply(session: Session, *, message_id: str, reply: str | None = None, re
     if reply_message_id is not None:
         record.reply_message_id = reply_message_id
     session.add(record)
+
+
+def invite_rating(session: Session, event: TicketResolved | TicketSettledOnSpot) -> None:
+    """办结 or 即办 of a ticket filed by SMS: the resolution notice asks its sender to rate by replying 1/2/3.
+
+    Runs in intake's inbox transaction: an event handled twice is noticed once (recorded by event id); a gateway
+    failure is logged and recorded unsent rather than failing the event the resident's view also follows."""
+    ticket = session.get(IntakeTicket, event.ticket_id)
+    if ticket is None or ticket.channel != "sms" or ticket.anonymous:
+        return
+    if session.get(IntakeChannelMessage, ("sms-notice", str(event.event_id))) is not None:
+        return
+    contact = session.get(IntakeContact, ticket.id)
+    if contact is None or not contact.phone_encrypted:
+        return
+    note = f"：{event.note[:60]}" if event.note else ""
+    text = (f"【居民吹哨】您反映的问题（工单号：{ticket.id}）已办结{note}。"
+            "请回复数字评价：1 满意，2 基本满意，3 不满意。")
+    phone = get_vault().decrypt(contact.phone_encrypted)
+    try:
+        sent_id: str | None = get_sms_gateway().send(phone, text)
+    except SmsError:
+        sent_id = None
+        log.warning("sms_rating_invite_unsent", ticket_id=ticket.id, to=mask_phone(phone))
+    session.add(
+        IntakeChannelMessage(channel="sms-notice", message_id=str(event.event_id), sender_key=ticket.reporter_id or "",
+                             ticket_id=ticket.id, reply=text, reply_message_id=sent_id, received_at=datetime.now(timezone.utc))
+    )
 
 
 # --- feedback, on the reporter's behalf ---
