@@ -27,6 +27,7 @@ FIELD_NAMES_ZH = {
     "grid_id": "网格",
     "address": "地址",
     "contact_phone": "联系电话",
+    "contact_name": "联系人",
     "department_id": "承办部门",
     "note": "说明",
     "reason": "理由",

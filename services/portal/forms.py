@@ -71,6 +71,7 @@ class FileForm(PageForm):
     community_id: str = Field("", max_length=40)
     address: Text = Field("", max_length=400)
     contact_phone: Text = Field("", max_length=40)
+    contact_name: Text = Field("", max_length=40)  # 联系人: intake keeps it encrypted
     anonymous: bool = False
     # Photos the picker uploaded (intake's references), and the position the reporter agreed to send.
     attachments: list[Annotated[str, Field(pattern=PHOTO_REFERENCE, max_length=80)]] = Field([], max_length=9)
@@ -100,6 +101,8 @@ class FileForm(PageForm):
             "contact_phone": self.contact_phone or None,
             "anonymous": self.anonymous,
         }
+        if self.contact_name and not self.anonymous:  # an anonymous filing sends no name
+            body["contact_name"] = self.contact_name
         if self.attachments:
             body["attachments"] = self.attachments
         if self.latitude is not None and self.longitude is not None:  # a position only when the reporter sent one

@@ -2,6 +2,8 @@
 reveal asks intake (which records it) and shows the number on a page that is never cached; others never reach intake."""
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -102,3 +104,18 @@ def test_a_refused_filing_is_logged_without_what_was_typed(portal: TestClient, f
     logged = sink.getvalue()
     assert "backend_rejected" in logged and "contact_phone" in logged
     assert "1391234567x" not in logged and "王秀兰" not in logged
+
+
+def test_the_file_form_sends_the_contact_name_unless_the_filing_is_anonymous(portal: TestClient, fake: FakeBackends) -> None:
+    from test_portal_pages import FILE_FORM, hidden_idempotency_key, intake_ticket
+
+    fake.on("intake", "POST", "/tickets", httpx.Response(201, json=intake_ticket()))
+    log_in(portal, "resident1")
+    assert 'name="contact_name"' in portal.get("/file").text
+    for extra in ({}, {"anonymous": "true"}):
+        key = hidden_idempotency_key(portal.get("/file").text)
+        portal.post("/file", data={**FILE_FORM, "contact_name": " 王秀兰 ", **extra, "idempotency_key": key},
+                    follow_redirects=False)
+    named, anonymous = (json.loads(r.content) for r in fake.sent("intake", "POST", "/tickets"))
+    assert named["contact_name"] == "王秀兰"
+    assert "contact_name" not in anonymous
