@@ -12,8 +12,8 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from libs.auth import Principal, require
-from libs.blobs import BlobStore, open_blob_store
-from libs.blobs.images import PhotoRejected, check_photo
+from libs.blobs import Blob, BlobStore, open_blob_store
+from libs.blobs.images import CheckedPhoto, PhotoRejected, check_photo
 from libs.runtime import RuntimeDep
 from services.intake import attachments
 from services.intake.attachments import MAX_PHOTOS, Location, PhotoRefused, PhotoTooLarge, UploadPublic
@@ -100,7 +100,8 @@ async def _read_files(request: Request, limit: int) -> list[tuple[str, bytes]]:
         await form.close()
 
 
-def _check_all(files: list[tuple[str, bytes]]) -> list:
+def _check_all(files: list[tuple[str, bytes]]) -> list[CheckedPhoto]:
+    """Every file through the photo check (CPU-bound: run in a thread); the first refusal names the file."""
     checked = []
     for name, data in files:
         try:
@@ -141,7 +142,7 @@ async def upload_photos(request: Request, principal: Uploader, runtime: RuntimeD
     return UploadPublic(photos=photos, suggested_location=first_location)
 
 
-def _image(blob) -> Response:  # noqa: ANN001
+def _image(blob: Blob) -> Response:
     return Response(
         blob.data,
         media_type=blob.content_type,
