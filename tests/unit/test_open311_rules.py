@@ -46,7 +46,8 @@ def test_a_form_becomes_one_open311_filing_of_the_client():
     assert (command.channel, command.filed_by, command.actor.id) == ("open311", "open311:cityapp", "open311:cityapp")
     assert (command.category, command.kind, command.community_id, command.title) == ("road", "hazard", "xinran", "路面塌陷")
     assert (command.latitude, command.longitude, command.address) == (39.7511, 116.1402, "馨然嘉园3号楼")
-    assert (command.contact_phone, command.anonymous, command.attachments) == ("13812345678", False, ("https://files.example/a.jpg",))
+    assert (command.contact_phone, command.contact_name, command.anonymous) == ("13812345678", "李雷", False)
+    assert command.attachments == ("https://files.example/a.jpg",)
     assert "li@example.com" not in command.model_dump_json()  # e-mail and device id are not kept
 
 

@@ -436,9 +436,6 @@ def georeport_filing(
         raise GeoReportError(400, *errors)
 
     name = _contact_name(first_name, last_name)
-    contact: dict[str, Any] = {"contact_phone": phone}
-    if "contact_name" in FileTicket.model_fields:  # names are kept only where they can be kept encrypted
-        contact["contact_name"] = name
     return FileTicket(
         channel="open311",
         actor=Actor(role="system", id=f"open311:{client.client_id}"),
@@ -456,7 +453,8 @@ def georeport_filing(
         longitude=longitude,
         anonymous=not (phone or name),
         attachments=(media_url,) if media_url else (),
-        **contact,
+        contact_phone=phone,  # phone and name are stored encrypted, the phone shown masked (privacy.py)
+        contact_name=name,
     )
 
 
