@@ -119,3 +119,27 @@ def test_the_file_form_sends_the_contact_name_unless_the_filing_is_anonymous(por
     named, anonymous = (json.loads(r.content) for r in fake.sent("intake", "POST", "/tickets"))
     assert named["contact_name"] == "王秀兰"
     assert "contact_name" not in anonymous
+
+
+def test_admins_read_who_revealed_which_number_when_and_may_filter_by_ticket(portal: TestClient, fake: FakeBackends) -> None:
+    rows = [
+        {"id": 2, "ticket_id": "T1", "actor_id": "urban_staff", "actor_role": "department_staff", "actor_scope": "urban",
+         "revealed_at": "2026-11-26T03:00:00+00:00"},
+        {"id": 1, "ticket_id": "T1", "actor_id": "xinran_staff", "actor_role": "community_staff", "actor_scope": "xinran",
+         "revealed_at": "2026-11-26T02:30:00+00:00"},
+    ]
+    fake.on("intake", "GET", "/admin/contact-reveals", httpx.Response(200, json=rows))
+    log_in(portal, "admin")
+    page = portal.get("/admin/contact-reveals", params={"ticket_id": "T1"})
+    assert page.status_code == 200
+    assert "号码查看记录" in page.text and "部门工作人员" in page.text and "社区工作人员" in page.text
+    assert "2026-11-26 11:00:00" in page.text  # Beijing time
+    (sent,) = fake.sent("intake", "GET", "/admin/contact-reveals")
+    assert sent.url.params["ticket_id"] == "T1"
+
+
+@pytest.mark.parametrize("username", ["xinran_staff", "urban_staff", "supervisor1", "resident1"])
+def test_only_admins_see_the_reveal_record(portal: TestClient, fake: FakeBackends, username: str) -> None:
+    log_in(portal, username)
+    assert portal.get("/admin/contact-reveals").status_code == 403
+    assert fake.requests == []
