@@ -253,6 +253,9 @@ def test_a_request_filed_with_a_key_reaches_kafka_and_the_community_queue_and_re
     assert (queued["community_id"], queued["kind"], queued["category"]) == ("xinran", "hazard", "road")
     assert (queued["latitude"], queued["longitude"], queued["attachments"]) == (39.7511, 116.1402, ["https://files.example/o311/pothole.jpg"])
     assert queued["reporter_phone_masked"] == "138****5678" and not queued["anonymous"]
+    revealed = intake.post(f"/tickets/{ticket_id}/contact/reveal", headers=STAFF)  # kept encrypted, for the call back
+    assert revealed.status_code == 200, revealed.text
+    assert (revealed.json()["contact_name"], revealed.json()["contact_phone"]) == ("李雷", PHONE)
     assert dispatch.get(f"/tickets/{ticket_id}", headers=OTHER_STAFF).status_code in (403, 404)
 
     public = GeoReportClient(intake, fmt="json")  # reads need no key
