@@ -143,3 +143,16 @@ def test_only_admins_see_the_reveal_record(portal: TestClient, fake: FakeBackend
     log_in(portal, username)
     assert portal.get("/admin/contact-reveals").status_code == 403
     assert fake.requests == []
+
+
+def test_a_filing_over_intakes_limit_shows_the_form_again_saying_to_try_later(portal: TestClient, fake: FakeBackends) -> None:
+    from test_portal_pages import FILE_FORM, hidden_idempotency_key
+
+    fake.on("intake", "POST", "/tickets", httpx.Response(
+        429, headers={"Retry-After": "60"}, json={"detail": "client: 提交过于频繁，请稍后再试（约 60 秒后可再提交）"}))
+    log_in(portal, "resident1")
+    key = hidden_idempotency_key(portal.get("/file").text)
+    page = portal.post("/file", data={**FILE_FORM, "idempotency_key": key}, follow_redirects=False)
+    assert page.status_code == 429
+    assert "提交过于频繁，请稍后再试" in page.text
+    assert 'name="title"' in page.text and "小区门口路面塌陷" in page.text  # what was typed is kept
