@@ -121,6 +121,19 @@ def duplicate_hints(ticket_id: str, principal: Viewer, runtime: RuntimeDep) -> l
     return runtime.read(triage.duplicate_hints, principal=principal, ticket_id=ticket_id)
 
 
+@router.get(
+    "/duplicates",
+    response_model=dict[str, list[DuplicateHint]],
+    summary="疑似重复 of several tickets at once: ticket id → its hints (tickets without any are left out)",
+)
+def duplicate_hints_for(
+    principal: Viewer,
+    runtime: RuntimeDep,
+    ticket_id: Annotated[list[str], Query(min_length=1, max_length=200, description="Repeat for each ticket")],
+) -> dict[str, list[DuplicateHint]]:
+    return runtime.read(triage.duplicate_hints_for, principal=principal, ticket_ids=ticket_id)
+
+
 @supervision.post("/tickets/{ticket_id}/suspend", response_model=DispatchTicketPublic, summary="挂起: stop every deadline")
 def suspend_ticket(ticket_id: str, body: SuspendRequest, principal: Supervisor, runtime: RuntimeDep) -> DispatchTicketPublic:
     return to_public(runtime.run(supervision_commands.suspend_ticket, principal=principal, ticket_id=ticket_id, reason=body.reason))

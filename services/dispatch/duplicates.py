@@ -152,3 +152,9 @@ def hints(session: Session, ticket: DispatchTicket) -> list[DuplicateHint]:
         for link, other in rows
         if TicketStatus(other.status) not in FINISHED
     ]
+
+
+def hints_for(session: Session, tickets: list[DispatchTicket]) -> dict[str, list[DuplicateHint]]:
+    """`hints` of several tickets at once (the console's queue): ticket id → its hints, only tickets that have some."""
+    found = {ticket.id: hints(session, ticket) for ticket in tickets}
+    return {ticket_id: listed for ticket_id, listed in found.items() if listed}

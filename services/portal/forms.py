@@ -94,7 +94,7 @@ class FileForm(PageForm):
             "kind": self.kind,
             "title": self.title,
             "description": self.description,
-            "category": self.category,
+            "category": self.category or None,  # blank: intake suggests one from the text (分类建议)
             "channel": channel,
             "community_id": self.community_id or None,
             "address": self.address or None,
@@ -139,6 +139,20 @@ class ResolveForm(OutcomeForm):
 
     def body(self) -> dict[str, Any]:
         return {"note": self.note, "evidence": []}
+
+
+class CategoryForm(PageForm):
+    """分类调整: the community puts the ticket in another category."""
+
+    category: str = Field(max_length=40)
+    note: OptionalText = Field(None, max_length=500)
+
+
+class SuggestForm(BaseModel):
+    """What the H5 form sends while the resident types (JSON): the text so far."""
+
+    title: str = Field("", max_length=200)
+    description: str = Field("", max_length=4000)
 
 
 class DispatchForm(PageForm):

@@ -65,6 +65,7 @@ EVENT_LABELS = {
     "ResidentContacted": "已联系您",
     "ExtensionGranted": "延期已批准",
     "TicketMerged": "已合并",
+    "TicketRecategorized": "社区调整分类",
     "TicketSuspended": "暂停办理",
     "TicketResumed": "恢复办理",
     "TicketAssignedToCommunity": "街道分拨到社区",
@@ -112,6 +113,7 @@ NOTICES = {
     "contacted": "已记录联系居民。",
     "extension": "延期申请已提交，等待督办审批。",
     "merged": "已合并到指定工单。",
+    "recategorized": "已调整问题类别，建议承办部门随之更新。",
     "suspended": "已暂停办理，所有时限停止计时。",
     "resumed": "已恢复办理，时限顺延。",
     "granted": "已批准延期。",
@@ -152,4 +154,17 @@ PHOTO_LABELS = {
 PHOTO_REJECTIONS = {
     413: "照片：单张照片不能超过 10 MB，请换一张或压缩后再传。",
     422: "照片：只能上传 JPEG、PNG 或 WebP 格式的图片，且最多 9 张；文件损坏或不是图片也无法上传。",
+}
+
+# 分类建议 and 疑似重复 (issue 8).
+SUGGESTION_LABELS = {
+    "auto": "不确定？由系统根据描述推荐",
+    "suggested": "推荐类别",
+    "use": "采用",
+    "none": "暂未识别出类别，提交后由社区分拨",
+    "filed_as": "系统根据描述归类",
+    "recategorize": "调整分类",
+    "recategorize_note": "调整说明（选填）",
+    "duplicates": "疑似重复",
+    "merge": "合并",
 }

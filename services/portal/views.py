@@ -28,6 +28,7 @@ from services.portal.labels import (
     NOTICES,
     TRIAGE_LABEL,
     PHOTO_LABELS,
+    SUGGESTION_LABELS,
     PAGE_LABELS,
     REJECTION_TITLES,
     ROLE_LABELS,
@@ -169,6 +170,7 @@ TEMPLATES.env.globals.update(
     unit_labels=UNIT_LABELS, extension_units=EXTENSION_UNITS, extension_status=EXTENSION_STATUS,
     scope_labels=SCOPE_LABELS, photo_labels=PHOTO_LABELS, awaiting_rating=AWAITING_RATING, merge_roles=MERGE_ROLES,
 )
+TEMPLATES.env.globals.update(suggestion_labels=SUGGESTION_LABELS)  # 分类建议, 疑似重复
 
 
 # ---------------------------------------------------------------------- rendering

@@ -162,6 +162,12 @@ def test_an_open_ticket_of_the_same_category_nearby_is_hinted_and_merged_in_one_
     for t in (first, far, other_kind, unplaced):
         assert hints(dispatch, t["id"]) == [], t["title"]
     assert dispatch.get(f"/tickets/{again['id']}/duplicates", headers=OTHER_STAFF).status_code == 403
+    several = [("ticket_id", again["id"]), ("ticket_id", far["id"])]  # the console's queue in one call
+    batch = dispatch.get("/duplicates", params=several, headers=STAFF)
+    assert batch.status_code == 200 and list(batch.json()) == [again["id"]]
+    assert [h["ticket_id"] for h in batch.json()[again["id"]]] == [first["id"]]
+    assert dispatch.get("/duplicates", params=several, headers=OTHER_STAFF).status_code == 403
+    assert dispatch.get("/duplicates", params=several, headers=RESIDENT).status_code == 403
 
     merged = dispatch.post(f"/tickets/{again['id']}/merge", json={"into_ticket_id": first["id"]}, headers=STAFF)
     assert merged.status_code == 200, merged.text

@@ -84,5 +84,11 @@ def duplicate_hints(session: Session, *, principal: Principal, ticket_id: str) -
     return duplicates.hints(session, load_ticket(session, principal, ticket_id, lock=False))
 
 
+def duplicate_hints_for(session: Session, *, principal: Principal, ticket_ids: list[str]) -> dict[str, list[DuplicateHint]]:
+    """疑似重复 of several tickets (the console's queue in one call); every ticket must be in the caller's scope."""
+    tickets = [load_ticket(session, principal, ticket_id, lock=False) for ticket_id in dict.fromkeys(ticket_ids)]
+    return duplicates.hints_for(session, tickets)
+
+
 def get_ticket(session: Session, *, principal: Principal, ticket_id: str) -> DispatchTicket:
     return load_ticket(session, principal, ticket_id, lock=False)

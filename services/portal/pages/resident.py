@@ -6,11 +6,11 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from services.portal.actions import TicketActions
 from services.portal.clients import BackendRejected
-from services.portal.forms import FileForm, Posted, RatingForm
+from services.portal.forms import FileForm, Posted, RatingForm, SuggestForm
 from services.portal.labels import SATISFACTION_CHOICES
 from services.portal.views import (
     AWAITING_RATING,
@@ -56,6 +56,14 @@ def forwarded_for(request: Request) -> dict[str, str]:
         return {}
     prior = request.headers.get("x-forwarded-for")
     return {"X-Forwarded-For": f"{prior}, {peer}" if prior else peer}
+
+
+@router.post("/file/suggest", response_class=JSONResponse)
+async def suggest_category(viewer: ResidentPage, clients: BackendsDep, body: SuggestForm) -> JSONResponse:
+    """分类建议 while the resident types (the form's script): intake's ranking, with each category's name and reason."""
+    text = {"title": body.title[:80], "description": body.description[:2000]}
+    answer = await clients.call("intake", "POST", "/categories/suggest", token=viewer.token, json=text)
+    return JSONResponse(answer)
 
 
 @router.post("/file")
