@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer
 from libs.directory import get_directory
 from libs.events import TICKETS, topic_name
 from libs.settings import get_settings
+from services.intake.abuse import AbuseSettings, get_limiter
 from services.intake.suggest import load_rules_file
 from tests.integration.conftest import bearer, eventually
 
@@ -357,6 +358,31 @@ def test_an_unknown_or_missing_service_code_is_refused(intake, client_key):
     with pytest.raises(GeoReportError) as missing:
         client.create_request(address_string="馨然嘉园")
     assert (unknown.value.status, missing.value.status) == (404, 400)
+
+
+@pytest.fixture
+def phone_limit():
+    """Two tickets an hour per phone for one test (tests run with the abuse limits off), off again afterwards."""
+    limiter = get_limiter()
+    limiter.configure(AbuseSettings(rate_per_phone="2/3600", rate_per_ip="off"))
+    yield
+    limiter.configure(AbuseSettings(rate_per_phone="off", rate_per_ip="off"))
+
+
+def test_a_phone_filing_too_often_is_a_429_with_retry_after_in_the_specs_error_shape(intake, client_key, phone_limit):
+    phone = f"139{uuid.uuid4().int % 10**8:08d}"
+    client = GeoReportClient(intake, fmt="xml", api_key=client_key)
+    for n in (1, 2):
+        client.create_request(service_code="road", address_string="馨然嘉园", description=unique(f"第{n}次"), phone=phone)
+    description = unique("又一次")
+    response = intake.post(
+        "/open311/v2/requests.xml",
+        data={"api_key": client_key, "service_code": "road", "address_string": "馨然嘉园", "description": description, "phone": phone},
+    )
+    assert response.status_code == 429 and 3500 <= int(response.headers["Retry-After"]) <= 3600
+    (error,) = parse_xml(response.content, "errors")
+    assert error["code"] == "429" and error["description"].startswith("contact_phone:")
+    assert description not in [r["description"] for r in GeoReportClient(intake).requests(service_code="road")]
 
 
 # --------------------------------------------------------------------------- retries

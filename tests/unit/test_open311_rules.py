@@ -11,7 +11,9 @@ from starlette.datastructures import MultiDict
 from libs.directory import get_directory
 from libs.ticket.status import TicketStatus
 from libs.ticket.view import TicketView
+from services.intake.abuse import RateLimited
 from services.intake.channels import open311
+from services.intake.domain import FilingRejected
 from services.intake.channels.open311 import CLOSED, GeoReportError, georeport_filing, retry_keys, to_xml
 from services.intake.models import IntakeTicket
 from services.intake.open311_keys import Open311Key
@@ -135,3 +137,10 @@ def test_a_public_request_without_a_standing_deadline_or_once_closed_has_no_expe
     assert "expected_datetime" not in open311.public_request(get_directory(), _ticket("filed", {}))
     resolved = open311.public_request(get_directory(), _ticket("resolved", {"rating": "2026-12-01T09:00:00Z"}, "urban"))
     assert resolved["status"] == "closed" and "expected_datetime" not in resolved
+
+
+def test_a_rate_limit_stays_a_429_with_retry_after_and_other_refusals_are_400s_keeping_our_code():
+    limited = open311.from_domain_error(RateLimited("contact_phone", 12.2))
+    assert (limited.status_code, limited.errors[0][0], limited.headers) == (429, 429, {"Retry-After": "13"})
+    rejected = open311.from_domain_error(FilingRejected("category: unknown category 'x'"))
+    assert (rejected.status_code, rejected.errors[0]) == (400, (422, "category: unknown category 'x'"))

@@ -78,10 +78,11 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 class GeoReportError(Exception):
     """One or more errors in the spec's shape; `status` is the HTTP status (404 missing, 403 api_key, else 400)."""
 
-    def __init__(self, status_code: int, *errors: tuple[int, str]) -> None:
+    def __init__(self, status_code: int, *errors: tuple[int, str], headers: dict[str, str] | None = None) -> None:
         super().__init__("; ".join(d for _, d in errors))
         self.status_code = status_code
         self.errors = list(errors)
+        self.headers = headers or {}
 
 
 def _bad(description: str) -> GeoReportError:
@@ -93,7 +94,7 @@ def from_domain_error(exc: DomainError) -> GeoReportError:
     429 stays 429: a client must see that it should slow down."""
     code = exc.status_code
     http = code if code in (403, 404, 429) else 400
-    return GeoReportError(http, (code, str(exc)))
+    return GeoReportError(http, (code, str(exc)), headers=getattr(exc, "headers", None))  # Retry-After on a 429
 
 
 # --------------------------------------------------------------------------- rendering
@@ -118,14 +119,14 @@ def to_xml(root: str, data: Any) -> bytes:
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(element, encoding="utf-8", xml_declaration=False)
 
 
-def render(fmt: str, root: str, data: Any, status_code: int = 200) -> Response:
+def render(fmt: str, root: str, data: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     body = to_xml(root, data) if fmt == "xml" else json.dumps(data, ensure_ascii=False).encode("utf-8")
-    return Response(body, status_code=status_code, media_type=MEDIA_TYPES[fmt])
+    return Response(body, status_code=status_code, media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
 def render_errors(fmt: str, error: GeoReportError) -> Response:
     errors = [{"code": code, "description": description} for code, description in error.errors]
-    return render(fmt if fmt in MEDIA_TYPES else "xml", "errors", errors, error.status_code)
+    return render(fmt if fmt in MEDIA_TYPES else "xml", "errors", errors, error.status_code, error.headers)
 
 
 def check_format(fmt: str) -> None:
@@ -479,11 +480,15 @@ def _lock(session: Session, filed_by: str, token: str) -> None:
     session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
 
-def file_request(
-    session: Session, *, command: FileTicket, earlier_keys: tuple[str, ...], lock_token: str
+def post_request(
+    session: Session, *, form: MultiDict, api_key: str | None, idempotency_key: str, earlier_keys: tuple[str, ...],
+    lock_token: str,
 ) -> tuple[IntakeTicket, bool]:
-    """The ticket this request filed in the previous window, else `file_ticket` (which answers a retry under the
-    same key with the first ticket, and refuses a different request under it)."""
+    """POST requests as one unit of work: the key (403), the form (400), then the ticket this request filed in the
+    previous window, else `file_ticket` (which answers a retry under the same key with the first ticket and refuses
+    a different request under it)."""
+    client = open311_keys.authenticate(session, api_key)
+    command = georeport_filing(get_directory(), form, client, idempotency_key)
     _lock(session, command.filed_by, lock_token)
     if earlier_keys:
         earlier = session.exec(
@@ -497,15 +502,12 @@ def file_request(
 
 
 def _post(runtime: Runtime, form: MultiDict, api_key: str | None, header_key: str | None) -> list[dict[str, Any]]:
-    with runtime.session() as session:
-        client = open311_keys.authenticate(session, api_key)
-    directory = get_directory()
     key, earlier, token = retry_keys(form, header_key, datetime.now(timezone.utc))
-    command = georeport_filing(directory, form, client, key)
+    arguments = {"form": form, "api_key": api_key, "idempotency_key": key, "earlier_keys": earlier, "lock_token": token}
     try:
-        ticket, _created = runtime.run(file_request, command=command, earlier_keys=earlier, lock_token=token)
+        ticket, _created = runtime.run(post_request, **arguments)
     except IntegrityError:  # a concurrent identical retry won the insert: answer with its ticket
-        ticket, _created = runtime.run(file_request, command=command, earlier_keys=earlier, lock_token=token)
+        ticket, _created = runtime.run(post_request, **arguments)
     notice = f"已受理（{KINDS.get(ticket.kind, ticket.kind)}），请凭工单号 {ticket.id} 查询办理进度"
     return [{"service_request_id": ticket.id, "service_notice": notice, "account_id": None}]
 
