@@ -227,6 +227,7 @@ class DispatchTicketPublic(TicketSummaryPublic, TicketViewPublic):
     filed_at: datetime
     updated_at: datetime
 
+
 class RecategorizeRequest(SQLModel):
     """分类调整: the community puts the ticket in another category; the proposed department follows it."""
 

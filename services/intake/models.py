@@ -139,6 +139,7 @@ class TicketPublic(TicketBase):
     updated_at: datetime
     timeline: list[TimelineEntry] = []
 
+
 class IntakeCategoryRules(SQLModel, table=True):
     """Every version of the category keyword rules an admin published (分类建议); the highest is current."""
 
