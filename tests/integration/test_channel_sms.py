@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import select
 
 from libs.sms import SmsError, get_sms_gateway
+from services.intake.abuse import AbuseSettings, get_limiter
 from services.intake.channels.sms import (
     SmsInboundSettings,
     get_feedback_client,
@@ -197,3 +198,18 @@ def test_replying_1_rates_the_senders_resolved_ticket_and_only_theirs(service_cl
     assert push(intake, sender, "1", message_id).json()["ticket_id"] == ticket_id  # the provider's retry
     assert len(gateway.to(sender)) == sent
     assert len(tickets_from(intake, sender)) == 1  # a rating files nothing
+
+
+def test_a_phone_over_its_filing_limit_is_told_to_wait_and_nothing_is_filed(sms):
+    intake, gateway = sms
+    limiter = get_limiter()
+    limiter.configure(AbuseSettings(rate_per_phone="1/3600", rate_per_ip="off"))
+    try:
+        sender = phone()
+        assert push(intake, sender, "楼下烧烤油烟很大").json()["ticket_id"]
+        refused = push(intake, sender, "楼下烧烤油烟还是很大")
+    finally:
+        limiter.configure(AbuseSettings(rate_per_phone="off", rate_per_ip="off"))
+    assert refused.status_code == 200 and refused.json()["ticket_id"] is None
+    assert gateway.to(sender)[-1] == "【居民吹哨】您提交过于频繁，请稍后再试。"
+    assert len(tickets_from(intake, sender)) == 1

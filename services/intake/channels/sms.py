@@ -131,7 +131,8 @@ def record_text(session: Session, *, inbound: SmsInbound, reporter_id: str) -> I
         return seen
     now = datetime.now(timezone.utc)
     try:
-        ticket, _ = filing.file_ticket(session, sms_filing(inbound, reporter_id))
+        with session.begin_nested():  # a refused filing leaves nothing of itself behind
+            ticket, _ = filing.file_ticket(session, sms_filing(inbound, reporter_id))
     except RateLimited:
         ticket_id, reply = None, "【居民吹哨】您提交过于频繁，请稍后再试。"
     except DomainError as exc:

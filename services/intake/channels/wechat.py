@@ -195,9 +195,11 @@ def converse(session: Session, *, message: BaseMessage, ttl_seconds: int) -> str
         question = advance(conversation, message, get_directory())
         if question is None:
             try:
-                ticket, _ = filing.file_ticket(session, wechat_filing(conversation, msg_id))
+                with session.begin_nested():  # a refused filing leaves nothing of itself behind
+                    ticket, _ = filing.file_ticket(session, wechat_filing(conversation, msg_id))
             except DomainError as exc:
-                question = f"提交未成功：{exc}。请回复“取消”后重新开始。"
+                log.warning("wechat_filing_refused", msg_id=msg_id, error=str(exc))
+                question = "很抱歉，提交未成功，请稍后再发送位置或回复“跳过”重试；回复“取消”可重新开始。"
             else:
                 ticket_id = ticket.id
                 session.delete(conversation)
