@@ -53,6 +53,7 @@ class _Current:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.grids: GridMap | None = None
+        self.loaded = False  # the file was read (it may have had no boundaries)
         self.source = "file"
         self.published_by: str | None = None
         self.published_at: datetime | None = None
@@ -79,10 +80,11 @@ def reset_to_file() -> None:
     grids = load_file()
     with _current.lock:
         _current.grids, _current.source, _current.published_by, _current.published_at = grids, "file", None, None
+        _current.loaded = True
 
 
 def current_grids() -> GridMap | None:
-    if _current.grids is None and _current.source == "file":
+    if not _current.loaded:
         reset_to_file()
     return _current.grids
 
@@ -122,7 +124,7 @@ def apply(event: object) -> None:
         log.error("grid_boundaries_rejected", version=event.boundaries_version, error=str(exc))
         return
     with _current.lock:
-        _current.grids, _current.source = grids, "published"
+        _current.grids, _current.source, _current.loaded = grids, "published", True
         _current.published_by, _current.published_at = event.actor.id, event.occurred_at
     log.info("grid_boundaries_applied", version=event.boundaries_version, grids=len(grids.areas))
 

@@ -171,3 +171,31 @@ def test_boundaries_round_trip_through_geojson(demo):
     again = GridMap.from_geojson(demo.to_geojson(), DIRECTORY)
     assert [a.grid_id for a in again.areas] == [a.grid_id for a in demo.areas]
     assert again.locate(39.7511, 116.1402).grid_id == "xinran-02"
+
+
+def test_without_a_boundaries_file_every_position_is_unresolved_and_the_file_is_read_once(tmp_path, monkeypatch):
+    from services.intake import boundaries
+
+    monkeypatch.setenv("GRIDS_FILE", str(tmp_path / "none.geojson"))
+    monkeypatch.setattr(boundaries, "_current", boundaries._Current())
+    reads = []
+    monkeypatch.setattr(boundaries, "load_file", lambda: reads.append(1))
+    assert boundaries.current_grids() is None and boundaries.current_grids() is None
+    assert len(reads) == 1
+    assert boundaries.current_boundaries().grids == 0
+
+
+def test_a_publication_from_the_config_topic_replaces_the_boundaries_in_force(monkeypatch):
+    from libs.events import Actor, GridBoundariesPublished
+    from services.intake import boundaries
+
+    monkeypatch.setattr(boundaries, "_current", boundaries._Current())
+    assert boundaries.current_grids().locate(39.72, 116.12) is None  # south of the shipped grids
+    event = GridBoundariesPublished(actor=Actor(role="admin", id="a1"), boundaries_version=5, document=TWO)
+    boundaries.apply(event)
+    assert boundaries.current_grids().locate(39.72, 116.12).grid_id == "xinran-02"
+    shown = boundaries.current_boundaries()
+    assert (shown.version, shown.source, shown.published_by, shown.grids) == (5, "published", "a1", 2)
+    broken = event.model_copy(update={"boundaries_version": 6, "document": {"type": "FeatureCollection", "features": []}})
+    boundaries.apply(broken)  # logged, not applied
+    assert boundaries.current_boundaries().version == 5
