@@ -188,3 +188,20 @@ def test_parallel_retries_of_the_completing_msgid_file_once(intake):
     [ticket] = tickets_of(intake, openid)
     assert all(f"工单号：{ticket.id}" in reply["Content"] for _, reply in replies)
     assert (ticket.community_id, ticket.latitude) == ("xinran", None)  # no position: the community the resident picked
+
+
+def test_an_expired_conversation_starts_over(intake):
+    openid = f"o-{uuid.uuid4().hex[:20]}"
+    intake.app.dependency_overrides[get_wechat_settings] = lambda: WechatSettings(
+        token=TOKEN, encoding_aes_key=AES_KEY, app_id=APP_ID, conversation_ttl_seconds=0
+    )
+    try:
+        _, reply = post(intake, push_xml(openid, "text", next(MSG_IDS), Content="1"))
+        assert "描述" in reply["Content"]
+        _, reply = post(intake, push_xml(openid, "text", next(MSG_IDS), Content="路灯不亮"))
+    finally:
+        intake.app.dependency_overrides[get_wechat_settings] = lambda: WechatSettings(
+            token=TOKEN, encoding_aes_key=AES_KEY, app_id=APP_ID
+        )
+    assert "1. 道路破损" in reply["Content"]  # the category was forgotten: asked again
+    assert tickets_of(intake, openid) == []
