@@ -4,7 +4,6 @@ and shown on the portal's dev-only page). Numbers are never logged in clear: log
 message id only."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading

@@ -24,7 +24,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, Depends, Header, Request
