@@ -213,3 +213,13 @@ def test_a_phone_over_its_filing_limit_is_told_to_wait_and_nothing_is_filed(sms)
     assert refused.status_code == 200 and refused.json()["ticket_id"] is None
     assert gateway.to(sender)[-1] == "【居民吹哨】您提交过于频繁，请稍后再试。"
     assert len(tickets_from(intake, sender)) == 1
+
+
+@pytest.mark.parametrize("text", ["谢谢", "好的", "4", "ok"])
+def test_a_courtesy_or_a_stray_digit_files_nothing_and_gets_help(sms, text):
+    intake, gateway = sms
+    sender = phone()
+    answer = push(intake, sender, text)
+    assert answer.status_code == 200 and answer.json()["ticket_id"] is None
+    assert "请用一句话描述" in gateway.to(sender)[-1]
+    assert tickets_from(intake, sender) == []

@@ -53,6 +53,8 @@ from services.intake.privacy import IntakeContact
 log = get_logger(__name__)
 router = APIRouter(prefix="/channels/sms", tags=["sms"])
 DEV_SECRET = "whistle-sms-inbound-dev-secret"
+MIN_DESCRIPTION = 5
+HELP = "【居民吹哨】请用一句话描述您遇到的问题（至少5个字）；评价已办结的工单请回复1、2或3。"
 RATINGS: dict[str, tuple[str, str]] = {
     "1": ("satisfied", "满意"), "2": ("basically_satisfied", "基本满意"), "3": ("unsatisfied", "不满意"),
 }
@@ -130,6 +132,11 @@ def record_text(session: Session, *, inbound: SmsInbound, reporter_id: str) -> I
     if seen is not None:
         return seen
     now = datetime.now(timezone.utc)
+    if len(inbound.text.strip()) < MIN_DESCRIPTION:  # 好的, 谢谢, a stray digit: not a problem to file
+        record = IntakeChannelMessage(channel="sms", message_id=inbound.message_id, sender_key=reporter_id, reply=HELP,
+                                      received_at=now)
+        session.add(record)
+        return record
     try:
         with session.begin_nested():  # a refused filing leaves nothing of itself behind
             ticket, _ = filing.file_ticket(session, sms_filing(inbound, reporter_id))
