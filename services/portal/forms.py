@@ -236,6 +236,22 @@ class PolicyForm(PageForm):
         return parsed
 
 
+class CategoryRulesForm(PageForm):
+    """分类关键词: the whole rules document as JSON (version, fallback, categories → {keyword: weight})."""
+
+    rules: str = Field(max_length=100_000)
+
+    def body(self) -> dict[str, Any]:
+        """The rules document; ValueError, worded for the admin, when it is not a JSON object."""
+        try:
+            parsed = json.loads(self.rules)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"JSON 格式有误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}") from None
+        if not isinstance(parsed, dict):
+            raise ValueError("分类关键词应是一个 JSON 对象 {…}")
+        return parsed
+
+
 class CalendarForm(PageForm):
     """Dates one per line, or split by commas, 、 or semicolons."""
 

@@ -120,6 +120,7 @@ NOTICES = {
     "refused": "已驳回延期申请。",
     "policy": "新版时限政策已发布，此后受理的诉求按新版执行。",
     "calendar": "工作日历已更新。",
+    "rules": "新版分类关键词已发布，此后的吹哨按新版推荐类别。",
     "assigned": "已分拨到社区，由社区转哨办理。",
 }
 # A backend's 4xx, by status code.

@@ -123,3 +123,71 @@ def test_the_console_is_shown_without_hints_when_dispatch_refuses_them(portal: T
     log_in(portal, "xinran_staff")
     page = portal.get("/console")
     assert page.status_code == 200 and "供水管爆裂" in page.text and "疑似重复" not in page.text
+
+
+RULES = {
+    "version": 2, "source": "stored", "published_by": "admin", "published_at": "2026-11-26T02:30:00+00:00",
+    "document": {"version": 2, "fallback": "other", "categories": {"road": {"路面": 3, "井盖": 5}, "noise": {"噪音": 3}}},
+}
+
+
+def admin_page_backends(fake: FakeBackends) -> None:
+    fake.on("dispatch", "GET", "/admin/sla-policy", httpx.Response(200, json={"version": 1, "source": "file", "document": {}}))
+    fake.on("dispatch", "GET", "/admin/calendar", httpx.Response(200, json={"holidays": [], "workdays": [], "remove": []}))
+    fake.on("intake", "GET", "/admin/category-rules", httpx.Response(200, json=RULES))
+
+
+def rules_textarea(html: str) -> str:
+    import html as html_lib
+
+    start = html.index('action="/admin/category-rules"')
+    start = html.index(">", html.index("<textarea", start)) + 1
+    return html_lib.unescape(html[start:html.index("</textarea>", start)])
+
+
+def test_admins_see_the_keyword_rules_and_a_draft_of_the_next_version(portal: TestClient, fake: FakeBackends) -> None:
+    admin_page_backends(fake)
+    log_in(portal, "admin")
+    page = portal.get("/admin").text
+    assert "分类关键词（分类建议）" in page and "第 2 版" in page
+    assert "井盖（5）、路面（3）" in page  # heaviest first, per category by name
+    assert "未命中时归入“其他”" in page
+    draft = json.loads(rules_textarea(page))
+    assert draft["version"] == 3 and draft["categories"]["road"] == {"路面": 3, "井盖": 5}
+
+
+def test_publishing_rules_puts_the_document_to_intake(portal: TestClient, fake: FakeBackends) -> None:
+    admin_page_backends(fake)
+    fake.on("intake", "PUT", "/admin/category-rules", httpx.Response(200, json={**RULES, "version": 3}))
+    log_in(portal, "admin")
+    document = {"version": 3, "fallback": "other", "categories": {"road": {"井盖": 5}}}
+    response = portal.post("/admin/category-rules", data={"rules": json.dumps(document)}, follow_redirects=False)
+    assert response.headers["location"] == "/admin?ok=rules"
+    assert json.loads(fake.sent("intake", "PUT", "/admin/category-rules")[0].content) == document
+
+
+def test_refused_rules_are_shown_next_to_the_form_with_the_text_kept(portal: TestClient, fake: FakeBackends) -> None:
+    admin_page_backends(fake)
+    fake.on("intake", "PUT", "/admin/category-rules", httpx.Response(422, json={"detail": "fallback: unknown category 'x'"}))
+    log_in(portal, "admin")
+    typed = json.dumps({"version": 3, "fallback": "x", "categories": {"road": {"井盖": 5}}})
+    page = portal.post("/admin/category-rules", data={"rules": typed})
+    assert page.status_code == 422 and "fallback: unknown category" in page.text
+    assert rules_textarea(page.text) == typed
+    broken = portal.post("/admin/category-rules", data={"rules": "{not json"})
+    assert broken.status_code == 422 and "JSON 格式有误" in broken.text
+    assert len(fake.sent("intake", "PUT", "/admin/category-rules")) == 1  # the broken one was never sent
+
+
+def test_only_admins_publish_rules(portal: TestClient, fake: FakeBackends) -> None:
+    log_in(portal, "xinran_staff")
+    assert portal.post("/admin/category-rules", data={"rules": "{}"}, follow_redirects=False).status_code == 403
+    assert fake.sent("intake", "PUT", "/admin/category-rules") == []
+
+
+def test_the_admin_page_works_when_intake_offers_no_rules(portal: TestClient, fake: FakeBackends) -> None:
+    admin_page_backends(fake)
+    fake.on("intake", "GET", "/admin/category-rules", httpx.Response(404, json={"detail": "Not Found"}))
+    log_in(portal, "admin")
+    page = portal.get("/admin")
+    assert page.status_code == 200 and "受理服务暂未提供分类关键词" in page.text

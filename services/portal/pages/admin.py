@@ -10,13 +10,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from libs.ticket import SLA_STAGES
 from services.portal.clients import BackendRejected, Backends
-from services.portal.forms import CalendarForm, PageForm, PolicyForm, Posted
+from services.portal.forms import CalendarForm, CategoryRulesForm, PageForm, PolicyForm, Posted
 from services.portal.labels import URGENCY_LABELS
 from services.portal.views import AdminPage, BackendsDep, Viewer, redirect, rejection_message, render
 
 router = APIRouter(default_response_class=HTMLResponse)
 
-AdminForm = Literal["policy", "calendar"]
+AdminForm = Literal["policy", "calendar", "rules"]
 
 
 def _policy_draft(policy: dict[str, Any]) -> str:
@@ -38,6 +38,7 @@ async def _render_admin(
     """The admin page; `form` names the form that was refused, shown again with what was `typed` and the `error`."""
     policy = await clients.call("dispatch", "GET", "/admin/sla-policy", token=viewer.token)
     calendar = await clients.call("dispatch", "GET", "/admin/calendar", token=viewer.token)
+    rules = await _category_rules(clients, viewer)
     document = policy.get("document") or {}
     urgencies = document.get("urgencies") or {}
     return render(
@@ -54,11 +55,30 @@ async def _render_admin(
         calendar=calendar,
         calendar_form=typed if form == "calendar" else {k: "\n".join(calendar.get(k) or []) for k in CalendarForm.model_fields},
         calendar_error=error if form == "calendar" else None,
+        rules=rules,
+        rules_rows=_rules_rows(rules),
+        rules_text=typed.rules if form == "rules" else (_policy_draft(rules) if rules else ""),
+        rules_error=error if form == "rules" else None,
     )
 
 
+async def _category_rules(clients: Backends, viewer: Viewer) -> dict[str, Any] | None:
+    """分类关键词 from intake; None (the section says so) when intake refuses them."""
+    try:
+        return await clients.call("intake", "GET", "/admin/category-rules", token=viewer.token)
+    except BackendRejected:
+        return None
+
+
+def _rules_rows(rules: dict[str, Any] | None) -> list[tuple[str, list[tuple[str, Any]]]]:
+    """(category id, [(keyword, weight)...] heaviest first) in the rules' order."""
+    categories = ((rules or {}).get("document") or {}).get("categories") or {}
+    return [(c, sorted(words.items(), key=lambda kv: -kv[1])) for c, words in categories.items() if isinstance(words, dict)]
+
+
 async def _save(
-    request: Request, viewer: Viewer, clients: Backends, name: AdminForm, form: PageForm, path: str, fallback: str
+    request: Request, viewer: Viewer, clients: Backends, name: AdminForm, form: PageForm, path: str, fallback: str,
+    service: str = "dispatch",
 ) -> Response:
     """PUT the form's document to dispatch; a document that does not parse, or a refusal, is shown next to the form
     with what the admin typed kept."""
@@ -67,7 +87,7 @@ async def _save(
     except ValueError as exc:
         return await _render_admin(request, viewer, clients, status_code=422, form=name, typed=form, error=str(exc))
     try:
-        await clients.call("dispatch", "PUT", path, token=viewer.token, json=body)
+        await clients.call(service, "PUT", path, token=viewer.token, json=body)
     except BackendRejected as exc:
         if exc.status_code in (401, 403):
             raise
@@ -91,3 +111,11 @@ async def publish_policy(request: Request, viewer: AdminPage, clients: BackendsD
 @router.post("/admin/calendar")
 async def adjust_calendar(request: Request, viewer: AdminPage, clients: BackendsDep, form: Posted[CalendarForm]) -> Response:
     return await _save(request, viewer, clients, "calendar", form, "/admin/calendar", "保存未成功")
+
+
+@router.post("/admin/category-rules")
+async def publish_category_rules(
+    request: Request, viewer: AdminPage, clients: BackendsDep, form: Posted[CategoryRulesForm]
+) -> Response:
+    """分类关键词: a new version of the keyword rules, used by intake for every filing from now on."""
+    return await _save(request, viewer, clients, "rules", form, "/admin/category-rules", "发布未成功", service="intake")
