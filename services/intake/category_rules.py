@@ -71,7 +71,7 @@ def current_suggester(session: Session) -> Suggester:
             rules = CategoryRules.parse(row.document, get_directory())
         suggester = Suggester(rules)
         suggester.words("预热")  # load the dictionary now, not inside someone's filing
-        for stale in [k for k in _cache if isinstance(k, tuple) and k[0] == key[0]]:
+        for stale in [k for k in _cache if isinstance(k, tuple)]:  # one suggester per process (~70 MB of dictionary)
             del _cache[stale]
         _cache[key] = suggester
         return suggester
