@@ -36,3 +36,9 @@ def check_transition(transitions: Mapping[S, frozenset[S]], entity: str, current
     if target not in transitions.get(current, frozenset()):
         raise IllegalTransition(entity, current, target)
     return target
+
+
+def check_next_version(current_version: int, version: int) -> None:
+    """DomainError (409) unless `version` is exactly `current_version` + 1."""
+    if version != current_version + 1:
+        raise DomainError(f"version: expected {current_version + 1} (current is {current_version}), got {version}")

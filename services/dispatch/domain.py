@@ -6,7 +6,7 @@ from typing import Any
 
 from libs.directory import Directory
 from libs.sla.policy import PolicyError, SlaPolicy
-from libs.statemachine import DomainError, check_transition
+from libs.statemachine import DomainError, check_next_version, check_transition
 from libs.ticket import AWAITING_COMMUNITY, FINISHED, TICKET_TRANSITIONS, TicketStatus
 
 
@@ -143,6 +143,5 @@ def next_sla_policy(current_version: int, document: Any) -> SlaPolicy:
         policy = SlaPolicy.parse(document)
     except PolicyError as exc:
         raise PolicyRejected(str(exc)) from None
-    if policy.version != current_version + 1:
-        raise DomainError(f"version: expected {current_version + 1} (current is {current_version}), got {policy.version}")
+    check_next_version(current_version, policy.version)
     return policy
