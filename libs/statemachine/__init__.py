@@ -25,6 +25,12 @@ class NotFound(DomainError):
     status_code = 404
 
 
+class Rejected(DomainError):
+    """The command names something unusable: an unknown id, a malformed document or value (HTTP 422)."""
+
+    status_code = 422
+
+
 class Forbidden(DomainError):
     """The caller's role or scope does not cover this ticket, community or department (HTTP 403)."""
 
