@@ -1,6 +1,6 @@
 """The two read endpoints every worklist has (the list, with status filter and paging, and one ticket), and the
 POST /tickets/{ticket_id}/{action} routes that act on one of its tickets, built once for each service that keeps one
-(dispatch's console, department's worklist).
+(dispatch's console, department's worklist); `Page` / `paging()`, the paging parameters of any other list.
 
 No `from __future__ import annotations` here: FastAPI must see the real types of the closures' parameters."""
 from dataclasses import dataclass
@@ -12,16 +12,28 @@ from libs.runtime.app import RuntimeDep
 from libs.ticket import TicketStatus
 
 
+def paging(*, most: int = 500, default: int = 100) -> Any:
+    """The `limit` (1 to `most`, default `default`) and `offset` query parameters of a list, as one dependency."""
+
+    @dataclass
+    class Page:
+        limit: Annotated[int, Query(ge=1, le=most)] = default
+        offset: Annotated[int, Query(ge=0)] = 0
+
+    return Annotated[Page, Depends()]
+
+
+Page = paging()
+
+
 @dataclass
-class _ListParams:
+class _StatusFilter:
     status: Annotated[
         list[TicketStatus] | None, Query(description="Filter by status; default: the tickets the holder must still act on")
     ] = None
-    limit: Annotated[int, Query(ge=1, le=500)] = 100
-    offset: Annotated[int, Query(ge=0)] = 0
 
 
-ListParams = Annotated[_ListParams, Depends()]
+StatusFilter = Annotated[_StatusFilter, Depends()]
 
 
 def add_worklist_routes(
@@ -38,12 +50,13 @@ def add_worklist_routes(
     def list_tickets(
         principal: viewer,
         runtime: RuntimeDep,
-        params: ListParams,
+        status: StatusFilter,
+        page: Page,
         holder_id: Annotated[str | None, Query(alias=f"{holder}_id", max_length=40)] = None,
     ) -> list[Any]:
         with runtime.session() as session:
             found = use_cases.list_tickets(
-                session, principal=principal, holder_id=holder_id, statuses=params.status, limit=params.limit, offset=params.offset
+                session, principal=principal, holder_id=holder_id, statuses=status.status, limit=page.limit, offset=page.offset
             )
             return [to_public(t) for t in found]
 

@@ -9,7 +9,7 @@ from libs.auth import Principal, require
 from libs.directory import Department, get_directory
 from libs.runtime import RuntimeDep
 from libs.runtime.documents import add_versioned_document_routes
-from libs.runtime.listing import TicketActions, add_worklist_routes
+from libs.runtime.listing import Page, TicketActions, add_worklist_routes
 from services.dispatch.commands import admin as admin_commands
 from services.dispatch.commands import street
 from services.dispatch.commands import supervision as supervision_commands
@@ -127,14 +127,9 @@ supervision_actions.add("resume", supervision_commands.resume_ticket, ResumeRequ
 @supervision.get(
     "/street-triage", response_model=list[DispatchTicketPublic], summary="街道分拨: tickets no community was found for"
 )
-def street_triage(
-    principal: Supervisor,
-    runtime: RuntimeDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[DispatchTicketPublic]:
+def street_triage(principal: Supervisor, runtime: RuntimeDep, page: Page) -> list[DispatchTicketPublic]:
     with runtime.session() as session:
-        return [to_public(t) for t in street.street_queue(session, principal=principal, limit=limit, offset=offset)]
+        return [to_public(t) for t in street.street_queue(session, principal=principal, limit=page.limit, offset=page.offset)]
 
 
 supervision_actions.add(
@@ -148,12 +143,13 @@ supervision_actions.add(
 def list_extensions(
     _principal: ExtensionDecider,
     runtime: RuntimeDep,
+    page: Page,
     status: Annotated[ExtensionDecision | None, Query(description="pending, granted or refused; default all")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ExtensionPublic]:
     with runtime.session() as session:
-        found = supervision_commands.list_extensions(session, status=status.value if status else None, limit=limit, offset=offset)
+        found = supervision_commands.list_extensions(
+            session, status=status.value if status else None, limit=page.limit, offset=page.offset
+        )
         return [extension_public(e) for e in found]
 
 
