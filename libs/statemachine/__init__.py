@@ -25,6 +25,12 @@ class NotFound(DomainError):
     status_code = 404
 
 
+class Rejected(DomainError):
+    """The command names something unusable: an unknown id, a malformed document or value (HTTP 422)."""
+
+    status_code = 422
+
+
 class Forbidden(DomainError):
     """The caller's role or scope does not cover this ticket, community or department (HTTP 403)."""
 
@@ -36,3 +42,9 @@ def check_transition(transitions: Mapping[S, frozenset[S]], entity: str, current
     if target not in transitions.get(current, frozenset()):
         raise IllegalTransition(entity, current, target)
     return target
+
+
+def check_next_version(current_version: int, version: int) -> None:
+    """DomainError (409) unless `version` is exactly `current_version` + 1."""
+    if version != current_version + 1:
+        raise DomainError(f"version: expected {current_version + 1} (current is {current_version}), got {version}")

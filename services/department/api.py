@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends
 
 from libs.auth import Principal, require
 from libs.runtime import RuntimeDep
-from libs.runtime.listing import add_worklist_routes
+from libs.runtime.listing import TicketActions, add_worklist_routes
 from services.department import commands
 from services.department.models import (
     ContactRequest,
@@ -34,30 +34,11 @@ add_worklist_routes(
 )
 
 
-@router.post("/tickets/{ticket_id}/accept", response_model=DepartmentTicketPublic, summary="签收: sign for the ticket")
-def accept(ticket_id: str, principal: Handler, runtime: RuntimeDep) -> DepartmentTicketPublic:
-    return to_public(runtime.run(commands.accept_ticket, principal=principal, ticket_id=ticket_id))
-
-
-@router.post("/tickets/{ticket_id}/resolve", response_model=DepartmentTicketPublic, summary="办结 with a note and evidence")
-def resolve(ticket_id: str, body: ResolveRequest, principal: Handler, runtime: RuntimeDep) -> DepartmentTicketPublic:
-    return to_public(
-        runtime.run(
-            commands.resolve_ticket, principal=principal, ticket_id=ticket_id, note=body.note, evidence=body.evidence
-        )
-    )
-
-
-@router.post("/tickets/{ticket_id}/return", response_model=DepartmentTicketPublic, summary="退单: return a misrouted ticket")
-def return_ticket(ticket_id: str, body: ReturnRequest, principal: Handler, runtime: RuntimeDep) -> DepartmentTicketPublic:
-    return to_public(runtime.run(commands.return_ticket, principal=principal, ticket_id=ticket_id, reason=body.reason))
-
-
-@router.post("/tickets/{ticket_id}/contact", response_model=DepartmentTicketPublic, summary="先行联系: record contacting the resident")
-def contact(
-    ticket_id: str, principal: Handler, runtime: RuntimeDep, body: ContactRequest | None = None
-) -> DepartmentTicketPublic:
-    return to_public(runtime.run(commands.contact_resident, principal=principal, ticket_id=ticket_id, note=body and body.note))
+actions = TicketActions(router, Handler, DepartmentTicketPublic)
+actions.add("accept", commands.accept_ticket, summary="签收: sign for the ticket", name="accept")
+actions.add("resolve", commands.resolve_ticket, ResolveRequest, summary="办结 with a note and evidence", name="resolve")
+actions.add("return", commands.return_ticket, ReturnRequest, summary="退单: return a misrouted ticket")
+actions.add("contact", commands.contact_resident, ContactRequest | None, summary="先行联系: record contacting the resident", name="contact")
 
 
 @router.post("/tickets/{ticket_id}/extension", response_model=DepartmentTicketPublic, summary="延期申请: ask for more time")

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Depends, Query
 
 from libs.auth import Principal, require
 from libs.directory import Department, get_directory
 from libs.runtime import RuntimeDep
-from libs.runtime.listing import add_worklist_routes
+from libs.runtime.documents import add_versioned_document_routes
+from libs.runtime.listing import Page, TicketActions, add_worklist_routes
 from services.dispatch.commands import admin as admin_commands
 from services.dispatch.commands import street
 from services.dispatch.commands import supervision as supervision_commands
@@ -77,16 +78,9 @@ add_worklist_routes(
 )
 
 
-@router.post("/tickets/{ticket_id}/dispatch", response_model=DispatchTicketPublic, summary="派单 / 改派 to a department")
-def dispatch_ticket(ticket_id: str, body: DispatchRequest, principal: Staff, runtime: RuntimeDep) -> DispatchTicketPublic:
-    return to_public(
-        runtime.run(triage.dispatch_ticket, principal=principal, ticket_id=ticket_id, department_id=body.department_id, note=body.note)
-    )
-
-
-@router.post("/tickets/{ticket_id}/settle", response_model=DispatchTicketPublic, summary="即办: settle on the spot")
-def settle_on_spot(ticket_id: str, body: SettleRequest, principal: Staff, runtime: RuntimeDep) -> DispatchTicketPublic:
-    return to_public(runtime.run(triage.settle_on_spot, principal=principal, ticket_id=ticket_id, note=body.note))
+triage_actions = TicketActions(router, Staff, DispatchTicketPublic)
+triage_actions.add("dispatch", triage.dispatch_ticket, DispatchRequest, summary="派单 / 改派 to a department")
+triage_actions.add("settle", triage.settle_on_spot, SettleRequest, summary="即办: settle on the spot")
 
 
 @router.get("/departments", response_model=list[Department], summary="Departments a ticket can be dispatched to")
@@ -94,22 +88,13 @@ def departments(_principal: Viewer) -> list[Department]:
     return get_directory().departments
 
 
-@router.post("/tickets/{ticket_id}/merge", response_model=DispatchTicketPublic, summary="合并: merge a duplicate into another ticket")
-def merge_ticket(ticket_id: str, body: MergeRequest, principal: Merger, runtime: RuntimeDep) -> DispatchTicketPublic:
-    return to_public(runtime.run(triage.merge_ticket, principal=principal, ticket_id=ticket_id, into_ticket_id=body.into_ticket_id))
-
-
-@router.post(
-    "/tickets/{ticket_id}/category",
-    response_model=DispatchTicketPublic,
+triage_actions.add("merge", triage.merge_ticket, MergeRequest, summary="合并: merge a duplicate into another ticket", allowed=Merger)
+triage_actions.add(
+    "category", triage.recategorize_ticket, RecategorizeRequest,
     summary="分类调整: change the category while the community holds the ticket; the proposed department follows",
     responses={409: {"description": "the ticket has left the community, or is already in that category"},
                422: {"description": "unknown category"}},
 )
-def recategorize_ticket(ticket_id: str, body: RecategorizeRequest, principal: Staff, runtime: RuntimeDep) -> DispatchTicketPublic:
-    return to_public(
-        runtime.run(triage.recategorize_ticket, principal=principal, ticket_id=ticket_id, category=body.category, note=body.note)
-    )
 
 
 @router.get(
@@ -134,62 +119,37 @@ def duplicate_hints_for(
     return runtime.read(triage.duplicate_hints_for, principal=principal, ticket_ids=ticket_id)
 
 
-@supervision.post("/tickets/{ticket_id}/suspend", response_model=DispatchTicketPublic, summary="挂起: stop every deadline")
-def suspend_ticket(ticket_id: str, body: SuspendRequest, principal: Supervisor, runtime: RuntimeDep) -> DispatchTicketPublic:
-    return to_public(runtime.run(supervision_commands.suspend_ticket, principal=principal, ticket_id=ticket_id, reason=body.reason))
-
-
-@supervision.post("/tickets/{ticket_id}/resume", response_model=DispatchTicketPublic, summary="恢复: deadlines run again")
-def resume_ticket(
-    ticket_id: str, principal: Supervisor, runtime: RuntimeDep, body: ResumeRequest | None = None
-) -> DispatchTicketPublic:
-    return to_public(
-        runtime.run(
-            supervision_commands.resume_ticket, principal=principal, ticket_id=ticket_id, note=body and body.note
-        )
-    )
+supervision_actions = TicketActions(supervision, Supervisor, DispatchTicketPublic)
+supervision_actions.add("suspend", supervision_commands.suspend_ticket, SuspendRequest, summary="挂起: stop every deadline")
+supervision_actions.add("resume", supervision_commands.resume_ticket, ResumeRequest | None, summary="恢复: deadlines run again")
 
 
 @supervision.get(
     "/street-triage", response_model=list[DispatchTicketPublic], summary="街道分拨: tickets no community was found for"
 )
-def street_triage(
-    principal: Supervisor,
-    runtime: RuntimeDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[DispatchTicketPublic]:
+def street_triage(principal: Supervisor, runtime: RuntimeDep, page: Page) -> list[DispatchTicketPublic]:
     with runtime.session() as session:
-        return [to_public(t) for t in street.street_queue(session, principal=principal, limit=limit, offset=offset)]
+        return [to_public(t) for t in street.street_queue(session, principal=principal, limit=page.limit, offset=page.offset)]
 
 
-@supervision.post(
-    "/tickets/{ticket_id}/assign-community",
-    response_model=DispatchTicketPublic,
+supervision_actions.add(
+    "assign-community", street.assign_community, AssignCommunityRequest,
     summary="街道分拨: assign a ticket of the street's triage queue to a community",
     responses={403: {"description": "not a supervisor of the ticket's street"}, 409: {"description": "already placed"}},
 )
-def assign_community(
-    ticket_id: str, body: AssignCommunityRequest, principal: Supervisor, runtime: RuntimeDep
-) -> DispatchTicketPublic:
-    return to_public(
-        runtime.run(
-            street.assign_community, principal=principal, ticket_id=ticket_id, community_id=body.community_id,
-            grid_id=body.grid_id, note=body.note,
-        )
-    )
 
 
 @supervision.get("/extensions", response_model=list[ExtensionPublic], summary="延期申请 waiting for (or decided by) a supervisor")
 def list_extensions(
     _principal: ExtensionDecider,
     runtime: RuntimeDep,
+    page: Page,
     status: Annotated[ExtensionDecision | None, Query(description="pending, granted or refused; default all")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ExtensionPublic]:
     with runtime.session() as session:
-        found = supervision_commands.list_extensions(session, status=status.value if status else None, limit=limit, offset=offset)
+        found = supervision_commands.list_extensions(
+            session, status=status.value if status else None, limit=page.limit, offset=page.offset
+        )
         return [extension_public(e) for e in found]
 
 
@@ -217,23 +177,16 @@ def refuse_extension(
     )
 
 
-@admin.get("/sla-policy", response_model=SlaPolicyPublic, summary="The current SLA policy (latest published, else the file)")
-def get_sla_policy(_principal: Admin, runtime: RuntimeDep) -> SlaPolicyPublic:
-    return runtime.read(admin_commands.current_sla_policy)
-
-
-@admin.put(
-    "/sla-policy",
-    response_model=SlaPolicyPublic,
-    summary="Publish the next SLA policy version (version = current + 1); tickets filed from now on live by it",
-    responses={409: {"description": "version is not current + 1"}, 422: {"description": "the document names a bad key"}},
+add_versioned_document_routes(
+    admin, "/sla-policy", Admin, SlaPolicyPublic, admin_commands.current_sla_policy, admin_commands.publish_sla_policy,
+    names=("get_sla_policy", "put_sla_policy"),
+    summaries=(
+        "The current SLA policy (latest published, else the file)",
+        "Publish the next SLA policy version (version = current + 1); tickets filed from now on live by it",
+    ),
+    body_description="The whole policy document",
+    example=POLICY_EXAMPLE,
 )
-def put_sla_policy(
-    principal: Admin,
-    runtime: RuntimeDep,
-    document: Annotated[dict[str, Any], Body(description="The whole policy document", examples=[POLICY_EXAMPLE])],
-) -> SlaPolicyPublic:
-    return runtime.run(admin_commands.publish_sla_policy, principal=principal, document=document)
 
 
 @admin.get("/calendar", response_model=CalendarPublic, summary="The admin's current calendar overrides")

@@ -6,12 +6,12 @@ from typing import Any
 
 from libs.directory import Directory
 from libs.sla.policy import PolicyError, SlaPolicy
-from libs.statemachine import DomainError, check_transition
+from libs.statemachine import DomainError, Rejected, check_next_version, check_transition
 from libs.ticket import AWAITING_COMMUNITY, FINISHED, TICKET_TRANSITIONS, TicketStatus
 
 
-class UnknownDepartment(DomainError):
-    status_code = 422
+class UnknownDepartment(Rejected):
+    pass
 
 
 def propose_department(directory: Directory, category: str) -> str | None:
@@ -20,8 +20,8 @@ def propose_department(directory: Directory, category: str) -> str | None:
     return cat.department if cat else None
 
 
-class UnknownCategory(DomainError):
-    status_code = 422
+class UnknownCategory(Rejected):
+    pass
 
 
 def recategorize(directory: Directory, current: TicketStatus, *, category: str, new_category: str) -> str | None:
@@ -44,8 +44,8 @@ def check_department(directory: Directory, department_id: str) -> None:
         raise UnknownDepartment(f"department_id: unknown department {department_id!r}; known: {known}")
 
 
-class UnknownCommunity(DomainError):
-    status_code = 422
+class UnknownCommunity(Rejected):
+    pass
 
 
 def check_placed(directory: Directory, community_id: str) -> None:
@@ -81,16 +81,12 @@ def settle_on_spot(current: TicketStatus) -> TicketStatus:
     return check_transition(TICKET_TRANSITIONS, "ticket", current, TicketStatus.settled_on_spot)
 
 
-class PolicyRejected(DomainError):
+class PolicyRejected(Rejected):
     """The SLA policy or calendar document is not usable; the message names the key."""
 
-    status_code = 422
 
-
-class MergeRejected(DomainError):
+class MergeRejected(Rejected):
     """The merge names a ticket it cannot join (itself, another community's)."""
-
-    status_code = 422
 
 
 class ExtensionDecision(StrEnum):
@@ -143,6 +139,5 @@ def next_sla_policy(current_version: int, document: Any) -> SlaPolicy:
         policy = SlaPolicy.parse(document)
     except PolicyError as exc:
         raise PolicyRejected(str(exc)) from None
-    if policy.version != current_version + 1:
-        raise DomainError(f"version: expected {current_version + 1} (current is {current_version}), got {policy.version}")
+    check_next_version(current_version, policy.version)
     return policy

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from libs.auth import Principal, require
 from libs.runtime import RuntimeDep
+from libs.runtime.listing import paging
 from services.intake import commands
 from services.intake.models import IntakeTicket, TicketPublic, TimelineEntry
 
@@ -17,6 +18,8 @@ Reader = Annotated[
     Depends(require("resident", "grid_worker", "community_staff", "supervisor", "leader", "admin")),
 ]
 
+MinePage = paging(most=200, default=50)  # a resident's own tickets: smaller pages
+
 
 def to_public(ticket: IntakeTicket, timeline: list | None = None) -> TicketPublic:
     entries = [TimelineEntry(event_type=t.event_type, occurred_at=t.occurred_at, note=t.note) for t in timeline or []]
@@ -24,14 +27,9 @@ def to_public(ticket: IntakeTicket, timeline: list | None = None) -> TicketPubli
 
 
 @router.get("/mine", response_model=list[TicketPublic], summary="Tickets I filed or reported")
-def my_tickets(
-    principal: Reader,
-    runtime: RuntimeDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[TicketPublic]:
+def my_tickets(principal: Reader, runtime: RuntimeDep, page: MinePage) -> list[TicketPublic]:
     with runtime.session() as session:
-        return [to_public(t) for t in commands.my_tickets(session, principal=principal, limit=limit, offset=offset)]
+        return [to_public(t) for t in commands.my_tickets(session, principal=principal, limit=page.limit, offset=page.offset)]
 
 
 @router.get("/{ticket_id}", response_model=TicketPublic, summary="One ticket with its progress timeline")

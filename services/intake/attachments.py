@@ -17,7 +17,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from libs.auth.principal import Principal
 from libs.blobs import Blob, BlobNotFound, BlobStore
 from libs.blobs.images import CONTENT_TYPE, CheckedPhoto
-from libs.statemachine import DomainError, NotFound
+from libs.statemachine import DomainError, NotFound, Rejected
 from libs.ticket.table import TicketRecord
 from services.intake import commands
 from services.intake.domain import FilingRejected
@@ -34,10 +34,8 @@ class PhotoTooLarge(DomainError):
     status_code = 413
 
 
-class PhotoRefused(DomainError):
+class PhotoRefused(Rejected):
     """The upload is not photos we keep: not an image, too many, none at all (HTTP 422)."""
-
-    status_code = 422
 
 
 class IntakeAttachment(SQLModel, table=True):

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Depends
 
 from libs.auth import ROLES, Principal, require
 from libs.runtime import RuntimeDep
+from libs.runtime.documents import add_versioned_document_routes
 from services.intake import category_rules
 from services.intake.models import CategoryRulesPublic, SuggestRequest, SuggestResponse
 
@@ -33,24 +34,13 @@ def suggest(body: SuggestRequest, _principal: Filer, runtime: RuntimeDep) -> Sug
     return runtime.read(category_rules.suggest, title=body.title, description=body.description)
 
 
-@router.get(
-    "/admin/category-rules",
-    response_model=CategoryRulesPublic,
-    summary="The current category keyword rules (latest published, else config/category_keywords.yaml)",
+add_versioned_document_routes(
+    router, "/admin/category-rules", Admin, CategoryRulesPublic, category_rules.current_rules, category_rules.publish_rules,
+    names=("get_rules", "put_rules"),
+    summaries=(
+        "The current category keyword rules (latest published, else config/category_keywords.yaml)",
+        "Publish the next rules version (version = current + 1); filings from now on use it",
+    ),
+    body_description="The whole rules document",
+    example=RULES_EXAMPLE,
 )
-def get_rules(_principal: Admin, runtime: RuntimeDep) -> CategoryRulesPublic:
-    return runtime.read(category_rules.current_rules)
-
-
-@router.put(
-    "/admin/category-rules",
-    response_model=CategoryRulesPublic,
-    summary="Publish the next rules version (version = current + 1); filings from now on use it",
-    responses={409: {"description": "version is not current + 1"}, 422: {"description": "the document names a bad key"}},
-)
-def put_rules(
-    principal: Admin,
-    runtime: RuntimeDep,
-    document: Annotated[dict[str, Any], Body(description="The whole rules document", examples=[RULES_EXAMPLE])],
-) -> CategoryRulesPublic:
-    return runtime.run(category_rules.publish_rules, principal=principal, document=document)

@@ -4,19 +4,17 @@ latest version on each use (one indexed row), so a publication on one replica re
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from libs.auth.principal import Principal
 from libs.directory import get_directory
-from libs.events import Actor, CategoryRulesPublished
-from libs.messaging import record_event
-from libs.statemachine import DomainError
+from libs.events import CategoryRulesPublished
+from libs.statemachine import check_next_version
+from libs.versioned import publish_next_version, stored_public
 from services.intake.models import (
     CategoryRulesPublic,
     CategorySuggestion,
@@ -44,10 +42,7 @@ def current_rules(session: Session) -> CategoryRulesPublic:
     """The latest published version, else the shipped file (config/category_keywords.yaml)."""
     stored = _latest(session)
     if stored is not None:
-        return CategoryRulesPublic(
-            version=stored.version, source="stored", document=stored.document,
-            published_by=stored.published_by, published_at=stored.published_at,
-        )
+        return stored_public(CategoryRulesPublic, stored)
     rules = _file_rules()
     return CategoryRulesPublic(version=rules.version, source="file", document=rules.document())
 
@@ -79,26 +74,21 @@ def current_suggester(session: Session) -> Suggester:
 
 def publish_rules(session: Session, *, principal: Principal, document: dict[str, Any]) -> CategoryRulesPublic:
     """A new rules version (version = current + 1), used by every filing from now on."""
-    if session.get_bind().dialect.name == "postgresql":  # the version check and the insert see the same "current"
-        session.execute(sa_select(func.pg_advisory_xact_lock(0x5A1B)))
-    current = current_rules(session)
-    rules = CategoryRules.parse(document, get_directory())
-    if rules.version != current.version + 1:
-        raise DomainError(f"version: expected {current.version + 1} (current is {current.version}), got {rules.version}")
-    row = IntakeCategoryRules(
-        version=rules.version, document=rules.document(), published_by=principal.sub, published_at=datetime.now(timezone.utc)
-    )
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise DomainError(f"version: {rules.version} was published meanwhile; reload and try again") from None
-    record_event(
+
+    def accept(current_version: int) -> tuple[int, dict[str, Any]]:
+        rules = CategoryRules.parse(document, get_directory())
+        check_next_version(current_version, rules.version)
+        return rules.version, rules.document()
+
+    return publish_next_version(
         session,
-        CategoryRulesPublished(actor=Actor(**principal.actor()), rules_version=rules.version, document=rules.document()),
-    )
-    return CategoryRulesPublic(
-        version=row.version, source="stored", document=row.document, published_by=row.published_by, published_at=row.published_at
+        principal=principal,
+        lock_id=0x5A1B,
+        current_version=lambda s: current_rules(s).version,
+        accept=accept,
+        table=IntakeCategoryRules,
+        event=lambda actor, version, doc: CategoryRulesPublished(actor=actor, rules_version=version, document=doc),
+        public=CategoryRulesPublic,
     )
 
 

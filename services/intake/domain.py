@@ -29,14 +29,12 @@ from libs.events import (
     TicketSettledOnSpot,
     TicketSuspended,
 )
-from libs.statemachine import DomainError
+from libs.statemachine import Rejected
 from services.intake.placement import GridMap, place
 
 
-class FilingRejected(DomainError):
+class FilingRejected(Rejected):
     """The filing names things the district does not have (unknown category, community outside the grid...)."""
-
-    status_code = 422
 
 
 def new_ticket_id(now: datetime) -> str:

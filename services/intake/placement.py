@@ -21,16 +21,14 @@ from shapely.strtree import STRtree
 from shapely.validation import explain_validity
 
 from libs.directory import Directory
-from libs.statemachine import DomainError
+from libs.statemachine import Rejected
 
 How = Literal["explicit", "coordinates", "address", "filer", "street_triage"]
 MAX_FEATURES = 5000
 
 
-class BoundariesRejected(DomainError):
+class BoundariesRejected(Rejected):
     """The grid boundaries are not usable; the message names the feature and what is wrong (HTTP 422)."""
-
-    status_code = 422
 
 
 @dataclass(frozen=True)

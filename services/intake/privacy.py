@@ -22,6 +22,7 @@ from libs.auth import Principal, require
 from libs.observability import get_logger
 from libs.pii import Vault, get_vault, mask_phone
 from libs.runtime import RuntimeDep
+from libs.runtime.listing import Page
 from libs.statemachine import Forbidden, NotFound
 from services.intake.models import IntakeTicket
 
@@ -206,12 +207,11 @@ def reveal(ticket_id: str, principal: Revealer, runtime: RuntimeDep, response: R
 def reveals(
     _admin: Admin,
     runtime: RuntimeDep,
+    page: Page,
     ticket_id: Annotated[str | None, Query(max_length=40)] = None,
     actor_id: Annotated[str | None, Query(max_length=80)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[IntakeContactReveal]:
-    return runtime.read(list_reveals, ticket_id=ticket_id, actor_id=actor_id, limit=limit, offset=offset)
+    return runtime.read(list_reveals, ticket_id=ticket_id, actor_id=actor_id, limit=page.limit, offset=page.offset)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ import jieba
 import yaml
 
 from libs.directory import Directory
-from libs.statemachine import DomainError
+from libs.statemachine import Rejected
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "config" / "category_keywords.yaml"
 MAX_KEYWORDS = 500  # per category
@@ -22,10 +22,8 @@ MAX_WEIGHT = 100.0
 jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter is not our log
 
 
-class RulesRejected(DomainError):
+class RulesRejected(Rejected):
     """The rules document is not usable; the message names the key at fault (HTTP 422)."""
-
-    status_code = 422
 
 
 @dataclass(frozen=True)

@@ -222,18 +222,22 @@ class RefuseForm(PageForm):
 # ---------------------------------------------------------------------- admin
 
 
+def json_object(text: str, what: str) -> dict[str, Any]:
+    """An admin document typed as JSON; ValueError, worded for the admin, when it is not a JSON object."""
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"JSON 格式有误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}") from None
+    if not isinstance(parsed, dict):
+        raise ValueError(f"{what}应是一个 JSON 对象 {{…}}")
+    return parsed
+
+
 class PolicyForm(PageForm):
     document: str = Field(max_length=100_000)
 
     def body(self) -> dict[str, Any]:
-        """The policy document; ValueError, worded for the admin, when it is not a JSON object."""
-        try:
-            parsed = json.loads(self.document)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"JSON 格式有误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}") from None
-        if not isinstance(parsed, dict):
-            raise ValueError("政策文件应是一个 JSON 对象 {…}")
-        return parsed
+        return json_object(self.document, "政策文件")
 
 
 class CategoryRulesForm(PageForm):
@@ -242,14 +246,7 @@ class CategoryRulesForm(PageForm):
     rules: str = Field(max_length=100_000)
 
     def body(self) -> dict[str, Any]:
-        """The rules document; ValueError, worded for the admin, when it is not a JSON object."""
-        try:
-            parsed = json.loads(self.rules)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"JSON 格式有误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}") from None
-        if not isinstance(parsed, dict):
-            raise ValueError("分类关键词应是一个 JSON 对象 {…}")
-        return parsed
+        return json_object(self.rules, "分类关键词")
 
 
 class CalendarForm(PageForm):

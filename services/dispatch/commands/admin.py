@@ -3,9 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from libs.auth.principal import Principal
@@ -13,7 +10,7 @@ from libs.events import Actor, CalendarAdjusted, SlaPolicyPublished
 from libs.messaging import record_event
 from libs.sla.calendar import load_calendar
 from libs.sla.policy import load_policy
-from libs.statemachine import DomainError
+from libs.versioned import publish_next_version, stored_public
 from services.dispatch import domain
 from services.dispatch.commands import now
 from services.dispatch.models import CalendarOverrides, CalendarPublic, DispatchCalendar, DispatchSlaPolicy, SlaPolicyPublic
@@ -23,32 +20,23 @@ def current_sla_policy(session: Session) -> SlaPolicyPublic:
     """The latest stored version, else the policy file the services started with."""
     stored = session.exec(select(DispatchSlaPolicy).order_by(col(DispatchSlaPolicy.version).desc()).limit(1)).first()
     if stored is not None:
-        return SlaPolicyPublic(
-            version=stored.version, source="stored", document=stored.document,
-            published_by=stored.published_by, published_at=stored.published_at,
-        )
+        return stored_public(SlaPolicyPublic, stored)
     policy = load_policy()
     return SlaPolicyPublic(version=policy.version, source="file", document=policy.document)
 
 
 def publish_sla_policy(session: Session, *, principal: Principal, document: dict[str, Any]) -> SlaPolicyPublic:
     """A new policy version for tickets filed from now on; running tickets keep theirs."""
-    # Serialise publishers: the version check and the insert must see the same "current".
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa_select(func.pg_advisory_xact_lock(0x5A1A)))
-    current = current_sla_policy(session)
-    policy = domain.next_sla_policy(current.version, document)
-    row = DispatchSlaPolicy(version=policy.version, document=document, published_by=principal.sub, published_at=now())
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise DomainError(f"version: {policy.version} was published meanwhile; reload and try again") from None
-    record_event(
-        session, SlaPolicyPublished(actor=Actor(**principal.actor()), policy_version=policy.version, document=document)
-    )
-    return SlaPolicyPublic(
-        version=row.version, source="stored", document=row.document, published_by=row.published_by, published_at=row.published_at
+    return publish_next_version(
+        session,
+        principal=principal,
+        lock_id=0x5A1A,
+        current_version=lambda s: current_sla_policy(s).version,
+        accept=lambda current: (domain.next_sla_policy(current, document).version, document),
+        table=DispatchSlaPolicy,
+        event=lambda actor, version, doc: SlaPolicyPublished(actor=actor, policy_version=version, document=doc),
+        public=SlaPolicyPublic,
+        clock=now,
     )
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import time
 import uuid
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -28,8 +27,8 @@ from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import SettingsConfigDict
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -44,6 +43,7 @@ from libs.sms import SmsError, SmsGateway, get_sms_gateway, mask_phone
 from libs.statemachine import DomainError, Forbidden
 from services.intake import filing
 from services.intake.abuse import RateLimited
+from services.intake.channels.settings import SignedChannelSettings
 from services.intake.channels.state import IntakeChannelMessage
 from services.intake.domain import FilingRejected
 from services.intake.filing import FileTicket
@@ -60,20 +60,16 @@ RATINGS: dict[str, tuple[str, str]] = {
 }
 
 
-class SmsInboundSettings(BaseSettings):
+class SmsInboundSettings(SignedChannelSettings):
     """SMS_INBOUND_SECRET (shared with the provider) and SMS_INBOUND_PHONE_KEY (keys the sender's hash)."""
 
-    model_config = SettingsConfigDict(env_prefix="SMS_INBOUND_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SMS_INBOUND_")
+    SHARED_SECRET = (
+        "secret", DEV_SECRET, "SMS_INBOUND_SECRET must be set to the secret shared with the SMS provider in production"
+    )
 
     secret: str = DEV_SECRET
     phone_key: str | None = None  # default: derived from JWT_SECRET
-    max_clock_skew_seconds: int = 300
-
-    @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> "SmsInboundSettings":
-        if get_settings().env == "production" and self.secret == DEV_SECRET:
-            raise ValueError("SMS_INBOUND_SECRET must be set to the secret shared with the SMS provider in production")
-        return self
 
 
 @lru_cache
@@ -271,12 +267,7 @@ async def signed_inbound(
     """The pushed message, once the provider's signature over timestamp and body checks out."""
     settings = get_sms_inbound_settings()
     body = await request.body()
-    try:
-        skew = abs(time.time() - int(x_sms_timestamp))
-    except ValueError:
-        raise Forbidden("X-Sms-Timestamp: not a Unix time") from None
-    if skew > settings.max_clock_skew_seconds:
-        raise Forbidden("X-Sms-Timestamp: stale or from the future; the push is refused as a replay")
+    settings.check_fresh(x_sms_timestamp, header="X-Sms-Timestamp", what="push")
     expected = hmac.new(settings.secret.encode(), x_sms_timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, x_sms_signature.removeprefix("sha256=")):
         raise Forbidden("X-Sms-Signature: does not match the shared secret")

@@ -9,15 +9,13 @@ idempotent by the MsgId of the message that completed it) and answers with the p
 number. Every MsgId is recorded with its answer, so WeChat's retries (three, 5 s apart) get the same answer."""
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from wechatpy import parse_message
@@ -31,9 +29,9 @@ from libs.directory import Directory, get_directory
 from libs.events import Actor
 from libs.observability import get_logger
 from libs.runtime import RuntimeDep
-from libs.settings import get_settings
 from libs.statemachine import DomainError, Forbidden
 from services.intake import filing
+from services.intake.channels.settings import SignedChannelSettings
 from services.intake.channels.state import IntakeChannelMessage, IntakeWechatConversation
 from services.intake.filing import FileTicket
 
@@ -45,22 +43,18 @@ SKIP = {"跳过", "无", "没有", "skip"}
 CANCEL = {"取消", "退出", "cancel"}
 
 
-class WechatSettings(BaseSettings):
+class WechatSettings(SignedChannelSettings):
     """WECHAT_TOKEN, WECHAT_APP_ID and, for 安全模式, WECHAT_ENCODING_AES_KEY (43 characters) from the 公众平台."""
 
-    model_config = SettingsConfigDict(env_prefix="WECHAT_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="WECHAT_")
+    SHARED_SECRET = (
+        "token", DEV_TOKEN, "WECHAT_TOKEN must be set to the token configured in the 公众平台 when WHISTLE_ENV=production"
+    )
 
     token: str = DEV_TOKEN
     app_id: str = "wxwhistledevapp0001"
     encoding_aes_key: str | None = None
-    max_clock_skew_seconds: int = 300  # older (or newer) timestamps are refused as replays
     conversation_ttl_seconds: int = 1800
-
-    @model_validator(mode="after")
-    def _refuse_default_token_in_production(self) -> "WechatSettings":
-        if get_settings().env == "production" and self.token == DEV_TOKEN:
-            raise ValueError("WECHAT_TOKEN must be set to the token configured in the 公众平台 when WHISTLE_ENV=production")
-        return self
 
 
 @lru_cache
@@ -227,12 +221,7 @@ def _aware(moment: datetime) -> datetime:
 # --- HTTP ---
 
 def _check_fresh_and_signed(settings: WechatSettings, signature: str, timestamp: str, nonce: str) -> None:
-    try:
-        skew = abs(time.time() - int(timestamp))
-    except ValueError:
-        raise Forbidden("timestamp: not a Unix time") from None
-    if skew > settings.max_clock_skew_seconds:
-        raise Forbidden("timestamp: stale or from the future; the request is refused as a replay")
+    settings.check_fresh(timestamp, header="timestamp", what="request")
     try:
         check_signature(settings.token, signature, timestamp, nonce)
     except InvalidSignatureException:
