@@ -11,13 +11,14 @@ APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 PYTEST_ARGS ?=
 BENCH_ARGS  ?=
 
-.PHONY: help install run test bench clean distclean system-deps kafka-deps
+.PHONY: help install run test bench bench-intake clean distclean system-deps kafka-deps
 
 help:
 	@echo "make install   venv + Python deps (when pyproject.toml changed) + Kafka jars"
 	@echo "make run       start Kafka, Temporal, worker, 6 services, demo data; portal http://127.0.0.1:8000"
 	@echo "make test      install + postgresql/chromium if missing, then pytest (PYTEST_ARGS='-k x')"
 	@echo "make bench     bench/pipeline.py (BENCH_ARGS=...)"
+	@echo "make bench-intake  bench/intake.py: filings/s and POST p50/p99 per channel (BENCH_ARGS=...)"
 	@echo "make clean     remove .data/ and caches;  make distclean: also .venv and Kafka jars"
 
 install: $(STAMP) kafka-deps
@@ -67,6 +68,9 @@ test: install system-deps
 
 bench: install
 	PYTHONPATH=$(CURDIR) $(VPY) bench/pipeline.py $(BENCH_ARGS)
+
+bench-intake: install
+	PYTHONPATH=$(CURDIR) $(VPY) bench/intake.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .data .pytest_cache $(STAMP)
