@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import time
 import uuid
 
@@ -19,28 +18,9 @@ from libs.settings import get_settings
 
 
 @pytest.fixture(scope="module")
-def clients(postgres_url, kafka_bootstrap):
-    """Each service app in-process on its own fresh databases and topic prefix."""
-    mp = pytest.MonkeyPatch()
-    run = uuid.uuid4().hex[:6]
-    base, _, name = postgres_url.rpartition("/")
-    mp.setenv("DATABASE_URL", f"{base}/{name}_api{run}")
-    mp.setenv("KAFKA_BOOTSTRAP", kafka_bootstrap)
-    mp.setenv("TOPIC_PREFIX", f"api{run}.")
-    get_settings.cache_clear()
-    opened = {}
-    try:
-        for service in ("intake", "dispatch", "department", "feedback", "dashboard"):
-            app = importlib.import_module(f"services.{service}.app").create_app()
-            client = TestClient(app)
-            client.__enter__()
-            opened[service] = client
-        yield opened
-    finally:
-        for client in opened.values():
-            client.__exit__(None, None, None)
-        mp.undo()
-        get_settings.cache_clear()
+def clients(service_clients):
+    """Each service app in-process on its own fresh databases and topic prefix (tests/integration/conftest.py)."""
+    return service_clients
 
 
 def bearer(role: str, sub: str = "u-1", **scope) -> dict[str, str]:
