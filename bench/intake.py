@@ -20,7 +20,6 @@ import json
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -266,27 +265,12 @@ def main() -> None:
     args = parser.parse_args()
     names = [n.strip() for n in args.channels.split(",") if n.strip()]
 
-    from deploy.stack import Stack, random_ports
+    from bench.stack import bench_stack
 
-    pg = stack = None
     backend = "postgres" if args.postgres else "sqlite"
-    try:
-        database_url = None
-        if args.postgres:
-            from deploy.postgres import TempPostgres
-
-            pg = TempPostgres()
-            database_url = pg.start()
-        base = Path(tempfile.mkdtemp(prefix="whistle-bench-intake-"))
-        print(f"starting the stack under {base} ...", flush=True)
-        stack = Stack(base, ports=random_ports(), env_overrides=BENCH_ENV, database_url=database_url).start()
+    with bench_stack(postgres=args.postgres, prefix="whistle-bench-intake-", env=BENCH_ENV) as urls:
         print(f"\nWhistle intake benchmark — backend {backend}, {args.seconds:.0f} s per step\n{HEADER}", flush=True)
-        rows = asyncio.run(drive(stack.urls, names, args.concurrency, args.seconds))
-    finally:
-        if stack:
-            stack.stop()
-        if pg:
-            pg.stop()
+        rows = asyncio.run(drive(urls, names, args.concurrency, args.seconds))
 
     out = REPO / "bench" / "results" / f"intake-{backend}.json"
     out.write_text(

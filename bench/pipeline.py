@@ -125,31 +125,17 @@ def main() -> None:
     parser.add_argument("--urls-from-defaults", action="store_true", help="use an already running system on the default ports")
     args = parser.parse_args()
 
-    from deploy.stack import Stack, random_ports
+    from bench.stack import bench_stack
 
-    pg = stack = None
-    backend = "postgres" if args.postgres else "sqlite"
-    try:
-        if args.urls_from_defaults:
-            urls = Stack(tempfile.mkdtemp()).urls
-            backend = "running"
-        else:
-            database_url = None
-            if args.postgres:
-                from deploy.postgres import TempPostgres
+    if args.urls_from_defaults:
+        from deploy.stack import Stack
 
-                pg = TempPostgres()
-                database_url = pg.start()
-            base = Path(tempfile.mkdtemp(prefix="whistle-bench-"))
-            print(f"starting the stack under {base} ...", flush=True)
-            stack = Stack(base, ports=random_ports(), database_url=database_url).start()
-            urls = stack.urls
-        outcome = asyncio.run(drive(urls, args.tickets, args.concurrency))
-    finally:
-        if stack:
-            stack.stop()
-        if pg:
-            pg.stop()
+        backend = "running"
+        outcome = asyncio.run(drive(Stack(tempfile.mkdtemp()).urls, args.tickets, args.concurrency))
+    else:
+        backend = "postgres" if args.postgres else "sqlite"
+        with bench_stack(postgres=args.postgres, prefix="whistle-bench-") as urls:
+            outcome = asyncio.run(drive(urls, args.tickets, args.concurrency))
 
     res, elapsed = outcome["results"], outcome["elapsed"]
     done = len(res["whole_life"])
