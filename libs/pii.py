@@ -119,6 +119,14 @@ class Vault:
         """HMAC-SHA256 of the normalized number, hex: equal numbers hash equal, the hash reveals nothing without the key."""
         return hmac.new(self._hash_key, normalize_phone(phone).encode(), hashlib.sha256).hexdigest()
 
+    def resident_id(self, phone: str) -> str:
+        """The resident account a mobile number owns: `m-` + 24 hex of its hash, the same from every channel (hotline,
+        SMS, a guest filing, self-registration), so a caller who later signs up with that number finds their tickets."""
+        return RESIDENT_ID_PREFIX + self.phone_hash(phone)[:24]
+
+
+RESIDENT_ID_PREFIX = "m-"
+
 
 @lru_cache
 def get_vault() -> Vault:

@@ -5,8 +5,9 @@ back through the `SmsGateway`. When such a ticket is resolved (办结 or 即办)
 asking for a rating; a reply of "1", "2" or "3" (满意 / 基本满意 / 不满意) rates the sender's latest ticket awaiting
 a rating.
 
-Who the sender is: intake never keeps the number in clear. The reporter id is `sms:` + a keyed hash (HMAC-SHA256,
-SMS_INBOUND_PHONE_KEY) of the number, the same for every text from that phone; it is the filing's `reporter_id`, so
+Who the sender is: intake never keeps the number in clear. The reporter id is the resident account the number owns
+(`m-` + a keyed hash of it, libs/pii `Vault.resident_id`, PII_HASH_KEY), the same for every text from that phone and
+the same id the hotline, a guest filing and self-registration use; it is the filing's `reporter_id`, so
 feedback (which knows who may rate by reporter_id) sees the SMS sender as that reporter. To rate, this adapter calls
 feedback's own rating API on the reporter's behalf with a resident token for exactly that reporter id, valid for a
 minute, minted only after the provider's signature checked out; feedback's rules (which ticket, which outcome) stay
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import uuid
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -61,7 +61,7 @@ RATINGS: dict[str, tuple[str, str]] = {
 
 
 class SmsInboundSettings(SignedChannelSettings):
-    """SMS_INBOUND_SECRET (shared with the provider) and SMS_INBOUND_PHONE_KEY (keys the sender's hash)."""
+    """SMS_INBOUND_SECRET (shared with the provider); the sender's hash is keyed by PII_HASH_KEY (libs/pii)."""
 
     model_config = SettingsConfigDict(env_prefix="SMS_INBOUND_")
     SHARED_SECRET = (
@@ -69,7 +69,6 @@ class SmsInboundSettings(SignedChannelSettings):
     )
 
     secret: str = DEV_SECRET
-    phone_key: str | None = None  # default: derived from JWT_SECRET
 
 
 @lru_cache
@@ -97,11 +96,10 @@ class SmsAnswer(BaseModel):
     reply_sent: bool
 
 
-def reporter_id_for(phone: str, settings: SmsInboundSettings) -> str:
-    """The same reporter id for every text from one phone; the number cannot be read back from it."""
-    key = (settings.phone_key or f"sms-reporter:{get_settings().jwt_secret}").encode()
-    digits = re.sub(r"\D", "", phone)[-11:]
-    return "sms:" + hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()[:32]
+def reporter_id_for(phone: str, settings: SmsInboundSettings | None = None) -> str:
+    """The resident account the sender's number owns (libs/pii `resident_id`): the same from every channel, so a
+    texter who later signs up with that number sees and rates their tickets; the number cannot be read back from it."""
+    return get_vault().resident_id(phone)
 
 
 def sms_filing(inbound: SmsInbound, reporter_id: str) -> FileTicket:
