@@ -11,7 +11,8 @@ from libs.settings import get_settings
 from libs.statemachine import Forbidden
 
 Role = Literal[
-    "resident", "grid_worker", "community_staff", "department_staff", "supervisor", "leader", "admin"
+    "resident", "grid_worker", "community_staff", "department_staff", "supervisor", "leader", "admin",
+    "operator",  # 12345 hotline: files for callers district-wide and looks callers up; reads no lists, dispatches nothing
 ]
 ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
 ALGORITHM = "HS256"

@@ -17,6 +17,7 @@ Role = Literal[
     "supervisor",
     "leader",
     "admin",
+    "operator",
     "system",
 ]
 Urgency = Literal["emergency", "urgent", "ordinary", "complex"]
