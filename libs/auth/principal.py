@@ -29,6 +29,7 @@ class Principal(BaseModel):
     community_id: str | None = None
     department_id: str | None = None
     street_id: str | None = None
+    grid_ids: list[str] | None = None  # 网格员: the grids they patrol (None: their whole community)
 
     def actor(self) -> dict[str, str]:
         return {"role": self.role, "id": self.sub}
