@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 import threading
 import time
 import uuid
@@ -17,7 +18,9 @@ from wechatpy.crypto import WeChatCrypto
 from services.intake.channels.state import IntakeChannelMessage
 from services.intake.channels.wechat import WechatSettings, get_wechat_settings
 from services.intake.models import IntakeTicket
+from services.intake.attachments import IntakeAttachment
 from tests.integration.conftest import bearer, eventually
+from tests.integration.wechat_doubles import WechatDouble
 
 TOKEN = "wechat-test-token"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as the 公众平台 issues it
@@ -28,11 +31,23 @@ MSG_IDS = itertools.count(int(time.time() * 1000))
 
 
 @pytest.fixture(scope="module")
-def intake(service_clients):
-    client = service_clients["intake"]
-    client.app.dependency_overrides[get_wechat_settings] = lambda: WechatSettings(
-        token=TOKEN, encoding_aes_key=AES_KEY, app_id=APP_ID
+def wechat_double():
+    """WeChat's picture host and media API, on 127.0.0.1 (wechat_doubles.py)."""
+    with WechatDouble() as double:
+        yield double
+
+
+def settings_for(double: WechatDouble, **overrides) -> WechatSettings:
+    return WechatSettings(
+        token=TOKEN, encoding_aes_key=AES_KEY, app_id=APP_ID, pic_hosts="127.0.0.1", api_base_url=double.api_base_url,
+        **overrides,
     )
+
+
+@pytest.fixture(scope="module")
+def intake(service_clients, wechat_double):
+    client = service_clients["intake"]
+    client.app.dependency_overrides[get_wechat_settings] = lambda: settings_for(wechat_double)
     yield client
     client.app.dependency_overrides.pop(get_wechat_settings, None)
 
@@ -69,13 +84,13 @@ def post(intake, xml: str, *, encrypted: bool = False, timestamp: int | None = N
     return response, reply
 
 
-def converse(intake, openid: str, *, encrypted: bool = False) -> tuple[dict, str]:
+def converse(intake, openid: str, pic_url: str, *, encrypted: bool = False) -> tuple[dict, str]:
     """The whole conversation; returns the last reply and the last push (to retry it)."""
     steps = [
         ("text", {"Content": "你好"}, "1. 道路破损"),
         ("text", {"Content": "1"}, "描述"),
         ("text", {"Content": "3号楼南侧人行道塌陷约半米，老人经过很危险"}, "照片"),
-        ("image", {"PicUrl": "http://mmbiz.qpic.cn/mmbiz_jpg/abc/0", "MediaId": "media-abc"}, "位置"),
+        ("image", {"PicUrl": pic_url, "MediaId": "media-abc"}, "位置"),
     ]
     for kind, fields, expected in steps:
         _, reply = post(intake, push_xml(openid, kind, next(MSG_IDS), **fields), encrypted=encrypted)
@@ -96,9 +111,9 @@ def recorded(intake, msg_id: int) -> IntakeChannelMessage | None:
 
 
 @pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
-def test_a_wechat_conversation_files_one_ticket_that_reaches_the_community_queue(service_clients, intake, encrypted):
+def test_a_wechat_conversation_files_one_ticket_that_reaches_the_community_queue(service_clients, intake, wechat_double, encrypted):
     openid = f"o-{uuid.uuid4().hex[:20]}"
-    reply, _ = converse(intake, openid, encrypted=encrypted)
+    reply, _ = converse(intake, openid, wechat_double.picture_url, encrypted=encrypted)
     [ticket] = tickets_of(intake, openid)
     assert f"工单号：{ticket.id}" in reply["Content"] and "已受理" in reply["Content"]
 
@@ -110,14 +125,20 @@ def test_a_wechat_conversation_files_one_ticket_that_reaches_the_community_queue
 
     seen = eventually(in_queue)
     assert (seen["channel"], seen["category"], seen["community_id"]) == ("wechat", "road", "xinran")
-    assert (seen["latitude"], seen["longitude"], seen["attachments"]) == (39.7511, 116.1402, ["http://mmbiz.qpic.cn/mmbiz_jpg/abc/0"])
+    assert (seen["latitude"], seen["longitude"]) == (39.7511, 116.1402)
+    [photo] = seen["attachments"]  # our own copy of the picture, not WeChat's URL (it expires after three days)
+    assert re.fullmatch(r"/attachments/[0-9a-f]{32}\.jpg", photo)
     assert seen["grid_id"] == "xinran-02"  # placed by its position
     assert dispatch.get(f"/tickets/{ticket.id}", headers=OTHER_STAFF).status_code in (403, 404)
+    kept = intake.get(photo, headers=XINRAN_STAFF)
+    assert (kept.status_code, kept.headers["content-type"]) == (200, "image/jpeg")
+    assert b"AcmePhone" not in kept.content  # re-encoded like an upload: the phone's EXIF is gone
+    assert intake.get(photo, headers=OTHER_STAFF).status_code == 404
 
 
-def test_a_retried_msgid_gets_the_same_answer_and_files_once(intake):
+def test_a_retried_msgid_gets_the_same_answer_and_files_once(intake, wechat_double):
     openid = f"o-{uuid.uuid4().hex[:20]}"
-    first, last = converse(intake, openid)
+    first, last = converse(intake, openid, wechat_double.picture_url)
     for _ in range(3):  # WeChat retries three times when it did not hear back within 5 s
         _, again = post(intake, last)
         assert again["Content"] == first["Content"]
@@ -192,6 +213,7 @@ def test_parallel_retries_of_the_completing_msgid_file_once(intake):
 
 def test_an_expired_conversation_starts_over(intake):
     openid = f"o-{uuid.uuid4().hex[:20]}"
+    normal = intake.app.dependency_overrides[get_wechat_settings]
     intake.app.dependency_overrides[get_wechat_settings] = lambda: WechatSettings(
         token=TOKEN, encoding_aes_key=AES_KEY, app_id=APP_ID, conversation_ttl_seconds=0
     )
@@ -200,8 +222,62 @@ def test_an_expired_conversation_starts_over(intake):
         assert "描述" in reply["Content"]
         _, reply = post(intake, push_xml(openid, "text", next(MSG_IDS), Content="路灯不亮"))
     finally:
-        intake.app.dependency_overrides[get_wechat_settings] = lambda: WechatSettings(
-            token=TOKEN, encoding_aes_key=AES_KEY, app_id=APP_ID
-        )
+        intake.app.dependency_overrides[get_wechat_settings] = normal
     assert "1. 道路破损" in reply["Content"]  # the category was forgotten: asked again
     assert tickets_of(intake, openid) == []
+
+
+def photos_of(intake, openid: str) -> list[IntakeAttachment]:
+    runtime = intake.app.state.runtime
+    return runtime.read(
+        lambda s: list(s.exec(select(IntakeAttachment).where(IntakeAttachment.uploaded_by == f"wechat:{openid}")))
+    )
+
+
+def to_photo_step(intake, openid: str) -> None:
+    for answer in ("1", "路灯不亮，晚上一片漆黑"):
+        post(intake, push_xml(openid, "text", next(MSG_IDS), Content=answer))
+
+
+@pytest.mark.parametrize(
+    "pic_url",
+    ["http://mmbiz.qpic.cn.evil.example/x.jpg", "{base}/pic/script.jpg", "{base}/pic/missing.jpg", "{base}/pic/huge.jpg"],
+    ids=["a host that is not WeChat's", "a script named .jpg", "404", "larger than the photo limit"],
+)
+def test_a_picture_that_cannot_be_kept_is_asked_for_again_and_nothing_is_stored(intake, wechat_double, pic_url):
+    openid = f"o-{uuid.uuid4().hex[:20]}"
+    to_photo_step(intake, openid)
+    msg_id = next(MSG_IDS)
+    pic_url = pic_url.format(base=wechat_double.base_url)
+    _, reply = post(intake, push_xml(openid, "image", msg_id, PicUrl=pic_url, MediaId="media-none"))
+    assert "没能收到" in reply["Content"]
+    assert photos_of(intake, openid) == []
+    _, reply = post(intake, push_xml(openid, "text", next(MSG_IDS), Content="跳过"))
+    assert "位置" in reply["Content"]  # the conversation goes on without a photo
+
+
+def test_a_retried_image_push_fetches_the_picture_once(intake, wechat_double):
+    openid = f"o-{uuid.uuid4().hex[:20]}"
+    to_photo_step(intake, openid)
+    push = push_xml(openid, "image", next(MSG_IDS), PicUrl=wechat_double.picture_url, MediaId="media-once")
+    before = wechat_double.picture_fetches
+    first = [post(intake, push)[1]["Content"] for _ in range(3)]
+    assert len(set(first)) == 1 and "位置" in first[0]
+    assert wechat_double.picture_fetches == before + 1
+    assert len(photos_of(intake, openid)) == 1
+
+
+def test_with_an_app_secret_the_media_api_fetches_what_the_pic_url_cannot(intake, wechat_double):
+    normal = intake.app.dependency_overrides[get_wechat_settings]
+    intake.app.dependency_overrides[get_wechat_settings] = lambda: settings_for(wechat_double, app_secret="s3cret")
+    try:
+        openid = f"o-{uuid.uuid4().hex[:20]}"
+        to_photo_step(intake, openid)
+        _, reply = post(intake, push_xml(openid, "image", next(MSG_IDS), PicUrl="", MediaId=WechatDouble.MEDIA_ID))
+        assert "位置" in reply["Content"]
+        _, reply = post(intake, push_xml(openid, "image", next(MSG_IDS), PicUrl="", MediaId="media-unknown"))
+        assert "没能收到" in reply["Content"]  # the API answered with an errcode: not a picture
+    finally:
+        intake.app.dependency_overrides[get_wechat_settings] = normal
+    assert len(photos_of(intake, openid)) == 1
+    assert wechat_double.token_requests == [("wx1234567890abcdef", "s3cret")]

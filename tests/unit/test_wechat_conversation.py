@@ -43,14 +43,17 @@ def test_the_conversation_collects_category_description_photo_and_location():
     conversation = fresh()
     assert "描述" in advance(conversation, text("1"), directory)
     assert "照片" in advance(conversation, text("路面塌陷，老人经过很危险"), directory)
-    assert "位置" in advance(conversation, message("image", PicUrl="http://mmbiz.qpic.cn/x.jpg", MediaId="m1"), directory)
+    picture = message("image", PicUrl="http://mmbiz.qpic.cn/x.jpg", MediaId="m1")
+    assert "没能收到" in advance(conversation, picture, directory)  # not kept on our side: asked again, nothing recorded
+    assert conversation.attachments == [] and conversation.step == "photo"
+    assert "位置" in advance(conversation, picture, directory, "/attachments/" + "a" * 32 + ".jpg")
     done = advance(conversation, message("location", Location_X="39.7511", Location_Y="116.1402", Scale="16",
                                          Label="馨然嘉园3号楼"), directory)
     assert done is None
     command = wechat_filing(conversation, "555")
     assert (command.category, command.community_id, command.channel) == ("road", None, "wechat")  # placed by position
     assert (command.latitude, command.longitude, command.address) == (39.7511, 116.1402, "馨然嘉园3号楼")
-    assert command.attachments == ("http://mmbiz.qpic.cn/x.jpg",)
+    assert command.attachments == ("/attachments/" + "a" * 32 + ".jpg",)  # our copy, never WeChat's expiring URL
     assert (command.filed_by, command.reporter_id, command.idempotency_key) == ("wechat:o-user", "wechat:o-user", "wechat-msg:555")
 
 
@@ -58,10 +61,10 @@ def test_a_photo_and_position_sent_early_are_not_asked_for_again():
     directory = get_directory()
     conversation = fresh()
     advance(conversation, message("location", Location_X="39.75", Location_Y="116.14", Scale="16", Label=""), directory)
-    advance(conversation, message("image", PicUrl="", MediaId="media-9"), directory)
+    advance(conversation, message("image", PicUrl="", MediaId="media-9"), directory, "/attachments/" + "b" * 32 + ".jpg")
     advance(conversation, text("1"), directory)
     assert advance(conversation, text("井盖缺失"), directory) is None
-    assert conversation.attachments == ["wechat-media:media-9"] and conversation.address is None
+    assert conversation.attachments == ["/attachments/" + "b" * 32 + ".jpg"] and conversation.address is None
 
 
 def test_without_a_position_the_resident_picks_the_community():

@@ -3,7 +3,7 @@
 GET verifies the server (signature over token, timestamp, nonce; echostr back). POST carries a message: the
 signature (and in safe mode the msg_signature over the encrypted body) must match the configured token and the
 timestamp must be fresh, else 403 and nothing is read. A conversation keyed by openid collects category,
-description, photo and location (the position places it in its grid; without one, the resident picks the
+description, photo (fetched and kept like an uploaded one, wechat_media.py) and location (the position places it in its grid; without one, the resident picks the
 community from a numbered list), then files one `FileTicket` (channel "wechat", filed_by "wechat:<openid>",
 idempotent by the MsgId of the message that completed it) and answers with the passive XML reply carrying the ticket
 number. Every MsgId is recorded with its answer, so WeChat's retries (three, 5 s apart) get the same answer."""
@@ -32,7 +32,9 @@ from libs.runtime import RuntimeDep
 from libs.statemachine import DomainError, Forbidden
 from services.intake import filing
 from services.intake.channels.settings import SignedChannelSettings
+from services.intake.attachments_api import blob_store
 from services.intake.channels.state import IntakeChannelMessage, IntakeWechatConversation
+from services.intake.channels.wechat_media import MediaSource, keep_photo
 from services.intake.filing import FileTicket
 
 log = get_logger(__name__)
@@ -55,6 +57,14 @@ class WechatSettings(SignedChannelSettings):
     app_id: str = "wxwhistledevapp0001"
     encoding_aes_key: str | None = None
     conversation_ttl_seconds: int = 1800
+    # Image messages: where their pictures may be fetched from (wechat_media.py); the secret enables the media API.
+    pic_hosts: str = "mmbiz.qpic.cn,mmbiz.qlogo.cn"
+    app_secret: str | None = None
+    api_base_url: str | None = None
+
+    def media_source(self) -> MediaSource:
+        hosts = frozenset(h.strip() for h in self.pic_hosts.split(",") if h.strip())
+        return MediaSource(pic_hosts=hosts, app_id=self.app_id, app_secret=self.app_secret, api_base_url=self.api_base_url)
 
 
 @lru_cache
@@ -77,6 +87,7 @@ def community_menu(directory: Directory) -> str:
     return "请回复数字选择问题所在的社区：\n" + "\n".join(lines)
 
 
+PHOTO_NOT_RECEIVED = "抱歉，这张图片没能收到，请重新发送；没有照片请回复“跳过”。"
 PROMPTS = {
     "description": "请用文字描述您遇到的问题（2至2000字）。",
     "photo": "请发送一张现场照片；没有照片请回复“跳过”。",
@@ -90,11 +101,17 @@ def _pick(text: str | None, count: int) -> int | None:
     return int(text) - 1 if text.isdigit() and 1 <= int(text) <= count else None
 
 
-def advance(conversation: IntakeWechatConversation, message: BaseMessage, directory: Directory) -> str | None:
-    """Take one message into the conversation; return the next question, or None when everything is collected."""
+def advance(
+    conversation: IntakeWechatConversation, message: BaseMessage, directory: Directory, photo: str | None = None
+) -> str | None:
+    """Take one message into the conversation; return the next question, or None when everything is collected.
+    `photo` is an image message's picture as kept on our side (wechat_media.py); None if it could not be kept."""
     text = (getattr(message, "content", None) or "").strip() if message.type == "text" else None
-    if message.type == "image" and len(conversation.attachments) < MAX_PHOTOS:
-        conversation.attachments = [*conversation.attachments, message.image or f"wechat-media:{message.media_id}"]
+    if message.type == "image":
+        if photo is None:
+            return PHOTO_NOT_RECEIVED
+        if len(conversation.attachments) < MAX_PHOTOS:
+            conversation.attachments = [*conversation.attachments, photo]
     if message.type == "location":
         conversation.latitude, conversation.longitude = float(message.location_x), float(message.location_y)
         conversation.address = (message.label or "")[:200] or None
@@ -158,8 +175,9 @@ def wechat_filing(conversation: IntakeWechatConversation, msg_id: str) -> FileTi
 
 # --- the use case ---
 
-def converse(session: Session, *, message: BaseMessage, ttl_seconds: int) -> str:
-    """One pushed message: its recorded answer if seen before, else the conversation's next step (maybe a filing)."""
+def converse(session: Session, *, message: BaseMessage, ttl_seconds: int, photo: str | None = None) -> str:
+    """One pushed message: its recorded answer if seen before, else the conversation's next step (maybe a filing).
+    `photo`: an image message's picture, already kept (`wechat_media.keep_photo`)."""
     openid = message.source
     if message.type == "event":
         return category_menu(get_directory()) if getattr(message, "event", "") == "subscribe" else ""
@@ -186,7 +204,7 @@ def converse(session: Session, *, message: BaseMessage, ttl_seconds: int) -> str
     else:
         if conversation is None:
             conversation = IntakeWechatConversation(openid=openid, step="category", attachments=[], expires_at=now)
-        question = advance(conversation, message, get_directory())
+        question = advance(conversation, message, get_directory(), photo)
         if question is None:
             try:
                 with session.begin_nested():  # a refused filing leaves nothing of itself behind
@@ -256,6 +274,7 @@ def verify(
     responses={403: {"description": "Forged or stale: nothing is read or filed"}},
 )
 def receive(
+    request: Request,
     settings: Settings,
     runtime: RuntimeDep,
     body: Annotated[bytes, Depends(_raw_body)],
@@ -281,8 +300,11 @@ def receive(
         raise DomainError("body: not a WeChat message") from None
     if message is None or not message.source:
         raise DomainError("body: not a WeChat message")
+    photo = None
+    if message.type == "image" and not runtime.read(recorded_reply, channel="wechat", message_id=str(message.id)):
+        photo = keep_photo(runtime, blob_store(request), settings.media_source(), message)  # a retry fetches nothing again
     try:
-        answer = runtime.run(converse, message=message, ttl_seconds=settings.conversation_ttl_seconds)
+        answer = runtime.run(converse, message=message, ttl_seconds=settings.conversation_ttl_seconds, photo=photo)
     except IntegrityError:  # the same MsgId was recorded meanwhile (a concurrent retry): answer as it was answered
         answer = runtime.read(recorded_reply, channel="wechat", message_id=str(message.id))
     log.info("wechat_message", msg_type=message.type, msg_id=str(message.id))
