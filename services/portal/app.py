@@ -39,7 +39,7 @@ def create_app(
         await asyncio.to_thread(ensure_database, database_url)
         engine = make_engine(database_url)
         users = UserStore(engine)
-        await asyncio.to_thread(users.create_table)
+        await asyncio.to_thread(users.migrate)
         if users_file is not None:
             added = await asyncio.to_thread(users.seed, load_demo_users(users_file))
             log.info("demo_users_seeded", added=added, file=str(users_file))

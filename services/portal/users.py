@@ -1,26 +1,40 @@
-"""The portal's own accounts (登录): users, password hashes, demo seeding, and the session cookie's principal."""
+"""The portal's own accounts (登录): users, password hashes, demo seeding, the session cookie's principal, and the
+resident account a mobile number owns (username = libs/pii `resident_id(phone)`, the reporter_id every channel files
+that number's tickets under)."""
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
+from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import DateTime, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from libs.auth import ROLES, Principal
+from libs.db import migrate
 from libs.directory import get_directory
 from libs.observability import get_logger
+from libs.pii import get_vault, mask_phone, normalize_phone
 
 log = get_logger(__name__)
 
 DEMO_USERS_FILE = Path(__file__).resolve().parents[2] / "config" / "demo_users.yaml"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 HASH_ALGORITHM = "pbkdf2_sha256"
 HASH_ITERATIONS = 120_000
+# The stored hash of an account nobody set a password for (a hotline caller's): verify_password never accepts it.
+NO_PASSWORD = "!"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 class PortalUser(SQLModel, table=True):
@@ -36,6 +50,12 @@ class PortalUser(SQLModel, table=True):
     street_id: str | None = Field(default=None, max_length=40)
     password_hash: str = Field(max_length=200)
     active: bool = True
+    # A resident's mobile number: its keyed hash (libs/pii phone_hash, unique) and 138****5678; never in clear.
+    phone_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    phone_masked: str | None = Field(default=None, max_length=20)
+    # False for an account made for a caller (hotline, SMS) until the number's owner proves it with an SMS code.
+    verified: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
     def principal(self) -> Principal:
         return Principal(
@@ -110,9 +130,9 @@ class UserStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def create_table(self) -> None:
-        # Only our table: other services' models may share SQLModel.metadata in the same process (tests).
-        SQLModel.metadata.create_all(self.engine, tables=[PortalUser.__table__])
+    def migrate(self) -> None:
+        """Bring the portal's tables to the newest migration (services/portal/migrations)."""
+        migrate(self.engine.url.render_as_string(hide_password=False), MIGRATIONS_DIR)
 
     def seed(self, demo_users: list[DemoUser]) -> int:
         """Add demo users that are missing; never overwrite an existing account (its password may have changed)."""
@@ -138,13 +158,66 @@ class UserStore:
         return added
 
     def authenticate(self, username: str, password: str) -> PortalUser | None:
+        """By username, else by mobile number (a resident types their phone number as the username)."""
         with Session(self.engine) as session:
             user = session.get(PortalUser, username.strip())
+        if user is None and is_mobile(username):
+            user = self.by_phone(username)
         if user is None or not user.active:
             verify_password(password, _DUMMY_HASH)
             return None
         return user if verify_password(password, user.password_hash) else None
 
+    def get(self, username: str) -> PortalUser | None:
+        with Session(self.engine) as session:
+            return session.get(PortalUser, username)
+
+    def by_phone(self, phone: str) -> PortalUser | None:
+        """The account the number owns (looked up by its keyed hash), or None."""
+        with Session(self.engine) as session:
+            return session.exec(select(PortalUser).where(PortalUser.phone_hash == get_vault().phone_hash(phone))).first()
+
+    def ensure_resident(self, phone: str, display_name: str | None = None, community_id: str | None = None) -> PortalUser:
+        """The account a mobile number owns; when it has none, a new unverified resident account without a usable
+        password (username = resident_id(phone)), which its owner later claims by registering with an SMS code.
+        Safe to call concurrently for one number. ValueError when `phone` is not a mainland mobile number."""
+        if not is_mobile(phone):
+            raise ValueError("not a mainland mobile number")
+        found = self.by_phone(phone)
+        if found is not None:
+            return found
+        vault = get_vault()
+        user = PortalUser(
+            username=vault.resident_id(phone),
+            display_name=(display_name or "").strip()[:80] or f"尾号{normalize_phone(phone)[-4:]}的居民",
+            role="resident",
+            community_id=community_id,
+            password_hash=NO_PASSWORD,
+            phone_hash=vault.phone_hash(phone),
+            phone_masked=mask_phone(phone),
+            verified=False,
+        )
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                session.add(user)
+                session.commit()
+        except IntegrityError:  # created meanwhile by another request for the same number
+            found = self.by_phone(phone) or self.get(vault.resident_id(phone))
+            if found is None:
+                raise
+            return found
+        log.info("resident_account_created", username=user.username, verified=False)
+        return user
+
     def check(self) -> None:
         with self.engine.connect() as conn:
             conn.execute(text("select 1"))
+
+
+def is_mobile(phone: str) -> bool:
+    """A mainland China mobile number (11 digits from 13x to 19x), with or without +86, spaces or dashes."""
+    return bool(PHONE_TYPED.fullmatch(phone.strip())) and bool(MOBILE.fullmatch(normalize_phone(phone)))
+
+
+PHONE_TYPED = re.compile(r"\+?[0-9][0-9 -]{9,18}")
+MOBILE = re.compile(r"1[3-9][0-9]{9}")

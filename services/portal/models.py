@@ -1,0 +1,6 @@
+"""The portal's tables, imported by its Alembic env (and `python -m libs.db.autogen portal "message"`)."""
+from __future__ import annotations
+
+from services.portal.users import PortalUser
+
+__all__ = ["PortalUser"]
