@@ -88,6 +88,13 @@ class SlidingWindow:
                     del self._hits[stale]
             return None
 
+    def refund(self, key: str) -> None:
+        """Take back the newest hit of `key` (an attempt that turned out not to count, e.g. a right answer)."""
+        with self._lock:
+            hits = self._hits.get(key)
+            if hits:
+                hits.pop()
+
 
 class Limiter:
     """The two windows of this process."""
