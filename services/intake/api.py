@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from libs.auth import Principal, require
 from libs.runtime import RuntimeDep
 from libs.runtime.listing import paging
+from libs.ticket import TicketStatus
 from services.intake import commands
 from services.intake.models import IntakeTicket, TicketPublic, TimelineEntry
 
@@ -30,6 +31,34 @@ def to_public(ticket: IntakeTicket, timeline: list | None = None) -> TicketPubli
 def my_tickets(principal: Reader, runtime: RuntimeDep, page: MinePage) -> list[TicketPublic]:
     with runtime.session() as session:
         return [to_public(t) for t in commands.my_tickets(session, principal=principal, limit=page.limit, offset=page.offset)]
+
+
+GridWorker = Annotated[Principal, Depends(require("grid_worker"))]
+GridPage = paging(most=200, default=50)
+_REFUSED = {
+    401: {"description": "No or an invalid bearer token",
+          "content": {"application/json": {"example": {"detail": "missing bearer token in Authorization header"}}}},
+    403: {"description": "Not a grid worker",
+          "content": {"application/json": {"example": {"detail": "role 'resident' may not do this; allowed: grid_worker"}}}},
+    422: {"description": "A bad status, limit or offset (the field is named)",
+          "content": {"application/json": {"example": {"detail": [{"loc": ["query", "status", 0], "msg": "Input should be 'filed', ..."}]}}}},
+}
+
+
+@router.get(
+    "/grid", response_model=list[TicketPublic], responses=_REFUSED,
+    summary="我的网格: the tickets of the grid worker's grids (of their community if they have none), newest first",
+)
+def grid_tickets(
+    principal: GridWorker,
+    runtime: RuntimeDep,
+    page: GridPage,
+    status: Annotated[list[TicketStatus] | None, Query(description="Only these statuses; default: every status")] = None,
+) -> list[TicketPublic]:
+    statuses = [s.value for s in status] if status else None
+    with runtime.session() as session:
+        found = commands.grid_tickets(session, principal=principal, statuses=statuses, limit=page.limit, offset=page.offset)
+        return [to_public(t) for t in found]
 
 
 @router.get("/{ticket_id}", response_model=TicketPublic, summary="One ticket with its progress timeline")

@@ -12,7 +12,8 @@ from services.intake.domain import timeline_note
 from services.intake.models import IntakeTicket, IntakeTimeline
 
 def get_ticket(session: Session, *, principal: Principal, ticket_id: str) -> IntakeTicket:
-    """The ticket if the caller may see it: its reporter or filer, or staff of its community."""
+    """The ticket if the caller may see it: its reporter or filer, staff of its community, or the grid worker of its
+    grid (of its community, for a grid worker without grids)."""
     ticket = session.get(IntakeTicket, ticket_id)
     if ticket is None or not _may_see(principal, ticket):
         raise NotFound(f"ticket {ticket_id!r} not found")
@@ -24,7 +25,32 @@ def _may_see(principal: Principal, ticket: IntakeTicket) -> bool:
         return True
     if principal.role == "community_staff":
         return principal.community_id == ticket.community_id
+    if principal.role == "grid_worker" and in_my_grids(principal, ticket):
+        return True
     return principal.sub in (ticket.reporter_id, ticket.filed_by)
+
+
+def in_my_grids(principal: Principal, ticket: IntakeTicket) -> bool:
+    """A grid worker's patch: the tickets of their grids; one without grids covers their whole community."""
+    if principal.grid_ids:
+        return ticket.grid_id is not None and ticket.grid_id in principal.grid_ids
+    return principal.community_id is not None and ticket.community_id == principal.community_id
+
+
+def grid_tickets(
+    session: Session, *, principal: Principal, statuses: list[str] | None, limit: int, offset: int
+) -> list[IntakeTicket]:
+    """我的网格: the tickets of the grid worker's grids (else of their community), newest first."""
+    if principal.grid_ids:
+        query = select(IntakeTicket).where(col(IntakeTicket.grid_id).in_(principal.grid_ids))
+    elif principal.community_id:
+        query = select(IntakeTicket).where(IntakeTicket.community_id == principal.community_id)
+    else:
+        return []  # an account with neither grids nor a community patrols nothing
+    if statuses:
+        query = query.where(col(IntakeTicket.status).in_(statuses))
+    order = (col(IntakeTicket.created_at).desc(), col(IntakeTicket.id).desc())
+    return list(session.exec(query.order_by(*order).offset(offset).limit(limit)))
 
 
 def my_tickets(session: Session, *, principal: Principal, limit: int, offset: int) -> list[IntakeTicket]:

@@ -1,12 +1,16 @@
-"""网格边界 over HTTP: admins read and replace the grid boundaries (GeoJSON) every intake replica places filings by."""
+"""网格边界 over HTTP: admins read and replace the grid boundaries (GeoJSON) every intake replica places filings by;
+everyone signed in reads them for the filing form's map and asks which grid a point lies in."""
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Query
+from pydantic import BaseModel
 
-from libs.auth import Principal, require
+from libs.auth import ROLES, Principal, require
+from libs.directory import get_directory
 from libs.runtime import RuntimeDep
+from libs.statemachine import Rejected
 from services.intake import boundaries
 from services.intake.boundaries import GridBoundariesPublic
 
@@ -50,3 +54,54 @@ def put_grids(
     ],
 ) -> GridBoundariesPublic:
     return runtime.run(boundaries.publish_boundaries, principal=principal, document=document)
+
+
+# ---------------------------------------------------------------------- everyone signed in: the map and where a point is
+
+public_router = APIRouter(prefix="/grids", tags=["grids"])
+Reader = Annotated[Principal, Depends(require(*ROLES))]
+_READ_REFUSED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or an invalid bearer token",
+          "content": {"application/json": {"example": {"detail": "missing bearer token in Authorization header"}}}},
+    422: {"description": "An unknown community, or a latitude/longitude out of range (the field is named)",
+          "content": {"application/json": {"example": {"detail": "community_id: unknown community 'atlantis'"}}}},
+}
+
+
+class GridPlace(BaseModel):
+    """The grid a point lies in (the one a filing at that point is placed in); all None outside every grid."""
+
+    grid_id: str | None = None
+    community_id: str | None = None
+    name: str | None = None
+
+
+@public_router.get(
+    "", responses=_READ_REFUSED,
+    summary="The grids in force as GeoJSON (one community's with ?community_id=), for the filing form's map",
+)
+def grid_map(
+    _principal: Reader,
+    community_id: Annotated[str | None, Query(max_length=40, description="Only this community's grids")] = None,
+) -> dict[str, Any]:
+    if community_id is not None and get_directory().community(community_id) is None:
+        raise Rejected(f"community_id: unknown community {community_id!r}")
+    grids = boundaries.current_grids()
+    document = grids.to_geojson() if grids else {"type": "FeatureCollection", "features": []}
+    if community_id is not None:
+        document["features"] = [f for f in document["features"] if f["properties"]["community_id"] == community_id]
+    return document
+
+
+@public_router.get(
+    "/locate", response_model=GridPlace, responses=_READ_REFUSED,
+    summary="The grid a point lies in, as filing places it (edges included); all null outside every grid",
+)
+def locate(
+    _principal: Reader,
+    latitude: Annotated[float, Query(ge=-90, le=90)],
+    longitude: Annotated[float, Query(ge=-180, le=180)],
+) -> GridPlace:
+    grids = boundaries.current_grids()
+    hit = grids.locate(latitude, longitude) if grids is not None else None
+    return GridPlace(grid_id=hit.grid_id, community_id=hit.community_id, name=hit.name) if hit else GridPlace()

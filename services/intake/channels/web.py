@@ -40,8 +40,13 @@ def web_filing(body: TicketCreate, principal: Principal, idempotency_key: str) -
         filed_by=principal.sub,
         idempotency_key=idempotency_key,
         reporter_id=principal.sub if principal.role == "resident" else None,
-        fallback_community=principal.community_id,
+        # A position outside every grid (nor an address naming a compound) goes to the street, not the filer's community.
+        fallback_community=None if _positioned(body) else principal.community_id,
     )
+
+
+def _positioned(body: TicketCreate) -> bool:
+    return body.latitude is not None and body.longitude is not None
 
 
 @router.post(
