@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import DateTime, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import JSON, Field, Session, SQLModel, select
 
 from libs.auth import ROLES, Principal
 from libs.db import migrate
@@ -56,6 +56,8 @@ class PortalUser(SQLModel, table=True):
     # False for an account made for a caller (hotline, SMS) until the number's owner proves it with an SMS code.
     verified: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    # 网格员: the grids they patrol (ids of their community's grids); None: the whole community.
+    grid_ids: list[str] | None = Field(default=None, sa_type=JSON)
 
     def principal(self) -> Principal:
         return Principal(
@@ -65,6 +67,7 @@ class PortalUser(SQLModel, table=True):
             community_id=self.community_id,
             department_id=self.department_id,
             street_id=self.street_id,
+            grid_ids=self.grid_ids or None,
         )
 
 
@@ -77,6 +80,7 @@ class DemoUser(BaseModel):
     community_id: str | None = None
     department_id: str | None = None
     street_id: str | None = None
+    grid_ids: list[str] | None = None
     password: str | None = None
 
 
@@ -117,6 +121,10 @@ def load_demo_users(path: Path = DEMO_USERS_FILE) -> list[DemoUser]:
             raise ValueError(f"{path}: user {user.username!r} has unknown community {user.community_id!r}")
         if user.department_id and directory.department(user.department_id) is None:
             raise ValueError(f"{path}: user {user.username!r} has unknown department {user.department_id!r}")
+        community = directory.community(user.community_id) if user.community_id else None
+        for grid_id in user.grid_ids or []:
+            if community is None or grid_id not in community.grids:
+                raise ValueError(f"{path}: user {user.username!r} has grid {grid_id!r} outside their community")
         user.password = user.password or default_password
         if not user.password:
             raise ValueError(f"{path}: user {user.username!r} has no password and there is no default_password")
@@ -150,6 +158,7 @@ class UserStore:
                         community_id=user.community_id,
                         department_id=user.department_id,
                         street_id=user.street_id,
+                        grid_ids=user.grid_ids,
                         password_hash=hash_password(user.password or ""),
                     )
                 )
