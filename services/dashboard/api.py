@@ -28,7 +28,7 @@ def summary(
         Query(
             max_length=80,
             pattern=r"^(all|(community|department|category):[\w\-]+)$",
-            description="all, community:<id>, department:<id> or category:<id>",
+            description="all, community:<id>, triage:<street> (the street's 街道分拨 queue), department:<id> or category:<id>",
             examples=["all", "community:xinran"],
         ),
     ] = "all",

@@ -9,11 +9,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from libs.auth.principal import WIDE_ROLES, Principal
-from libs.events import Envelope, Event, OverdueDigest, RankingSnapshot, TicketAssignedToCommunity, TicketFiled
+from libs.events import Envelope, Event, OverdueDigest, RankingSnapshot, TicketAssignedToCommunity, TicketFiled, TicketRecategorized
 from libs.statemachine import Forbidden
 from libs.ticket import FINISHED
 from libs.ticket.view import apply_event, fold
-from services.dashboard.domain import TicketFacts, digest_scopes_for, metric_deltas, scopes, status_moves
+from services.dashboard.domain import TicketFacts, digest_scopes_for, metric_deltas, scope_moves, scopes, status_moves
 from services.dashboard.models import (
     DashboardCounter,
     DashboardOverdueDigest,
@@ -51,17 +51,23 @@ def project_event(session: Session, event: Event) -> None:
     before, before_scopes = ticket.view(), scopes(facts)
     after = apply_event(before, event, service="dashboard")
     facts.department_id = after.department_id or facts.department_id  # set by a dispatch the fold accepted
-    if isinstance(event, TicketAssignedToCommunity):  # 街道分拨: the filing now counts for the chosen community
-        _bump(session, f"community:{facts.community_id}", "filed", -1)
+    if isinstance(event, TicketAssignedToCommunity):  # 街道分拨: from the triage queue to the chosen community
         facts.community_id = ticket.community_id = event.community_id
-        _bump(session, f"community:{facts.community_id}", "filed", 1)
+    if isinstance(event, TicketRecategorized):  # 分类调整: it counts for its new category from now on
+        facts.category = ticket.category = event.category
     deltas = metric_deltas(facts, before, after, event)
     after_scopes = scopes(facts)
+    counted = dict(ticket.counted or {})
+    for scope, metric, delta in scope_moves(counted, before_scopes, after_scopes):
+        _bump(session, scope, metric, delta)
     for scope, metric, delta in status_moves(before.status.value, before_scopes, after.status.value, after_scopes):
         _bump(session, scope, metric, delta)
     for scope in after_scopes:
         for metric, delta in deltas.items():
             _bump(session, scope, metric, delta)
+    for metric, delta in deltas.items():
+        counted[metric] = counted.get(metric, 0) + delta
+    ticket.counted = counted
     ticket.store(after)
     ticket.department_id, ticket.responded, ticket.handled = facts.department_id, facts.responded, facts.handled
     ticket.updated_at = datetime.now(timezone.utc)
@@ -71,7 +77,7 @@ def project_event(session: Session, event: Event) -> None:
 def _project_filing(session: Session, event: TicketFiled) -> None:
     ticket = DashboardTicket(
         id=event.ticket_id, community_id=event.community_id, category=event.category, urgency=event.urgency,
-        title=event.title, filed_at=event.occurred_at, updated_at=datetime.now(timezone.utc),
+        title=event.title, filed_at=event.occurred_at, updated_at=datetime.now(timezone.utc), counted={"filed": 1},
     )
     ticket.store(fold(None, event))
     session.add(ticket)

@@ -28,9 +28,20 @@ class TicketFacts:
     handled: bool = False
 
 
+TRIAGE_PREFIX = "street:"  # libs.directory triage_scope: a ticket nothing placed waits in its street's queue
+
+
+def community_scope(community_id: str) -> str:
+    """`community:<id>`; the street's triage queue (街道分拨) is `triage:<street>`, never ranked as a community."""
+    if community_id.startswith(TRIAGE_PREFIX):
+        return f"triage:{community_id.removeprefix(TRIAGE_PREFIX)}"
+    return f"community:{community_id}"
+
+
 def scopes(facts: TicketFacts) -> list[str]:
-    """Every aggregate a ticket belongs to: district-wide, its community, category and (once dispatched) department."""
-    result = ["all", f"community:{facts.community_id}", f"category:{facts.category}"]
+    """Every aggregate a ticket belongs to: district-wide, its community (or the street's triage queue), category and
+    (once dispatched) department."""
+    result = ["all", community_scope(facts.community_id), f"category:{facts.category}"]
     if facts.department_id:
         result.append(f"department:{facts.department_id}")
     return result
@@ -54,6 +65,18 @@ def metric_deltas(facts: TicketFacts, before: TicketView, after: TicketView, eve
     if before.escalation_level == 0 and after.escalation_level > 0:
         deltas["escalated"] = 1  # counted once per overdue stage, however high its ladder climbs
     return deltas
+
+
+def scope_moves(counted: dict[str, int], before_scopes: list[str], after_scopes: list[str]) -> list[tuple[str, str, int]]:
+    """(scope, metric, delta) taking what the ticket had counted out of the place and category it left and into those
+    it joined. A department scope keeps what happened while it held the ticket (a 退单 stays with who returned it)."""
+    def moving(scope: str) -> bool:
+        return not scope.startswith("department:")
+
+    left = [scope for scope in before_scopes if scope not in after_scopes and moving(scope)]
+    joined = [scope for scope in after_scopes if scope not in before_scopes and moving(scope)]
+    moves = [(scope, metric, -value) for scope in left for metric, value in counted.items() if value]
+    return moves + [(scope, metric, value) for scope in joined for metric, value in counted.items() if value]
 
 
 def status_moves(before_status: str, before_scopes: list[str], after_status: str, after_scopes: list[str]) -> list[tuple[str, str, int]]:

@@ -21,6 +21,9 @@ class DashboardTicket(TicketViewColumns, table=True):
     department_id: str | None = Field(default=None, max_length=40, index=True)
     responded: bool = False
     handled: bool = False
+    # What this ticket has added to each of its scopes' counters (metric -> count, status counts aside): when the
+    # ticket changes scope (分类调整, 街道分拨) these move with it, so every scope counts only the tickets it holds.
+    counted: dict[str, int] | None = Field(default_factory=dict, sa_type=JSON)
     filed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 

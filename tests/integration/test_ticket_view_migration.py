@@ -95,3 +95,29 @@ def test_each_service_has_one_migration_head_that_upgrades_and_downgrades(servic
     command.upgrade(cfg, "head")
     command.downgrade(cfg, "-1")
     command.upgrade(cfg, "head")
+
+
+def test_dashboard_tickets_get_what_they_counted_and_the_triage_queue_its_own_scope(tmp_path):
+    url = f"sqlite:///{tmp_path / 'dashboard'}.db"
+    cfg = _config("dashboard", url)
+    command.upgrade(cfg, "955b02fa4760")
+    engine = sa.create_engine(url)
+    tickets = sa.Table("dashboard_ticket", sa.MetaData(), autoload_with=engine)
+    counters = sa.Table("dashboard_counter", sa.MetaData(), autoload_with=engine)
+    row = {c.name: _filler(c) for c in tickets.columns if not c.nullable and c.server_default is None}
+    with engine.begin() as conn:
+        conn.execute(tickets.insert().values(**{**row, "id": "T-OLD", "responded": True, "handled": False}))
+        conn.execute(counters.insert().values(scope="community:street:changyang", metric="filed", value=3))
+        conn.execute(counters.insert().values(scope="community:xinran", metric="filed", value=5))
+    command.upgrade(cfg, "741e708d6fcd")
+    with engine.connect() as conn:
+        counted = conn.execute(sa.text("select counted from dashboard_ticket where id = 'T-OLD'")).scalar_one()
+        scopes = dict(conn.execute(sa.text("select scope, value from dashboard_counter")).all())
+    assert json.loads(counted) == {"filed": 1, "responded": 1}
+    assert scopes == {"triage:changyang": 3, "community:xinran": 5}
+    command.downgrade(cfg, "955b02fa4760")
+    with engine.connect() as conn:
+        assert dict(conn.execute(sa.text("select scope, value from dashboard_counter")).all()) == {
+            "community:street:changyang": 3, "community:xinran": 5
+        }
+    engine.dispose()

@@ -38,6 +38,7 @@ from tests.workflows.ticket_harness import (
     Lifecycle,
     Published,
     accepted,
+    assigned,
     closed,
     contacted,
     dispatched,
@@ -327,6 +328,17 @@ async def test_a_redelivered_event_with_the_same_event_id_is_ignored(lc: Lifecyc
     assert current["seen_events"] == 2
     assert current["stage"] == "in_progress"  # the late duplicate did not move it back to awaiting_acceptance
     assert set(current["timers"]) == {"contact", "resolve"}
+
+
+async def test_a_ticket_placed_by_street_triage_is_chased_in_its_new_community_on_the_same_clock(lc: Lifecycle) -> None:
+    t = await lc.file()  # "C-1" stands for the street's triage queue here
+    await lc.send(assigned(t, "C-2"))
+    await eventually(lambda: len(lc.of(t, "dispatch", "escalated")) >= 1, timeout=20, what="dispatch level 1")
+    got = lc.of(t, "dispatch")
+    assert {p.notice.community_id for p in got} == {"C-2"}  # 催办 and 督办 go to the community that now holds it
+    assert {datetime.fromisoformat(p.notice.deadline) for p in got} == {t.occurred_at + timedelta(seconds=DISPATCH_S)}
+    current = await lc.state(t)
+    assert (current["stage"], current["seen_events"]) == ("awaiting_dispatch", 1)
 
 
 async def test_the_rating_window_expiring_publishes_ticket_closed_and_completes_the_workflow(lc: Lifecycle) -> None:

@@ -24,6 +24,7 @@ from libs.events import (
     ExtensionRequested,
     ResidentContacted,
     TicketAccepted,
+    TicketAssignedToCommunity,
     TicketClosed,
     TicketDispatched,
     TicketFiled,
@@ -254,3 +255,9 @@ def closed(t: TicketFiled) -> TicketClosed:
 
 def merged(t: TicketFiled, into: str = "T-original") -> TicketMerged:
     return TicketMerged(ticket_id=t.ticket_id, actor=STAFF, community_id=t.community_id, merged_into=into)
+
+
+def assigned(t: TicketFiled, community_id: str) -> TicketAssignedToCommunity:
+    return TicketAssignedToCommunity(
+        ticket_id=t.ticket_id, actor=STAFF, community_id=community_id, from_community_id=t.community_id, note="街道分拨"
+    )

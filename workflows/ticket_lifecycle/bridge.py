@@ -29,6 +29,7 @@ from libs.events import (
     ResidentContacted,
     SlaPolicyPublished,
     TicketAccepted,
+    TicketAssignedToCommunity,
     TicketClosed,
     TicketDispatched,
     TicketFiled,
@@ -82,7 +83,7 @@ def _at_department(event: TicketAccepted | ResidentContacted | TicketResolved) -
     return _signal(event, department_id=event.department_id)
 
 
-def _in_community(event: TicketSettledOnSpot | TicketMerged) -> TicketEventSignal:
+def _in_community(event: TicketSettledOnSpot | TicketMerged | TicketAssignedToCommunity) -> TicketEventSignal:
     return _signal(event, community_id=event.community_id)
 
 
@@ -102,6 +103,7 @@ def _reopened(event: TicketReopened) -> TicketEventSignal:
 # escalated and warned do not. Each builder copies exactly the fields the workflow reads.
 SIGNALS: dict[type[Event], Callable[[Any], TicketEventSignal]] = {
     TicketDispatched: _routed,
+    TicketAssignedToCommunity: _in_community,
     TicketAccepted: _at_department,
     ResidentContacted: _at_department,
     TicketReturned: _routed,

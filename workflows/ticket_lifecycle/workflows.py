@@ -139,6 +139,14 @@ class TicketWorkflow:
         self._start(Stage.resolve, event.occurred_at, self._sla.stages[Stage.resolve])  # resolution runs from dispatch
         return True
 
+    def _on_assigned_to_community(self, event: TicketEventSignal) -> bool:
+        """街道分拨 placed the ticket in a community: later notices (催办, 督办) name it instead of the triage queue.
+        No timer changes (the dispatch clock runs from filing: the resident's wait includes the triage), so no command
+        changes either and no patch is needed; the new community is carried across continue-as-new in the input."""
+        if event.community_id:
+            self._input = replace(self._input, community_id=event.community_id)
+        return False
+
     def _on_accepted(self, event: TicketEventSignal) -> bool:
         self._stop(Stage.accept)
         self._stage = IN_PROGRESS
@@ -211,6 +219,7 @@ class TicketWorkflow:
 
     ON_EVENT: ClassVar[dict[str, Callable[[TicketWorkflow, TicketEventSignal], bool]]] = {
         "TicketDispatched": _on_dispatched,
+        "TicketAssignedToCommunity": _on_assigned_to_community,
         "TicketAccepted": _on_accepted,
         "ResidentContacted": _on_contacted,
         "TicketReturned": _on_returned,
