@@ -12,6 +12,7 @@ ROLE_LABELS = {
     "supervisor": "督办",
     "leader": "领导",
     "admin": "管理员",
+    "operator": "12345热线话务员",
 }
 # The navigation bar, in its order: path -> the page's name.
 PAGE_LABELS = {
@@ -23,6 +24,7 @@ PAGE_LABELS = {
     "/supervision": "督办",
     "/triage": "街道分拨",
     "/admin": "系统设置",
+    "/hotline": "热线受理",
 }
 
 # The short badge of each status; the long wording is libs.ticket.STATUS_LABELS_ZH, which the services send as

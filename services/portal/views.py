@@ -53,6 +53,7 @@ DASHBOARD_ROLES = ("leader", "supervisor", "admin")
 SUPERVISION_ROLES = ("supervisor", "admin")
 ADMIN_ROLES = ("admin",)
 MERGE_ROLES = ("community_staff", "supervisor")
+HOTLINE_ROLES = ("operator",)
 
 HOME_BY_ROLE = {
     "resident": "/mine",
@@ -62,6 +63,7 @@ HOME_BY_ROLE = {
     "supervisor": "/dashboard",
     "leader": "/dashboard",
     "admin": "/dashboard",
+    "operator": "/hotline",
 }
 NAV_ROLES = {
     "/file": RESIDENT_ROLES,
@@ -72,6 +74,7 @@ NAV_ROLES = {
     "/supervision": SUPERVISION_ROLES,
     "/triage": ("supervisor",),
     "/admin": ADMIN_ROLES,
+    "/hotline": HOTLINE_ROLES,
 }
 # Statuses in which the resident is asked to rate.
 AWAITING_RATING = (TicketStatus.resolved, TicketStatus.settled_on_spot)
@@ -247,6 +250,7 @@ WorklistPage = Annotated[Viewer, Depends(page_for(*WORKLIST_ROLES))]
 SupervisionPage = Annotated[Viewer, Depends(page_for(*SUPERVISION_ROLES))]
 DashboardPage = Annotated[Viewer, Depends(page_for(*DASHBOARD_ROLES))]
 AdminPage = Annotated[Viewer, Depends(page_for(*ADMIN_ROLES))]
+HotlinePage = Annotated[Viewer, Depends(page_for(*HOTLINE_ROLES))]
 
 
 # ---------------------------------------------------------------------- error pages
