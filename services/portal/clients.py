@@ -148,17 +148,17 @@ class Backends:
         method: str,
         path: str,
         *,
-        token: str,
+        token: str | None,
         json: Any = None,
         params: Any = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
-        """The backend's JSON answer; raises BackendRejected (4xx) or BackendUnavailable (no answer / 5xx)."""
+        """The backend's JSON answer; raises BackendRejected (4xx) or BackendUnavailable (no answer / 5xx). `token`
+        None: a public route, called without one (不登录吹哨, 查询进度)."""
         client = self.clients[service]
+        auth = {"Authorization": f"Bearer {token}"} if token is not None else {}
         try:
-            response = await client.request(
-                method, path, json=json, params=params, headers={"Authorization": f"Bearer {token}", **(headers or {})}
-            )
+            response = await client.request(method, path, json=json, params=params, headers={**auth, **(headers or {})})
         except httpx.HTTPError as exc:
             log.warning("backend_unreachable", backend=service, path=path, error=f"{type(exc).__name__}: {exc}")
             raise BackendUnavailable(service, type(exc).__name__) from exc

@@ -1,12 +1,14 @@
 """The portal's pages, one module per kind of user; `ROUTERS` is what app.py includes, in this order."""
 from __future__ import annotations
 
-from services.portal.pages import admin, console, contact, dashboard, devtools, photos, resident, session, supervision, triage, worklist
+from services.portal.pages import admin, console, contact, dashboard, devtools, grid, guest, photos, resident, session, supervision, triage, worklist
 
 ROUTERS = (
     session.router,
+    guest.router,  # /report and /follow: public, no login (不登录吹哨, 查询进度)
     resident.router,
     photos.router,  # /file/photos and /attachments/...: photos through the viewer's own token
+    grid.router,  # 我的网格 (grid workers) and the filing form's map (/file/grids, /file/locate)
     console.router,
     worklist.router,
     contact.router,  # 查看完整号码 on the console and the worklist
