@@ -18,6 +18,7 @@ ROLE_LABELS = {
 PAGE_LABELS = {
     "/file": "我要吹哨",
     "/mine": "我的诉求",
+    "/grid": "我的网格",
     "/console": "社区转哨",
     "/worklist": "部门办哨",
     "/dashboard": "数据大屏",

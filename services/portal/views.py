@@ -68,6 +68,7 @@ HOME_BY_ROLE = {
 NAV_ROLES = {
     "/file": RESIDENT_ROLES,
     "/mine": RESIDENT_ROLES,
+    "/grid": ("grid_worker",),
     "/console": CONSOLE_ROLES,
     "/worklist": WORKLIST_ROLES,
     "/dashboard": DASHBOARD_ROLES,

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from libs.ticket import TicketStatus
 from services.portal.actions import TicketActions
 from services.portal.clients import BackendRejected, Backends
+from services.portal.grids import grid_names
 from services.portal.forms import CategoryForm, ConsoleTab, DispatchForm, MergeForm, OutcomeForm, ResumeForm, SuspendForm
 from services.portal.views import BackendsDep, ConsolePage, Viewer, MergePage, SupervisorOnly, render
 
@@ -30,7 +31,8 @@ async def console(
         params += [("status", status.value) for status in DISPATCHED_TAB_STATUSES]
     tickets = await clients.call("dispatch", "GET", "/tickets", token=viewer.token, params=params)
     duplicates = await _duplicate_hints(clients, viewer, tickets) if tab == "queue" else {}
-    return render(request, "console.html", viewer, tickets=tickets, tab=tab, duplicates=duplicates)
+    names = await grid_names(clients, viewer.token) if any(t.get("grid_id") for t in tickets) else {}
+    return render(request, "console.html", viewer, tickets=tickets, tab=tab, duplicates=duplicates, grid_names=names)
 
 
 async def _duplicate_hints(clients: Backends, viewer: Viewer, tickets: list[dict[str, Any]]) -> dict[str, Any]:

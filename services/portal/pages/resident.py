@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from services.portal.actions import TicketActions
 from services.portal.clients import BackendRejected
+from services.portal.grids import grid_names
 from services.portal.forms import FileForm, Posted, RatingForm, SuggestForm
 from services.portal.labels import SATISFACTION_CHOICES
 from services.portal.views import (
@@ -102,7 +103,10 @@ async def ticket_detail(request: Request, ticket_id: str, viewer: ResidentPage, 
     # Right after rating, intake may not have seen TicketRated yet: do not offer the form twice.
     just_rated = request.query_params.get("ok") == "rated"
     can_rate = viewer.role == "resident" and ticket["status"] in AWAITING_RATING and not just_rated
-    return render(request, "ticket.html", viewer, ticket=ticket, can_rate=can_rate, choices=SATISFACTION_CHOICES)
+    names = await grid_names(clients, viewer.token) if ticket.get("grid_id") else {}
+    return render(
+        request, "ticket.html", viewer, ticket=ticket, can_rate=can_rate, choices=SATISFACTION_CHOICES, grid_names=names
+    )
 
 
 rating = TicketActions(router, "/tickets", "feedback", ResidentOnly, back_to="/tickets/{ticket_id}")
