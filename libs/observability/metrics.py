@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from pydantic import BaseModel, Field
 from structlog.contextvars import clear_contextvars
 
 HTTP_LATENCY = Histogram(
@@ -36,6 +38,12 @@ WORKFLOW_ESCALATIONS = Counter(
 ReadinessCheck = Callable[[], Awaitable[str | None]]
 
 
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    service: str
+    problems: dict[str, str] = Field(default_factory=dict, examples=[{"database": "OperationalError: connection refused"}])
+
+
 def instrument_app(app: FastAPI, service: str, checks: dict[str, ReadinessCheck]) -> None:
     """Add latency middleware and the /healthz, /readyz, /metrics routes to a service app."""
 
@@ -58,7 +66,15 @@ def instrument_app(app: FastAPI, service: str, checks: dict[str, ReadinessCheck]
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @app.get("/readyz", tags=["ops"], summary="Readiness: database and Kafka reachable")
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        summary="Readiness: database and Kafka reachable",
+        responses={
+            200: {"model": Readiness, "description": "Ready: every check passed"},
+            503: {"model": Readiness, "description": "服务暂不可用 — not ready; `problems` names each failing check"},
+        },
+    )
     async def readyz() -> JSONResponse:
         problems = {}
         for name, check in checks.items():

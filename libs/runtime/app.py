@@ -19,6 +19,8 @@ from libs.db import make_engine, migrate, transaction
 from libs.events import TICKETS
 from libs.messaging import EventConsumer, Handlers, OutboxRelay, make_producer
 from libs.observability import bind_ticket, configure_logging, get_logger, instrument_app
+from libs.runtime.docs import install_docs
+from libs.runtime.errors import document_errors
 from libs.settings import Settings, get_settings
 from libs.statemachine import DomainError
 
@@ -168,7 +170,8 @@ def build_app(
     settings: Settings | None = None,
     topics: tuple[str, ...] = (TICKETS,),
 ) -> FastAPI:
-    """A FastAPI app with the shared lifespan, error mapping and ops routes; the consumer reads `topics` (logical names)."""
+    """A FastAPI app with the shared lifespan, error mapping, ops routes, offline /docs and /redoc, and every error
+    answer documented in its OpenAPI (`libs.runtime.errors`); the consumer reads `topics` (logical names)."""
     settings = settings or get_settings()
     configure_logging(service)
     if not topics:
@@ -183,8 +186,10 @@ def build_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
+    install_docs(app)
+    document_errors(app)
 
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:

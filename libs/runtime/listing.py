@@ -9,6 +9,7 @@ from typing import Annotated, Any, get_args
 from fastapi import APIRouter, Depends, Query
 
 from libs.runtime.app import RuntimeDep
+from libs.runtime.errors import STATE_REFUSED
 from libs.ticket import TicketStatus
 
 
@@ -114,5 +115,5 @@ class TicketActions:
 
         self.router.add_api_route(
             f"/tickets/{{ticket_id}}/{action}", endpoint, methods=["POST"], response_model=public_model, summary=summary,
-            name=name or use_case.__name__, responses=responses,
+            name=name or use_case.__name__, responses={**STATE_REFUSED, **(responses or {})},
         )

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends
 
 from libs.auth import Principal, require
 from libs.runtime import RuntimeDep
+from libs.runtime.errors import STATE_REFUSED
 from libs.runtime.listing import TicketActions, add_worklist_routes
 from services.department import commands
 from services.department.models import (
@@ -41,6 +42,9 @@ actions.add("return", commands.return_ticket, ReturnRequest, summary="退单: re
 actions.add("contact", commands.contact_resident, ContactRequest | None, summary="先行联系: record contacting the resident", name="contact")
 
 
-@router.post("/tickets/{ticket_id}/extension", response_model=DepartmentTicketPublic, summary="延期申请: ask for more time")
+@router.post(
+    "/tickets/{ticket_id}/extension", response_model=DepartmentTicketPublic, summary="延期申请: ask for more time",
+    responses=STATE_REFUSED,
+)
 def request_extension(ticket_id: str, body: ExtensionRequest, principal: Handler, runtime: RuntimeDep) -> DepartmentTicketPublic:
     return to_public(runtime.run(commands.request_extension, principal=principal, ticket_id=ticket_id, body=body))

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from libs.auth import Principal, require
 from libs.directory import Department, get_directory
 from libs.runtime import RuntimeDep
+from libs.runtime.errors import STATE_REFUSED
 from libs.runtime.documents import add_versioned_document_routes
 from libs.runtime.listing import Page, TicketActions, add_worklist_routes
 from services.dispatch.commands import admin as admin_commands
@@ -154,7 +155,8 @@ def list_extensions(
 
 
 @supervision.post(
-    "/extensions/{request_event_id}/grant", response_model=ExtensionPublic, summary="批准延期 (default: the time asked for)"
+    "/extensions/{request_event_id}/grant", response_model=ExtensionPublic, summary="批准延期 (default: the time asked for)",
+    responses=STATE_REFUSED,
 )
 def grant_extension(
     request_event_id: str, principal: ExtensionDecider, runtime: RuntimeDep, body: GrantRequest | None = None
@@ -166,7 +168,10 @@ def grant_extension(
     )
 
 
-@supervision.post("/extensions/{request_event_id}/refuse", response_model=ExtensionPublic, summary="驳回延期: the deadline stays")
+@supervision.post(
+    "/extensions/{request_event_id}/refuse", response_model=ExtensionPublic, summary="驳回延期: the deadline stays",
+    responses=STATE_REFUSED,
+)
 def refuse_extension(
     request_event_id: str, body: RefuseRequest, principal: ExtensionDecider, runtime: RuntimeDep
 ) -> ExtensionPublic:

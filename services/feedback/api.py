@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query
 
 from libs.auth import Principal, require
 from libs.runtime import RuntimeDep
+from libs.runtime.errors import STATE_REFUSED
 from services.feedback import commands
 from services.feedback.models import FeedbackTicketPublic, RatingRequest
 
@@ -30,7 +31,10 @@ def get_ticket(ticket_id: str, principal: Viewer, runtime: RuntimeDep) -> Feedba
         return FeedbackTicketPublic(**commands.get_ticket(session, principal=principal, ticket_id=ticket_id).model_dump())
 
 
-@router.post("/tickets/{ticket_id}/rating", response_model=FeedbackTicketPublic, summary="评价: rate a resolved ticket")
+@router.post(
+    "/tickets/{ticket_id}/rating", response_model=FeedbackTicketPublic, summary="评价: rate a resolved ticket",
+    responses=STATE_REFUSED,
+)
 def rate(ticket_id: str, body: RatingRequest, principal: Rater, runtime: RuntimeDep) -> FeedbackTicketPublic:
     with runtime.unit_of_work(ticket_id) as session:
         ticket = commands.rate_ticket(session, principal=principal, ticket_id=ticket_id, body=body)

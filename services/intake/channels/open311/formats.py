@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import Response
+from pydantic import BaseModel, Field
 from starlette.datastructures import MultiDict
 
 from libs.statemachine import DomainError
@@ -33,6 +34,39 @@ class GeoReportError(Exception):
         self.status_code = status_code
         self.errors = list(errors)
         self.headers = headers or {}
+
+
+class GeoReportErrorItem(BaseModel):
+    """One error of the spec's `[{code, description}]` (XML: `<errors><error><code/><description/></error></errors>`)."""
+
+    code: int = Field(description="400, 403, 404, or our own finer code (409, 422, 429) under a 400")
+    description: str
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "A parameter is missing or malformed, or the request cannot be taken (the body names it)",
+    403: "api_key missing, unknown or revoked",
+    404: "No such service, request or format (`.xml` and `.json` only)",
+    429: "提交过于频繁 — too many requests from this phone; see Retry-After",
+}
+
+
+def georeport_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the spec's errors with these HTTP statuses, in JSON and XML."""
+    return {
+        code: {
+            "model": list[GeoReportErrorItem],
+            "description": _ERROR_DESCRIPTIONS[code],
+            "content": {
+                "application/json": {"example": [{"code": code, "description": _ERROR_DESCRIPTIONS[code]}]},
+                "text/xml": {"schema": {"type": "string"}, "example": (
+                    f'<?xml version="1.0" encoding="utf-8"?>\n<errors><error><code>{code}</code>'
+                    f"<description>...</description></error></errors>"
+                )},
+            },
+        }
+        for code in codes
+    }
 
 
 def _bad(description: str) -> GeoReportError:

@@ -23,6 +23,7 @@ from services.intake.channels.open311.formats import (
     answer,
     check_format,
     from_domain_error,
+    georeport_errors,
     render,
     render_errors,
 )
@@ -39,7 +40,7 @@ from services.intake.channels.open311.records import (
 from services.intake.models import IntakeTicket
 from services.intake.open311_keys import Open311KeyCreate, Open311KeyIssued, Open311KeyPublic
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=georeport_errors(400, 404))
 admin_router = APIRouter(prefix="/admin/open311", tags=["open311"])
 
 
@@ -91,6 +92,7 @@ def service_definition(service_code: str, fmt: str) -> Response:
     summary="POST Service Request (form-encoded, api_key required)",
     description="Form fields as GeoReport v2 defines them. Send `Idempotency-Key` to make retries safe beyond the "
     "10-minute content window.",
+    responses=georeport_errors(403, 429),
 )
 async def create_request(fmt: str, request: Request, runtime: RuntimeDep) -> Response:
     try:
