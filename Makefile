@@ -11,7 +11,7 @@ APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 PYTEST_ARGS ?=
 BENCH_ARGS  ?=
 
-.PHONY: help install run test bench bench-intake clean distclean system-deps kafka-deps
+.PHONY: help install run test bench bench-intake clean distclean system-deps kafka-deps vendor
 
 help:
 	@echo "make install   venv + Python deps (when pyproject.toml changed) + Kafka jars"
@@ -21,7 +21,7 @@ help:
 	@echo "make bench-intake  bench/intake.py: filings/s and POST p50/p99 per channel (BENCH_ARGS=...)"
 	@echo "make clean     remove .data/ and caches;  make distclean: also .venv and Kafka jars"
 
-install: $(STAMP) kafka-deps
+install: $(STAMP) kafka-deps vendor
 
 $(VPY):
 	@echo "creating $(VENV) ..."
@@ -32,6 +32,10 @@ $(STAMP): pyproject.toml | $(VPY)
 	@echo "installing Python dependencies into $(VENV) ..."
 	@$(VPY) -m pip install -q --disable-pip-version-check -e '.[test]'
 	@touch $@
+
+# Front-end files the portal serves itself (Leaflet for the filing form's map): committed; npm only when missing.
+vendor:
+	@deploy/vendor-leaflet.sh
 
 # Java + Maven for the Kafka broker (deploy/kafka/kafka.sh); jars are fetched once (libs/.complete).
 kafka-deps:
