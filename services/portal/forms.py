@@ -85,8 +85,11 @@ class FileForm(PageForm):
         return self
 
     def in_community(self, community_id: str | None) -> FileForm:
-        """The form with the resident's own community where none was chosen."""
-        return self.model_copy(update={"community_id": self.community_id or community_id or ""})
+        """The form with the resident's own community where none was chosen; a pin outside every grid (the map
+        chose 由街道分拨) keeps none, so intake places it by the position, else the address, else the street."""
+        if self.community_id or (self.latitude is not None and self.longitude is not None):
+            return self
+        return self.model_copy(update={"community_id": community_id or ""})
 
     def ticket(self, channel: str) -> dict[str, Any]:
         """intake's POST /tickets body; blanks are sent as null."""

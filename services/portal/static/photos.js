@@ -78,6 +78,10 @@
       var on = useLocation.checked && suggested;
       latitude.value = on ? suggested.latitude : "";
       longitude.value = on ? suggested.longitude : "";
+      // the map pin (grid_map.js) shares these inputs: it moves to the photo's position, or goes
+      form.dispatchEvent(new CustomEvent("whistle:location", {
+        detail: { latitude: on ? suggested.latitude : null, longitude: on ? suggested.longitude : null, source: "photo" }
+      }));
     }
     function offer(location) {
       if (!location || suggested) return;  // the first photo that knows where it was taken
@@ -90,6 +94,9 @@
       suggested = { latitude: parseFloat(latitude.value), longitude: parseFloat(longitude.value) };
     }
     useLocation.addEventListener("change", applyLocation);
+    form.addEventListener("whistle:location", function (event) {
+      if (event.detail && event.detail.source !== "photo") useLocation.checked = false;  // pinned elsewhere on the map
+    });
     list.addEventListener("click", function (event) {
       var button = event.target.closest(".photo-remove");
       if (!button) return;
