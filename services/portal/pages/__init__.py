@@ -1,7 +1,7 @@
 """The portal's pages, one module per kind of user; `ROUTERS` is what app.py includes, in this order."""
 from __future__ import annotations
 
-from services.portal.pages import admin, console, contact, dashboard, devtools, grid, guest, photos, resident, session, supervision, triage, worklist
+from services.portal.pages import admin, console, contact, dashboard, devtools, grid, guest, hotline, photos, resident, session, supervision, triage, worklist
 
 ROUTERS = (
     session.router,
@@ -16,5 +16,6 @@ ROUTERS = (
     triage.router,
     admin.router,
     dashboard.router,
+    hotline.router,  # 热线受理: 12345 operators
     devtools.router,  # /dev/sms: development only
 )
