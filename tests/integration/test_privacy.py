@@ -245,6 +245,15 @@ def test_the_phone_and_name_are_in_clear_on_no_topic_log_outbox_or_inbox(service
     file(intake, contact_phone="13877778888", contact_name="匿名者", anonymous=True)
     phones.append("13877778888")
     names.append("匿名者")
+    guest = intake.post("/public/tickets", json={"title": "楼道灯不亮", "description": "不登录吹哨：4号楼楼道灯坏了",
+                                                 "category": "road", "contact_phone": "13522223333", "contact_name": "钱不登"},
+                        headers={"Idempotency-Key": uuid.uuid4().hex})  # 不登录吹哨, then 查询进度 right and wrong
+    assert guest.status_code == 201, guest.text
+    followed = [intake.post(f"/public/tickets/{guest.json()['id']}/lookup", json={"phone_last4": d}).status_code
+                for d in ("3333", "3334")]
+    assert followed == [200, 404]
+    phones.append("13522223333")
+    names.append("钱不登")
     dispatched_to_urban(service_clients, tickets[0]["id"])
     assert reveal(intake, tickets[0]["id"], URBAN).status_code == 200  # a reveal logs, and must log no number
 
