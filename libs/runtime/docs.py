@@ -17,6 +17,12 @@ ASSETS_URL = "/docs/assets"
 SWAGGER_JS, SWAGGER_CSS, REDOC_JS, FAVICON = "swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png"
 # validatorUrl None: Swagger UI would otherwise ask validator.swagger.io to check the document.
 SWAGGER_PARAMETERS = {"validatorUrl": None, "persistAuthorization": True, "displayRequestDuration": True}
+# The pages may load nothing from another host: ReDoc's bundle draws its footer logo from its vendor's CDN, which the
+# browser then never asks for (the image is left out, as ReDoc does when it fails to load).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'"
+)
 
 
 def install_docs(app: FastAPI, *, docs_url: str = "/docs", redoc_url: str = "/redoc") -> None:
@@ -36,7 +42,7 @@ def install_docs(app: FastAPI, *, docs_url: str = "/docs", redoc_url: str = "/re
     @app.get(docs_url, include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
+        return _local_only(get_swagger_ui_html(
             openapi_url=f"{root}{openapi_url}",
             title=f"{app.title} - Swagger UI",
             swagger_js_url=asset(request, SWAGGER_JS),
@@ -44,7 +50,7 @@ def install_docs(app: FastAPI, *, docs_url: str = "/docs", redoc_url: str = "/re
             swagger_favicon_url=asset(request, FAVICON),
             oauth2_redirect_url=f"{root}{oauth2_redirect_url}" if oauth2_redirect_url else None,
             swagger_ui_parameters={**SWAGGER_PARAMETERS, **(app.swagger_ui_parameters or {})},
-        )
+        ))
 
     if oauth2_redirect_url:
 
@@ -55,10 +61,15 @@ def install_docs(app: FastAPI, *, docs_url: str = "/docs", redoc_url: str = "/re
     @app.get(redoc_url, include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_redoc_html(
+        return _local_only(get_redoc_html(
             openapi_url=f"{root}{openapi_url}",
             title=f"{app.title} - ReDoc",
             redoc_js_url=asset(request, REDOC_JS),
             redoc_favicon_url=asset(request, FAVICON),
             with_google_fonts=False,
-        )
+        ))
+
+
+def _local_only(page: HTMLResponse) -> HTMLResponse:
+    page.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return page

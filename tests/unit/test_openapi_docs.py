@@ -63,6 +63,7 @@ def test_docs_pages_use_only_assets_the_service_serves_itself(app, page):
     client = TestClient(app)
     response = client.get(page)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-security-policy"].startswith("default-src 'self';")  # nothing from elsewhere
     assert not re.search(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", response.text, re.I), "a URL of another host"
     referenced = {a or b for a, b in ASSET_REF.findall(response.text)}
     scripts = {u for u in referenced if u.endswith(".js")}
