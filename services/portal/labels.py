@@ -107,6 +107,7 @@ TRIAGE_LABEL = "街道分拨（待定社区）"
 # Success notices chosen by key, so nothing from the query string is echoed into the page.
 NOTICES = {
     "filed": "吹哨成功！社区会尽快转哨处理，您可以在这里查看进度。",
+    "registered": "注册成功！以后可用手机号和密码或短信验证码登录；这个号码以前反映的问题也都在这里。",
     "rated": "感谢您的评价！",
     "dispatched": "已派单到承办部门。",
     "settled": "已记录为社区即办。",

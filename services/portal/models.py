@@ -1,6 +1,7 @@
 """The portal's tables, imported by its Alembic env (and `python -m libs.db.autogen portal "message"`)."""
 from __future__ import annotations
 
+from services.portal.otp import PortalOtp
 from services.portal.users import PortalUser
 
-__all__ = ["PortalUser"]
+__all__ = ["PortalOtp", "PortalUser"]

@@ -1,10 +1,11 @@
 """The portal's pages, one module per kind of user; `ROUTERS` is what app.py includes, in this order."""
 from __future__ import annotations
 
-from services.portal.pages import admin, console, contact, dashboard, devtools, grid, guest, hotline, photos, resident, session, supervision, triage, worklist
+from services.portal.pages import admin, console, contact, dashboard, devtools, grid, guest, hotline, photos, resident, session, signup, supervision, triage, worklist
 
 ROUTERS = (
     session.router,
+    signup.router,  # /register (手机号注册) and /login/sms (短信验证码登录): public
     guest.router,  # /report and /follow: public, no login (不登录吹哨, 查询进度)
     resident.router,
     photos.router,  # /file/photos and /attachments/...: photos through the viewer's own token

@@ -5,8 +5,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from libs.auth import mint_token
+from libs.pii import mask_phone
 from libs.observability import get_logger
 from services.portal.forms import LoginForm, Posted
+from services.portal.users import PortalUser, is_mobile
 from services.portal.views import HOME_BY_ROLE, SESSION_COOKIE, optional_viewer, redirect, render
 
 log = get_logger(__name__)
@@ -36,13 +38,21 @@ def login_page(request: Request, next: str | None = None) -> Response:  # noqa: 
 def login(request: Request, form: Posted[LoginForm]) -> Response:
     user = request.app.state.users.authenticate(form.username, form.password)
     if user is None:
-        log.info("login_failed", username=form.username[:60])
+        # A resident types their phone number as the username: it reaches the log masked only.
+        typed = mask_phone(form.username) if is_mobile(form.username) else form.username[:60]
+        log.info("login_failed", username=typed)
         return render(
-            request, "login.html", None, status_code=401, next=form.next, username=form.username, error="用户名或密码不正确"
+            request, "login.html", None, status_code=401, next=form.next, username=form.username,
+            error="用户名或密码不正确",
         )
+    return start_session(request, user, form.next)
+
+
+def start_session(request: Request, user: PortalUser, next_page: str | None, *, how: str = "password") -> Response:
+    """Logged in: the session cookie, and on to `next_page` (same-site only) or the role's home page."""
     principal = user.principal()
     settings = request.app.state.settings
-    response = redirect(_safe_next(form.next, principal.role))
+    response = redirect(_safe_next(next_page, principal.role))
     response.set_cookie(
         SESSION_COOKIE,
         mint_token(principal),
@@ -52,7 +62,7 @@ def login(request: Request, form: Posted[LoginForm]) -> Response:
         secure=settings.env == "production",
         path="/",
     )
-    log.info("login", username=user.username, role=user.role)
+    log.info("login", username=user.username, role=user.role, how=how)
     return response
 
 
