@@ -11,11 +11,12 @@ APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 PYTEST_ARGS ?=
 BENCH_ARGS  ?=
 
-.PHONY: help install run test bench bench-intake clean distclean system-deps kafka-deps vendor
+.PHONY: help install run stop test bench bench-intake clean distclean system-deps kafka-deps vendor
 
 help:
 	@echo "make install   venv + Python deps (when pyproject.toml changed) + Kafka jars"
 	@echo "make run       start Kafka, Temporal, worker, 6 services, demo data; portal http://127.0.0.1:8000"
+	@echo "make stop      stop a \`make run\` started in the background (its pid is in .data/stack.pid)"
 	@echo "make test      install + postgresql/chromium if missing, then pytest (PYTEST_ARGS='-k x')"
 	@echo "make bench     bench/pipeline.py (BENCH_ARGS=...)"
 	@echo "make bench-intake  bench/intake.py: filings/s and POST p50/p99 per channel (BENCH_ARGS=...)"
@@ -63,6 +64,10 @@ system-deps:
 
 run: install
 	$(VPY) -m deploy.stack run
+
+# Ends what `make run` started (SIGTERM to its supervisor, which stops everything in order) and waits for it.
+stop:
+	@if [ -x $(VPY) ]; then $(VPY) -m deploy.stack stop; else echo "Whistle is not running (no $(VENV))"; fi
 
 # pytest exit code 5 (no tests collected) is a failure like any other non-zero code.
 test: install system-deps

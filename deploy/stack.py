@@ -4,6 +4,7 @@ Importable (tests use random free ports) and a CLI:
 
     python -m deploy.stack run      # .data/, default ports, Temporal state in .data/temporal.db, demo data, Ctrl-C stops
     python -m deploy.stack run --no-demo --base-dir /tmp/x --free-ports
+    python -m deploy.stack stop     # (make stop) end a run started in the background: its pid is in .data/stack.pid
 
 Standard library only (httpx is not needed: readiness is plain urllib).
 """
@@ -19,6 +20,7 @@ import urllib.request
 from pathlib import Path
 from typing import Mapping
 
+from deploy import runfile
 from deploy.procs import (
     REPO_ROOT,
     ManagedProcess,
@@ -346,6 +348,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGHUP, on_term)
     try:
+        pid_file = runfile.record(base)  # `make stop` (python -m deploy.stack stop) SIGTERMs this process
+    except runfile.AlreadyRunning as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
         print(f"starting Whistle (logs in {stack.log_dir}) ...", flush=True)
         stack.start()
         if not args.no_demo:
@@ -356,7 +363,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"  {'kafka':<11} {stack.kafka_bootstrap}")
         print(f"  {'temporal':<11} {stack.temporal_address}"
               + (f"  (UI http://{HOST}:{stack.ports['temporal_ui']})" if stack.temporal_ui else ""))
-        print(f"\nOpen the portal: {stack.urls['portal']}   (Ctrl-C to stop)", flush=True)
+        print(f"\nOpen the portal: {stack.urls['portal']}   (Ctrl-C to stop; in the background: make stop)", flush=True)
         while True:
             time.sleep(1)
             stack.check_alive()
@@ -369,6 +376,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not abort the clean shutdown
         stack.stop()
+        runfile.forget(pid_file)
         print("stopped.", flush=True)
 
 
@@ -384,9 +392,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--headless", action="store_true", help="no Temporal web UI")
     run.add_argument("--no-demo", action="store_true", help="do not run python -m deploy.demo")
     run.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra env for services")
+    stop = sub.add_parser("stop", help="stop the run of that base dir (started in the background) and wait for it")
+    stop.add_argument("--base-dir", default=str(REPO_ROOT / ".data"))
+    stop.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for everything to stop")
     args = parser.parse_args(argv)
     if args.command == "run":
         return _cmd_run(args)
+    if args.command == "stop":
+        return runfile.stop(Path(args.base_dir), args.timeout)
     return 2
 
 
