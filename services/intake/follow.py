@@ -1,6 +1,7 @@
 """查询进度 without an account: anyone holding a ticket's number and the last four digits of the phone it was filed
 with sees a public view of its progress (no description, address, name or phone, no internal note).
 
+- Timeline lines keep only the notes written to the resident (`PUBLIC_NOTES`).
 - One answer for "no such ticket", "the digits do not match" and "this ticket keeps no phone" (anonymous): 404 with
   `NO_MATCH`, so the route is no oracle of which tickets exist.
 - Wrong tries are throttled per ticket and per client address; a ticket over its limit answers 429 even to the right
@@ -28,8 +29,13 @@ from services.intake.commands import timeline
 from services.intake.models import IntakeTicket
 
 NO_MATCH = "ticket_id: 未查到该工单，请核对工单编号和手机号后四位"
-# Timeline lines whose note is not for the public: a rating's comment is the reporter's own words.
-PRIVATE_NOTES = frozenset({"TicketRated"})
+# Timeline lines whose note is written to the resident (an outcome, a merge, a pause...); every other line shows its
+# headline only: a dispatch note is the community's word to the department, a return reason the department's to the
+# community, a rating's comment or a reopen reason the reporter's own.
+PUBLIC_NOTES = frozenset({
+    "TicketFiled", "TicketSettledOnSpot", "ResidentContacted", "ExtensionGranted", "TicketResolved", "TicketMerged",
+    "TicketRecategorized", "TicketSuspended", "TicketResumed", "TicketAssignedToCommunity",
+})
 
 
 class FollowThrottled(DomainError):
@@ -124,7 +130,7 @@ def _name(kind: str, entry_id: str | None) -> str | None:
 def public_view(session: Session, ticket: IntakeTicket) -> TicketFollowView:
     entries = [
         PublicTimelineEntry(
-            event_type=t.event_type, occurred_at=t.occurred_at, note=None if t.event_type in PRIVATE_NOTES else t.note
+            event_type=t.event_type, occurred_at=t.occurred_at, note=t.note if t.event_type in PUBLIC_NOTES else None
         )
         for t in timeline(session, ticket.id)
     ]

@@ -103,7 +103,8 @@ def test_the_right_digits_show_the_progress_and_nothing_personal(service_clients
         "已派单，待部门签收", "馨然嘉园社区", "城市管理委员会")
     assert [e["event_type"] for e in view["timeline"]] == ["TicketFiled", "TicketDispatched"]
     body = found.text
-    for secret in (number, number[-4:], f"{number[:3]}****", NAME, BODY["description"], BODY["address"]):
+    assert view["timeline"][1]["note"] is None  # the community's word to the department is not public
+    for secret in (number, number[-4:], f"{number[:3]}****", NAME, BODY["description"], BODY["address"], "请城管尽快修复"):
         assert secret not in body, secret
     assert not {"description", "address", "reporter_phone_masked", "reporter_id", "contact_phone"} & set(view)
 

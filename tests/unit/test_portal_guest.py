@@ -27,7 +27,8 @@ def public_view(**overrides) -> dict:
         "status": "dispatched", "status_label": "已派单，待部门签收", "community_id": "xinran",
         "community_name": "馨然嘉园社区", "department_name": "城市管理委员会", "created_at": NOW, "updated_at": NOW,
         "timeline": [{"event_type": "TicketFiled", "occurred_at": NOW, "note": "居民吹哨"},
-                     {"event_type": "TicketDispatched", "occurred_at": NOW, "note": "请城管尽快修复"}],
+                     {"event_type": "TicketDispatched", "occurred_at": NOW, "note": None},
+                     {"event_type": "TicketResolved", "occurred_at": NOW, "note": "路灯已更换"}],
     }
     return {**view, **overrides}
 
@@ -90,7 +91,7 @@ def test_following_sends_the_digits_in_the_body_and_shows_the_progress(portal: T
     [request] = fake.sent("intake", "POST", LOOKUP)
     assert json.loads(request.content) == {"phone_last4": "8000"} and "8000" not in str(request.url)
     assert "authorization" not in request.headers and request.headers["X-Forwarded-For"] == "testclient"
-    for text in ("北门路灯不亮", "已派单，待部门签收", "馨然嘉园社区", "城市管理委员会", "道路设施", "请城管尽快修复", "社区派单"):
+    for text in ("北门路灯不亮", "已派单，待部门签收", "馨然嘉园社区", "城市管理委员会", "道路设施", "路灯已更换", "社区派单", "部门办结"):
         assert text in page.text, text
 
 
