@@ -10,7 +10,7 @@
     loading: "正在加载网格地图…",
     noGrids: "本社区暂无网格边界，可在下方填写地址或使用当前位置。",
     locating: "正在确认所在网格…",
-    inside: function (place) { return "📍 位于" + place.name + (place.community_name ? "（" + place.community_name + "）" : ""); },
+    inside: function (place) { return "位于" + place.name + (place.community_name ? "（" + place.community_name + "）" : ""); },
     outside: "该位置不在本街道任何网格内。仍可提交，将由街道统一分拨到社区。",
     unknown: "暂时无法判断所在网格，可以直接提交。",
     locatingDevice: "正在获取当前位置…",
@@ -68,7 +68,7 @@
     function draw(communityId) {
       if (drawn === communityId) return;
       drawn = communityId;
-      say(TEXT.loading);
+      if (!status.textContent) say(TEXT.loading);  // never over what the pin says
       fetch(box.getAttribute("data-grids") + "?community_id=" + encodeURIComponent(communityId), { credentials: "same-origin" })
         .then(function (response) {
           return response.json().catch(function () { return {}; }).then(function (data) {
@@ -76,8 +76,7 @@
             if (!response.ok) { say(data.error || TEXT.unknown, "bad"); return; }
             if (!data.features || !data.features.length) {
               if (layer) { layer.remove(); layer = null; }
-              if (!pin) canvas.hidden = true;
-              say(TEXT.noGrids);
+              if (!pin) { canvas.hidden = true; say(TEXT.noGrids); }
               return;
             }
             ensureMap();
@@ -86,7 +85,9 @@
               style: GRID_STYLE,
               interactive: false,
               onEachFeature: function (feature, polygon) {
-                polygon.bindTooltip(feature.properties.name, { permanent: true, direction: "center", className: "grid-label" });
+                var name = String(feature.properties.name || feature.properties.grid_id);
+                var short = name.split("（")[0];  // 馨然嘉园第一网格（馨然嘉园南区）: the full name shows once pinned
+                polygon.bindTooltip(short, { permanent: true, direction: "center", className: "grid-label" });
               }
             }).addTo(map);
             map.fitBounds(layer.getBounds(), { padding: [8, 8] });
