@@ -15,6 +15,7 @@ from libs.pii import get_vault
 from libs.settings import get_settings
 from tests.integration.conftest import bearer, eventually
 from tests.integration.test_privacy import _every_record_of_the_run, captured_logs  # noqa: F401 - fixture
+from tests.integration.test_channel_sms import push, sms  # noqa: F401 - fixture (the recording SMS gateway)
 
 OPERATOR = bearer("operator", "op-hotline-1", name="热线·何话务员")
 OTHER_OPERATOR = bearer("operator", "op-hotline-2")
@@ -93,6 +94,37 @@ def test_an_operators_filing_is_on_kafka_in_the_community_queue_and_the_callers_
     assert rated.status_code == 200, rated.text
     assert rated.json()["status"] == "closed"
     assert feedback.post(f"/tickets/{ticket['id']}/rating", json=verdict, headers=resident).status_code == 409
+
+
+def test_the_caller_is_told_by_sms_when_it_is_settled_and_rates_it_by_replying_1(service_clients, sms):
+    intake, gateway = sms
+    dispatch, feedback = service_clients["dispatch"], service_clients["feedback"]
+    caller = phone()
+    ticket = filed(intake, caller)
+    eventually(lambda: dispatch.get(f"/tickets/{ticket['id']}", headers=XINRAN).status_code == 200)
+    assert dispatch.post(f"/tickets/{ticket['id']}/settle", json={"note": "物业已更换灯泡"}, headers=XINRAN).status_code == 200
+    invite = eventually(lambda: [text for text in gateway.to(caller) if "请回复数字评价" in text])
+    assert invite == [f"【居民吹哨】您反映的问题（工单号：{ticket['id']}）已办结：物业已更换灯泡。请回复数字评价：1 满意，2 基本满意，3 不满意。"]
+    resident = bearer("resident", get_vault().resident_id(caller))
+    eventually(lambda: feedback.get(f"/tickets/{ticket['id']}", headers=resident).json().get("status") == "awaiting_rating")
+    rated = push(intake, caller, "1")
+    assert rated.status_code == 200 and rated.json()["ticket_id"] == ticket["id"]
+    after = feedback.get(f"/tickets/{ticket['id']}", headers=resident).json()
+    assert (after["status"], after["closed_outcome"]) == ("closed", "rated")
+
+
+def test_a_landline_caller_gets_no_text_and_an_anonymous_one_none_either(service_clients, sms):
+    intake, gateway = sms
+    dispatch = service_clients["dispatch"]
+    landline, hidden = "010-6688" + str(uuid.uuid4().int)[:4], phone()
+    tickets = [(filed(intake, landline), landline), (filed(intake, hidden, anonymous=True), hidden)]
+    for ticket, caller in tickets:
+        eventually(lambda: dispatch.get(f"/tickets/{ticket['id']}", headers=XINRAN).status_code == 200)
+        assert dispatch.post(f"/tickets/{ticket['id']}/settle", json={"note": "已处理"}, headers=XINRAN).status_code == 200
+        resident = bearer("resident", get_vault().resident_id(caller))
+        # intake's view follows the settlement in the same transaction that would send the notice
+        eventually(lambda: intake.get(f"/tickets/{ticket['id']}", headers=resident).json()["status"] == "settled_on_spot")
+        assert gateway.to(caller) == []
 
 
 def test_the_callers_tickets_are_a_summary_newest_first_without_anonymous_ones_and_the_lookup_logs_no_number(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import uuid
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -35,7 +36,7 @@ from sqlmodel import Session
 
 from libs.auth import Principal, mint_token
 from libs.events import Actor, TicketResolved, TicketSettledOnSpot
-from libs.pii import get_vault
+from libs.pii import get_vault, normalize_phone
 from libs.observability import get_logger
 from libs.runtime import RuntimeDep
 from libs.settings import get_settings
@@ -55,6 +56,8 @@ router = APIRouter(prefix="/channels/sms", tags=["sms"])
 DEV_SECRET = "whistle-sms-inbound-dev-secret"
 MIN_DESCRIPTION = 5
 HELP = "【居民吹哨】请用一句话描述您遇到的问题（至少5个字）；评价已办结的工单请回复1、2或3。"
+NOTICE_CHANNELS = ("sms", "hotline")  # whose reporters get the resolution notice by SMS
+MOBILE = re.compile(r"1[3-9][0-9]{9}")
 RATINGS: dict[str, tuple[str, str]] = {
     "1": ("satisfied", "满意"), "2": ("basically_satisfied", "基本满意"), "3": ("unsatisfied", "不满意"),
 }
@@ -193,12 +196,13 @@ def set_reply(session: Session, *, message_id: str, reply: str | None = None, re
 
 
 def invite_rating(session: Session, event: TicketResolved | TicketSettledOnSpot) -> None:
-    """办结 or 即办 of a ticket filed by SMS: the resolution notice asks its sender to rate by replying 1/2/3.
+    """办结 or 即办 of a ticket filed by SMS or for a caller on the hotline (NOTICE_CHANNELS): the resolution notice
+    asks the reporter's mobile to rate by replying 1/2/3 (their reply rates it: both file under the number's account).
 
     Runs in intake's inbox transaction: an event handled twice is noticed once (recorded by event id); a gateway
     failure is logged and recorded unsent rather than failing the event the resident's view also follows."""
     ticket = session.get(IntakeTicket, event.ticket_id)
-    if ticket is None or ticket.channel != "sms" or ticket.anonymous:
+    if ticket is None or ticket.channel not in NOTICE_CHANNELS or ticket.anonymous:
         return
     if session.get(IntakeChannelMessage, ("sms-notice", str(event.event_id))) is not None:
         return
@@ -209,6 +213,8 @@ def invite_rating(session: Session, event: TicketResolved | TicketSettledOnSpot)
     text = (f"【居民吹哨】您反映的问题（工单号：{ticket.id}）已办结{note}。"
             "请回复数字评价：1 满意，2 基本满意，3 不满意。")
     phone = get_vault().decrypt(contact.phone_encrypted)
+    if not MOBILE.fullmatch(normalize_phone(phone)):  # a hotline caller on a landline: no text, staff call back
+        return
     try:
         sent_id: str | None = get_sms_gateway().send(phone, text)
     except SmsError:
