@@ -228,6 +228,18 @@ class DeadlineWarned(Event):
     department_id: str | None = None
 
 
+class StageDeadlineSet(Event):
+    """A stage's deadline as the ticket's workflow now counts it (the one authority on time): published when the stage
+    starts and whenever its deadline moves (延期 granted, 挂起 resumed, 退单/重办 restart), so every list can show the
+    due time and the time left without computing working time itself. 时限"""
+
+    stage: str
+    deadline: datetime
+    warn_at: datetime | None = None  # when 催办 goes out (the policy's warning fraction)
+    community_id: str | None = None
+    department_id: str | None = None
+
+
 class ResidentContacted(Event):
     """The department reached the resident (first contact, 先行联系)."""
 

@@ -83,3 +83,17 @@ def drop_location_and_photos(table: str, *, summary_columns: bool = True) -> Non
         if summary_columns:
             for name in ("attachments", "longitude", "latitude"):
                 batch.drop_column(name)
+
+
+def add_next_due(table: str) -> None:
+    """Issue 9: `next_due`, the earliest running deadline (from StageDeadlineSet events), for lists sorted by deadline.
+    Rows of tickets already running get it with their workflow's next StageDeadlineSet."""
+    with op.batch_alter_table(table) as batch:
+        batch.add_column(sa.Column("next_due", sa.DateTime(timezone=True), nullable=True))
+        batch.create_index(f"ix_{table}_next_due", ["next_due"])
+
+
+def drop_next_due(table: str) -> None:
+    with op.batch_alter_table(table) as batch:
+        batch.drop_index(f"ix_{table}_next_due")
+        batch.drop_column("next_due")

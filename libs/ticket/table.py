@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Generic, Literal, TypeVar
 
+from sqlalchemy import DateTime
 from sqlmodel import JSON, Field, Session, SQLModel, col, select
 
 from libs.auth.principal import Principal, check_scope
@@ -28,6 +29,14 @@ class StageWarning(SQLModel):
 
     stage: str
     deadline: datetime
+
+
+class StageDeadline(SQLModel):
+    """时限: a running stage's deadline as the ticket's workflow counts it (working time, extensions, suspensions)."""
+
+    stage: str
+    due: datetime
+    warn_at: datetime | None = None  # 催办 goes out at this time
 
 
 class TicketSummaryColumns(SQLModel):
@@ -76,6 +85,8 @@ class TicketViewPublic(SQLModel):
     escalation_level: int
     escalation_stage: str | None
     warnings: list[StageWarning]
+    deadlines: list[StageDeadline] = []  # the running stages' deadlines, earliest first
+    next_due: datetime | None = None
     merged_into: str | None
     suspended: bool
 
@@ -100,6 +111,7 @@ class TicketViewColumns(SQLModel):
     reopen_count: int = 0
     joint_handling: bool = False  # 联席办: the second failed rating brings the departments together
     return_count: int = 0
+    next_due: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), index=True)  # sort by deadline
     fold: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     id: str = Field(primary_key=True, max_length=40)
 
@@ -112,7 +124,13 @@ class TicketViewColumns(SQLModel):
             (StageWarning(stage=stage, deadline=due) for stage, due in (self.warnings or {}).items()), key=lambda w: w.deadline
         )
         status_label = STATUS_LABELS_ZH[TicketStatus(self.status)]
-        return model(**self.model_dump(exclude={"warnings"}), warnings=warnings, status_label=status_label, **extra)
+        deadlines = sorted(
+            (StageDeadline(stage=stage, due=d["due"], warn_at=d.get("warn_at")) for stage, d in self.view().deadlines.items()),
+            key=lambda d: d.due,
+        )
+        return model(
+            **self.model_dump(exclude={"warnings"}), warnings=warnings, deadlines=deadlines, status_label=status_label, **extra
+        )
 
     def store(self, view: TicketView) -> None:
         self.fold = view.to_dict()
@@ -126,6 +144,7 @@ class TicketViewColumns(SQLModel):
         self.reopen_count = view.reopen_count
         self.joint_handling = view.joint_handling
         self.return_count = view.return_count
+        self.next_due = datetime.fromisoformat(view.next_due) if view.next_due else None
 
 
 def find_ticket(session: Session, table: type[Table], ticket_id: str, *, lock: bool = False) -> Table:

@@ -1,5 +1,5 @@
 """One fold of a ticket's events into the view every service keeps of it: status (legal moves only), the running
-stages' warnings (催办) and escalations (督办), merge, suspension, returns and reopens.
+stages' deadlines (时限, from the workflow), warnings (催办) and escalations (督办), merge, suspension, returns and reopens.
 
 `fold` is pure and raises `IllegalTransition` for a move the table forbids (a command answers 409);
 `apply_event` is what consumers call: a refused move is logged and counted, and the view stays as it was.
@@ -15,6 +15,7 @@ from libs.events import (
     Event,
     ExtensionGranted,
     ResidentContacted,
+    StageDeadlineSet,
     TicketAccepted,
     TicketClosed,
     TicketDispatched,
@@ -46,6 +47,8 @@ class TicketView:
     department_id: str | None = None
     warnings: Mapping[str, str] = field(default_factory=dict)  # stage -> deadline (ISO) of a standing 催办
     escalations: Mapping[str, int] = field(default_factory=dict)  # stage -> level of a standing 督办
+    # stage -> {"due": ISO, "warn_at": ISO or None}: the running stages' deadlines as the workflow counts them
+    deadlines: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
     merged_into: str | None = None
     contacted: bool = False
     suspended: bool = False
@@ -80,10 +83,16 @@ class TicketView:
             return frozenset({Stage.rating})
         return frozenset()
 
+    @property
+    def next_due(self) -> str | None:
+        """The earliest deadline of a running stage (ISO), what lists sort by; None when no clock runs."""
+        return min((d["due"] for d in self.deadlines.values() if d.get("due")), default=None)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["status"] = self.status.value
         data["warnings"], data["escalations"] = dict(self.warnings), dict(self.escalations)
+        data["deadlines"] = {stage: dict(d) for stage, d in self.deadlines.items()}
         return data
 
     @classmethod
@@ -96,12 +105,14 @@ def _move(view: TicketView, target: TicketStatus, **changes: Any) -> TicketView:
     return replace(view, status=target, **changes)
 
 
-def _end(view: TicketView, stages: frozenset[Stage]) -> TicketView:
-    """Warnings and escalations of finished stages no longer stand."""
+def _end(view: TicketView, stages: frozenset[Stage], *, deadlines: bool = True) -> TicketView:
+    """Warnings, escalations and (unless `deadlines` is False: the deadline only moved) deadlines of finished stages
+    no longer stand."""
     return replace(
         view,
         warnings={s: d for s, d in view.warnings.items() if s not in stages},
         escalations={s: n for s, n in view.escalations.items() if s not in stages},
+        deadlines={s: d for s, d in view.deadlines.items() if s not in stages} if deadlines else view.deadlines,
     )
 
 
@@ -131,6 +142,13 @@ def _warned(v: TicketView, e: DeadlineWarned) -> TicketView:
     return replace(v, warnings={**v.warnings, e.stage: e.deadline.isoformat()})
 
 
+def _deadline_set(v: TicketView, e: StageDeadlineSet) -> TicketView:
+    if e.stage not in v.running_stages():
+        return v  # set for a stage that has ended meanwhile
+    due = {"due": e.deadline.isoformat(), "warn_at": e.warn_at.isoformat() if e.warn_at else None}
+    return replace(v, deadlines={**v.deadlines, e.stage: due})
+
+
 def _escalated(v: TicketView, e: TicketEscalated) -> TicketView:
     if e.stage not in v.running_stages():
         return v
@@ -144,7 +162,8 @@ _STEPS: dict[type[Event], Callable[[TicketView, Any], TicketView]] = {
     TicketAccepted: lambda v, e: _end(_move(v, S.accepted), frozenset({Stage.accept})),
     ResidentContacted: lambda v, e: _end(replace(v, contacted=True), frozenset({Stage.contact})),
     TicketReturned: _returned,
-    ExtensionGranted: lambda v, e: _end(v, frozenset({Stage.resolve})),  # the deadline moved: warn and escalate afresh
+    # The deadline moved: warn and escalate afresh; the new deadline follows as StageDeadlineSet.
+    ExtensionGranted: lambda v, e: _end(v, frozenset({Stage.resolve}), deadlines=False),
     TicketResolved: lambda v, e: _end(_move(v, S.resolved), ALL_STAGES),
     TicketReopened: _reopened,
     TicketClosed: _closed,
@@ -152,6 +171,7 @@ _STEPS: dict[type[Event], Callable[[TicketView, Any], TicketView]] = {
     TicketSuspended: lambda v, e: replace(v, suspended=True),
     TicketResumed: lambda v, e: replace(v, suspended=False),
     DeadlineWarned: _warned,
+    StageDeadlineSet: _deadline_set,
     TicketEscalated: _escalated,
 }
 # Events that leave the view as it is (rated, extension requested or refused) are simply absent.

@@ -5,6 +5,7 @@ from sqlmodel import Session
 
 from libs.events import (
     DeadlineWarned,
+    StageDeadlineSet,
     Event,
     ExtensionGranted,
     ExtensionRefused,
@@ -57,8 +58,8 @@ def on_ticket_event(session: Session, event: Event) -> None:
         follow_event(session, ticket, event, service=SERVICE)
 
 
-def on_deadline(session: Session, event: DeadlineWarned | TicketEscalated) -> None:
-    """催办 / 督办 of one of the department's own stages, for the department that holds the ticket."""
+def on_deadline(session: Session, event: DeadlineWarned | TicketEscalated | StageDeadlineSet) -> None:
+    """时限 / 催办 / 督办 of one of the department's own stages, for the department that holds the ticket."""
     ticket = _held(session, event, event.department_id)
     if ticket is not None and event.stage in DEPARTMENT_STAGES:
         follow_event(session, ticket, event, service=SERVICE)
@@ -93,6 +94,7 @@ HANDLERS: Handlers = {
     TicketMerged: on_ticket_event,
     TicketEscalated: on_deadline,
     DeadlineWarned: on_deadline,
+    StageDeadlineSet: on_deadline,
     ExtensionGranted: on_extension_decided,
     ExtensionRefused: on_extension_decided,
     TicketSuspended: on_suspension,

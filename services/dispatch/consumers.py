@@ -6,6 +6,7 @@ from sqlmodel import Session
 from libs.directory import get_directory
 from libs.events import (
     DeadlineWarned,
+    StageDeadlineSet,
     Event,
     ExtensionRequested,
     ResidentContacted,
@@ -87,6 +88,9 @@ HANDLERS: Handlers = {
     TicketReturned: on_ticket_returned,
     **{
         cls: on_ticket_event
-        for cls in (TicketAccepted, ResidentContacted, TicketResolved, TicketReopened, TicketClosed, TicketEscalated, DeadlineWarned)
+        for cls in (
+            TicketAccepted, ResidentContacted, TicketResolved, TicketReopened, TicketClosed, TicketEscalated, DeadlineWarned,
+            StageDeadlineSet,
+        )
     },
 }

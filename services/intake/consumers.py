@@ -1,11 +1,13 @@
 """Intake listens to the ticket's later events so residents can follow its progress."""
 from sqlmodel import Session
 
-from libs.events import TicketAssignedToCommunity, TicketResolved, TicketSettledOnSpot
+from libs.events import StageDeadlineSet, TicketAssignedToCommunity, TicketResolved, TicketSettledOnSpot
+from libs.ticket.table import follow_event
 from libs.messaging import Handlers
 from services.intake.channels.sms import invite_rating
 from services.intake.commands import apply_ticket_event, on_assigned_to_community
 from services.intake.domain import TIMELINE_NOTES
+from services.intake.models import IntakeTicket
 
 
 def on_resolved(session: Session, event: TicketResolved | TicketSettledOnSpot) -> None:
@@ -14,9 +16,17 @@ def on_resolved(session: Session, event: TicketResolved | TicketSettledOnSpot) -
     invite_rating(session, event)
 
 
+def on_deadline_set(session: Session, event: StageDeadlineSet) -> None:
+    """时限: the resident sees when their ticket is due; a deadline is no line of its own on the timeline."""
+    ticket = session.get(IntakeTicket, event.ticket_id)
+    if ticket is not None:
+        follow_event(session, ticket, event, service="intake")
+
+
 HANDLERS: Handlers = {
     **{event_class: apply_ticket_event for event_class in TIMELINE_NOTES},
     TicketAssignedToCommunity: on_assigned_to_community,
     TicketResolved: on_resolved,
     TicketSettledOnSpot: on_resolved,
+    StageDeadlineSet: on_deadline_set,
 }

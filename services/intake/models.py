@@ -10,7 +10,7 @@ from sqlmodel import JSON, Field, SQLModel
 
 from libs.events.models import Channel, Urgency
 from libs.events.models import TicketKind as Kind
-from libs.ticket.table import TicketRecord, TicketViewColumns
+from libs.ticket.table import StageDeadline, TicketRecord, TicketViewColumns
 
 
 class TicketBase(SQLModel):
@@ -135,6 +135,9 @@ class TicketPublic(TicketBase):
     suggested_category: str | None = None
     suggestion_reason: str | None = None
     escalation_level: int
+    suspended: bool = False
+    deadlines: list[StageDeadline] = Field(default=[], description="时限: the running stages' deadlines, earliest first")
+    next_due: datetime | None = None
     created_at: datetime
     updated_at: datetime
     timeline: list[TimelineEntry] = []

@@ -17,6 +17,7 @@ from libs.events import (
     ExtensionRequested,
     ResidentContacted,
     TicketAccepted,
+    TicketAssignedToCommunity,
     TicketClosed,
     TicketDispatched,
     TicketEscalated,
@@ -94,6 +95,10 @@ EVENTS_AND_FIELDS = [
     ),
     (TicketClosed(ticket_id="T-1", actor=STAFF), {}),
     (TicketMerged(ticket_id="T-1", actor=STAFF, community_id="C-1", merged_into="T-0"), {"community_id": "C-1"}),
+    (
+        TicketAssignedToCommunity(ticket_id="T-1", actor=STAFF, community_id="C-2", from_community_id="street:s"),
+        {"community_id": "C-2"},
+    ),
     (TicketSuspended(ticket_id="T-1", actor=STAFF, reason="r"), {}),
     (TicketResumed(ticket_id="T-1", actor=STAFF), {}),
 ]

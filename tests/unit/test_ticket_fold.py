@@ -3,7 +3,7 @@ out-of-order sequences, warnings and escalations of running stages only, merge, 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from prometheus_client import REGISTRY
@@ -12,6 +12,7 @@ from libs.events import (
     EVENT_TYPES,
     Actor,
     DeadlineWarned,
+    StageDeadlineSet,
     Event,
     ExtensionGranted,
     ExtensionRefused,
@@ -57,6 +58,7 @@ EXAMPLES: dict[type[Event], Event] = {
     TicketClosed: TicketClosed(ticket_id=T, actor=A),
     TicketEscalated: TicketEscalated(ticket_id=T, actor=A, stage="dispatch", level=1, deadline=DUE),
     DeadlineWarned: DeadlineWarned(ticket_id=T, actor=A, stage="dispatch", deadline=DUE),
+    StageDeadlineSet: StageDeadlineSet(ticket_id=T, actor=A, stage="dispatch", deadline=DUE, warn_at=DUE - timedelta(hours=2)),
     ResidentContacted: ResidentContacted(ticket_id=T, actor=A, department_id="urban"),
     ExtensionRequested: ExtensionRequested(ticket_id=T, actor=A, department_id="urban", amount=2, reason="材料未到"),
     ExtensionGranted: ExtensionGranted(ticket_id=T, actor=A, request_event_id=uuid.uuid4(), amount=2),
@@ -216,6 +218,30 @@ def test_a_warning_stands_until_its_stage_ends():
     v = fold(v, ev(DeadlineWarned, stage="resolve"))
     v = fold(v, ev(TicketAccepted))
     assert v.warnings == {"resolve": DUE.isoformat()}
+
+
+def test_deadlines_stand_for_running_stages_and_move_when_set_again():
+    later = DUE + timedelta(days=3)
+    v = fold(view(S.dispatched), ev(StageDeadlineSet, stage="accept", deadline=DUE, warn_at=None))
+    v = fold(v, ev(StageDeadlineSet, stage="resolve", deadline=later, warn_at=later - timedelta(days=1)))
+    assert v.deadlines == {
+        "accept": {"due": DUE.isoformat(), "warn_at": None},
+        "resolve": {"due": later.isoformat(), "warn_at": (later - timedelta(days=1)).isoformat()},
+    }
+    assert v.next_due == DUE.isoformat()
+    v = fold(v, ev(TicketAccepted))  # the accept stage ended: its deadline goes, the resolution's stays
+    assert set(v.deadlines) == {"resolve"} and v.next_due == later.isoformat()
+    v = fold(v, ev(ExtensionGranted))  # the deadline only moves: it stands until the workflow sets the new one
+    assert set(v.deadlines) == {"resolve"}
+    v = fold(v, ev(StageDeadlineSet, stage="resolve", deadline=later + timedelta(days=2)))
+    assert v.next_due == (later + timedelta(days=2)).isoformat()
+    assert fold(v, ev(TicketResolved)).deadlines == {}
+    assert TicketView.from_dict(v.to_dict()) == v
+
+
+def test_a_deadline_set_for_a_stage_that_has_ended_is_dropped():
+    v = fold(view(S.filed), ev(TicketDispatched))
+    assert fold(v, ev(StageDeadlineSet, stage="dispatch")).deadlines == {}
 
 
 def test_a_late_warning_for_a_finished_stage_is_dropped():

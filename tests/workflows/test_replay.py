@@ -5,6 +5,8 @@ task). Guard the new behaviour with `workflow.patched("...")` instead; see READM
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,8 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, WorkflowRepla
 
 from libs.sla.policy import Span
 from workflows.ticket_lifecycle.shared import TicketWorkflowInput
+from workflows.ticket_lifecycle.patches import DEADLINE_EVENTS_PATCH
+from workflows.ticket_lifecycle.timers import DEADLINE_SET
 from workflows.ticket_lifecycle.workflows import A7E32EF_PATCH, TicketWorkflow
 
 HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
@@ -46,6 +50,7 @@ class CarelessTicketWorkflow(TicketWorkflow):
 
     forget_warnings = False  # no more 催办 warnings: tickets in flight had timers for them
     forget_the_activity_era = False  # what a7e32ef shipped: every run publishes through a local activity
+    announce_unpatched = False  # StageDeadlineSet without workflow.patched(): old runs would publish it too
 
     @workflow.init
     def __init__(self, input: TicketWorkflowInput) -> None:
@@ -62,6 +67,11 @@ class CarelessTicketWorkflow(TicketWorkflow):
 
     def _since_a7e32ef(self) -> bool:  # type: ignore[override]
         return self.forget_the_activity_era or super()._since_a7e32ef()
+
+    def _announce(self, timer) -> None:  # noqa: ANN001 - a StageTimer
+        if not self.announce_unpatched:
+            return super()._announce(timer)
+        self._immediate.append(replace(self._notice(DEADLINE_SET, timer.name, 0, timer.deadline, timer.cycle), warn_at=timer.warn_at))
 
 
 async def replay_carelessly(monkeypatch: pytest.MonkeyPatch, change: str, path: Path) -> WorkflowReplayResult:
@@ -91,13 +101,45 @@ async def test_a_history_from_before_a7e32ef_needs_the_activity_branch(monkeypat
     assert "ActivityTaskScheduled" in str(result.replay_failure), result.replay_failure
 
 
+def patch_ids(path: Path) -> set[str]:
+    markers = [
+        e.marker_recorded_event_attributes
+        for e in load(path).events
+        if e.HasField("marker_recorded_event_attributes") and e.marker_recorded_event_attributes.marker_name == "core_patch"
+    ]
+    return {JSONPlainPayloadConverter().from_payload(m.details["patch-data"].payloads[0])["id"] for m in markers}
+
+
 def test_new_runs_record_the_a7e32ef_patch_marker() -> None:
     """Histories recorded since the patch carry its marker, so their replay never depends on the start time."""
     for path in (p for p in HISTORIES if p.name[:4].isdigit()):  # date-prefixed: recorded with the marker
-        markers = [
-            e.marker_recorded_event_attributes
-            for e in load(path).events
-            if e.HasField("marker_recorded_event_attributes") and e.marker_recorded_event_attributes.marker_name == "core_patch"
-        ]
-        patch_ids = [JSONPlainPayloadConverter().from_payload(m.details["patch-data"].payloads[0])["id"] for m in markers]
-        assert patch_ids == [A7E32EF_PATCH], path.name
+        expected = {A7E32EF_PATCH} | ({DEADLINE_EVENTS_PATCH} if "-deadlines_" in path.name else set())
+        assert patch_ids(path) == expected, path.name
+
+
+# --------------------------------------------------------------------------- StageDeadlineSet (issue 9), patched
+
+
+@pytest.mark.parametrize("path", [p for p in HISTORIES if "-deadlines_" not in p.name], ids=lambda p: p.stem)
+async def test_announcing_deadlines_without_the_patch_would_break_every_earlier_ticket(
+    monkeypatch: pytest.MonkeyPatch, path: Path
+) -> None:
+    result = await replay_carelessly(monkeypatch, "announce_unpatched", path)
+
+    assert result.replay_failure is not None, "the patch is what keeps this history replaying"
+
+
+def test_runs_since_the_deadline_patch_announce_every_deadline() -> None:
+    """The same scenario recorded before and after the patch: after it, more publishes (the announced deadlines)."""
+    def publishes(path: Path) -> int:
+        return sum(
+            1 for e in load(path).events
+            if e.HasField("marker_recorded_event_attributes")
+            and e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+        )
+
+    recorded = [p for p in HISTORIES if "-deadlines_" in p.name]
+    assert len(recorded) == 4
+    for path in recorded:
+        before = path.with_name(path.name.replace("-deadlines_", "_"))
+        assert publishes(path) > publishes(before), path.name

@@ -330,6 +330,33 @@ async def test_a_redelivered_event_with_the_same_event_id_is_ignored(lc: Lifecyc
     assert set(current["timers"]) == {"contact", "resolve"}
 
 
+async def test_every_started_or_moved_deadline_is_announced_as_the_workflow_counts_it(lc: Lifecycle) -> None:
+    def announced(stage: str) -> list[tuple[str, str | None]]:
+        return [(p.notice.deadline, p.notice.warn_at) for p in lc.of(t, stage, kind="deadline_set")]
+
+    async def timers() -> dict:
+        return (await lc.state(t))["timers"]
+
+    t = await lc.file()
+    await eventually(lambda: len(announced("dispatch")) == 1, what="the dispatch deadline announced")
+    running = await timers()
+    assert announced("dispatch") == [(running["dispatch"]["deadline"], running["dispatch"]["warn_at"])]
+    await lc.send(dispatched(t))
+    await eventually(lambda: announced("accept") and announced("resolve"), what="accept and resolve announced")
+    request = extension_requested(t, RESOLVE_S)
+    await lc.send(request, extension_granted(t, request))
+    await eventually(lambda: len(announced("resolve")) == 2, what="the extended deadline announced")
+    running = await timers()
+    assert announced("resolve")[-1] == (running["resolve"]["deadline"], running["resolve"]["warn_at"])
+    await lc.send(suspended(t))
+    await asyncio.sleep(1)
+    await lc.send(resumed(t))
+    await eventually(lambda: len(announced("resolve")) == 3 and len(announced("accept")) == 2, what="shifted deadlines")
+    running = await timers()
+    assert announced("accept")[-1][0] == running["accept"]["deadline"] > announced("accept")[0][0]
+    assert all(p.notice.department_id == URBAN for p in lc.of(t, "resolve", kind="deadline_set"))
+
+
 async def test_a_ticket_placed_by_street_triage_is_chased_in_its_new_community_on_the_same_clock(lc: Lifecycle) -> None:
     t = await lc.file()  # "C-1" stands for the street's triage queue here
     await lc.send(assigned(t, "C-2"))
@@ -544,6 +571,10 @@ async def test_a_long_lived_ticket_continues_as_new_and_keeps_its_state(short_hi
         await lc.send(moves[0], moves[-1])  # redeliveries from before the continue-as-new
 
         handle = lc.handle(t)
+        for _ in range(120):  # the announced deadlines are published before the run continues as new
+            if (await handle.describe()).run_id != first_run_id:
+                break
+            await asyncio.sleep(0.5)
         assert (await handle.describe()).run_id != first_run_id
         current = await handle.query(TicketWorkflow.state)
         assert (current["stage"], current["seen_events"], current["returns_by_department"]) == (
@@ -553,7 +584,11 @@ async def test_a_long_lived_ticket_continues_as_new_and_keeps_its_state(short_hi
         await lc.send(closed(t))
         summary = await handle.result()
         assert (summary["events_seen"], summary["dispatch_cycles"]) == (31, 16)
-        assert lc.publisher.published == []
+        assert lc.of(t) == []  # no alarm went off
+        # Every deadline was announced once, across the continue-as-new: filing, 15 dispatches (accept and
+        # resolve), 15 returns (dispatch again).
+        announced = lc.of(t, kind="deadline_set")
+        assert len({p.event_id for p in announced}) == 1 + 15 * 2 + 15, [(p.notice.stage, p.notice.cycle) for p in announced]
 
 
 def test_a_retried_notice_carries_the_same_event_id_and_each_cycle_its_own() -> None:

@@ -40,6 +40,7 @@ from libs.sla.policy import SlaPolicy
 from workflows.ticket_lifecycle.activities import deadline_event
 from workflows.ticket_lifecycle.bridge import SlaSource, TicketBridge
 from workflows.ticket_lifecycle.shared import DeadlineNotice
+from workflows.ticket_lifecycle.timers import DEADLINE_SET
 from workflows.ticket_lifecycle.workflows import TicketWorkflow
 
 # --------------------------------------------------------------------------- the policy the tests live by
@@ -107,12 +108,13 @@ class FakePublisher:
         return str(deadline_event(notice).event_id)
 
     def of(self, ticket_id: str, stage: str | None = None, kind: str | None = None) -> list[Published]:
+        """The ticket's notices; without `kind`, the alarms only (催办, 督办, rating expiry), not the announced deadlines."""
         return [
             p
             for p in self.published
             if p.notice.ticket_id == ticket_id
             and (stage is None or p.notice.stage == stage)
-            and (kind is None or p.notice.kind == kind)
+            and (p.notice.kind == kind if kind else p.notice.kind != DEADLINE_SET)
         ]
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from aiokafka import AIOKafkaProducer
 from temporalio import activity
 
-from libs.events import Actor, DeadlineWarned, Envelope, TicketClosed, TicketEscalated, deterministic_event_id
+from libs.events import Actor, DeadlineWarned, Envelope, StageDeadlineSet, TicketClosed, TicketEscalated, deterministic_event_id
 from libs.messaging import publish
 from libs.observability import WORKFLOW_ESCALATIONS, get_logger
 from workflows.ticket_lifecycle.shared import DeadlineNotice
@@ -19,7 +19,10 @@ WORKFLOWS_ACTOR = Actor(role="system", id=SERVICE)
 
 def deadline_event(notice: DeadlineNotice) -> Envelope:
     """The event for one notice; its id depends only on the notice, so a retry re-sends the same event."""
-    event_id = deterministic_event_id(notice.ticket_id, notice.kind, notice.stage, str(notice.level), str(notice.cycle))
+    parts = [notice.ticket_id, notice.kind, notice.stage, str(notice.level), str(notice.cycle)]
+    if notice.kind == "deadline_set":
+        parts.append(notice.deadline)  # a resumed ticket's shifted deadline keeps its cycle: the time tells them apart
+    event_id = deterministic_event_id(*parts)
     common = dict(event_id=event_id, ticket_id=notice.ticket_id, actor=WORKFLOWS_ACTOR)
     due = datetime.fromisoformat(notice.deadline)
     if notice.kind == "warned":
@@ -32,6 +35,15 @@ def deadline_event(notice: DeadlineNotice) -> Envelope:
             stage=notice.stage,
             level=notice.level,
             deadline=due,
+            community_id=notice.community_id,
+            department_id=notice.department_id,
+        )
+    if notice.kind == "deadline_set":
+        return StageDeadlineSet(
+            **common,
+            stage=notice.stage,
+            deadline=due,
+            warn_at=datetime.fromisoformat(notice.warn_at) if notice.warn_at else None,
             community_id=notice.community_id,
             department_id=notice.department_id,
         )
@@ -48,7 +60,7 @@ class TicketActivities:
 
     @activity.defn(name="publish_deadline_event")
     async def publish_deadline_event(self, notice: DeadlineNotice) -> str:
-        """Publish DeadlineWarned (催办), TicketEscalated (督办) or TicketClosed and wait for the ack."""
+        """Publish StageDeadlineSet (时限), DeadlineWarned (催办), TicketEscalated (督办) or TicketClosed; wait for the ack."""
         event = deadline_event(notice)
         await publish(self.producer, event, service=SERVICE)
         if notice.kind == "escalated":

@@ -80,7 +80,7 @@ class TicketEventSignal:
 class DeadlineNotice:
     """Input of the publish activity: (ticket, kind, stage, level, cycle) fixes the event id, so retries re-send it."""
 
-    kind: str  # "warned" | "escalated" | "rating_expired"
+    kind: str  # "warned" | "escalated" | "rating_expired" | "deadline_set"
     ticket_id: str
     stage: str  # a Stage value
     level: int
@@ -88,3 +88,4 @@ class DeadlineNotice:
     deadline: str
     community_id: str | None = None
     department_id: str | None = None
+    warn_at: str | None = None  # deadline_set: when 催办 goes out

@@ -20,6 +20,7 @@ REARM_AFTER_S = 30.0  # waits longer than this are re-armed shortly before they 
 REARM_LEAD_S = 5.0  # ...this many seconds before
 
 WARNED, ESCALATED, RATING_EXPIRED = "warned", "escalated", "rating_expired"  # the alarm kinds (DeadlineNotice.kind)
+DEADLINE_SET = "deadline_set"  # not an alarm: a started or moved deadline, announced (StageDeadlineSet)
 
 
 def at(value: str) -> datetime:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from temporalio import workflow
@@ -29,7 +29,19 @@ from workflows.ticket_lifecycle.shared import (
     TicketEventSignal,
     TicketWorkflowInput,
 )
-from workflows.ticket_lifecycle.timers import ESCALATED, RATING_EXPIRED, WARNED, Alarm, TicketClock, at, first_wait, shifted
+from workflows.ticket_lifecycle.timers import (
+    DEADLINE_SET,
+    ESCALATED,
+    RATING_EXPIRED,
+    WARNED,
+    Alarm,
+    TicketClock,
+    at,
+    first_wait,
+    shifted,
+)
+
+from workflows.ticket_lifecycle.patches import A7E32EF_PATCH, DEADLINE_EVENTS_PATCH, UNMARKED_A7E32EF_SINCE
 
 with workflow.unsafe.imports_passed_through():
     from workflows.ticket_lifecycle.activities import TicketActivities
@@ -38,16 +50,6 @@ MAX_SEEN_EVENT_IDS = 200  # enough for any real ticket's life; keeps the carried
 PUBLISH_TIMEOUT = timedelta(seconds=30)
 PUBLISH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
-# Commit a7e32ef (2026-11-26) changed two things without a patch marker: deadline notices are published through a
-# local activity instead of an activity (different commands), and waits over REARM_AFTER_S stop early and re-arm
-# (the same commands, except that the loop now checks for continue-as-new between the early stop and the alarm).
-# Runs of this code carry the A7E32EF_PATCH marker; unmarked runs are told apart by their start time. That is a
-# one-off for that one unmarked change: the histories re-recorded with it started at 14:47:12Z, before the commit
-# itself (14:53:16Z), so the line is its parent commit (c412786, 14:39:21Z); the histories of the activity era end
-# at 14:13:41Z. A ticket started after the line by a worker that still ran older code would not replay; none is
-# known to be open. Every later change goes behind workflow.patched() alone.
-A7E32EF_PATCH = "a7e32ef-local-activity-publish-and-rearm"
-UNMARKED_A7E32EF_SINCE = datetime(2026, 11, 26, 14, 39, 21, tzinfo=timezone.utc)
 
 
 @workflow.defn
@@ -215,6 +217,8 @@ class TicketWorkflow:
         paused = at(event.occurred_at) - at(self._suspended_at)
         self._timers = {name: shifted(timer, paused) for name, timer in self._timers.items()}
         self._suspended_at = None
+        for timer in self._timers.values():
+            self._announce(timer)
         return True
 
     ON_EVENT: ClassVar[dict[str, Callable[[TicketWorkflow, TicketEventSignal], bool]]] = {
@@ -263,6 +267,14 @@ class TicketWorkflow:
     def _start(self, name: str, started: str, span: Span) -> None:
         self._timer_starts += 1  # every start gets its own cycle, so its warnings/escalations get new event ids
         self._timers[name] = self._clock.start(name, started, span, self._timer_starts)
+        self._announce(self._timers[name])
+
+    def _announce(self, timer: StageTimer) -> None:
+        """Queue StageDeadlineSet for a started or moved deadline (published by the loop, like 联席办's escalation)."""
+        if workflow.patched(DEADLINE_EVENTS_PATCH):
+            self._immediate.append(
+                replace(self._notice(DEADLINE_SET, timer.name, 0, timer.deadline, timer.cycle), warn_at=timer.warn_at)
+            )
 
     def _stop(self, *names: str) -> None:
         for name in names:
@@ -280,6 +292,7 @@ class TicketWorkflow:
             return
         self._timer_starts += 1
         self._timers[name] = self._clock.extended(timer, granted_at, span, self._timer_starts)
+        self._announce(self._timers[name])
 
     def _next_alarm(self) -> Alarm | None:
         return None if self._suspended_at is not None else self._clock.next_alarm(self._timers.values())
