@@ -74,6 +74,18 @@ def test_one_ticket_lives_its_whole_life_over_http(stack, http):
     )
     assert queued["proposed_department_id"] == "urban"
     assert queued["reporter_phone_masked"] == "138****5678"
+    # 时限: the workflow announces the dispatch deadline; the console and the resident see it.
+    queued = eventually(
+        lambda: (t := find(http.get(f"{urls['dispatch']}/tickets", headers=auth(COMMUNITY)).json(), ticket_id))["deadlines"] and t,
+        what="the dispatch deadline on the console",
+    )
+    assert [d["stage"] for d in queued["deadlines"]] == ["dispatch"] and queued["next_due"] == queued["deadlines"][0]["due"]
+    assert queued["deadlines"][0]["warn_at"] < queued["deadlines"][0]["due"]
+    mine = eventually(
+        lambda: (t := http.get(f"{urls['intake']}/tickets/{ticket_id}", headers=auth(RESIDENT)).json())["deadlines"] and t,
+        what="the dispatch deadline for the resident",
+    )
+    assert mine["deadlines"] == queued["deadlines"]
     dispatched = http.post(
         f"{urls['dispatch']}/tickets/{ticket_id}/dispatch", headers=auth(COMMUNITY), json={"department_id": "urban", "note": "请尽快处理"}
     )
@@ -85,6 +97,11 @@ def test_one_ticket_lives_its_whole_life_over_http(stack, http):
         what="ticket in the department worklist",
     )
     assert find(http.get(f"{urls['department']}/tickets", headers=auth(OTHER_DEPARTMENT)).json(), ticket_id) is None
+    held = eventually(
+        lambda: len((t := http.get(f"{urls['department']}/tickets/{ticket_id}", headers=auth(DEPARTMENT)).json())["deadlines"]) == 2 and t,
+        what="accept and resolve deadlines on the department's ticket",
+    )
+    assert [d["stage"] for d in held["deadlines"]] == ["accept", "resolve"]  # earliest first
     assert http.post(f"{urls['department']}/tickets/{ticket_id}/accept", headers=auth(OTHER_DEPARTMENT)).status_code == 404
     assert http.post(f"{urls['department']}/tickets/{ticket_id}/resolve", headers=auth(DEPARTMENT), json={"note": "x" * 5}).status_code == 409
     assert http.post(f"{urls['department']}/tickets/{ticket_id}/accept", headers=auth(DEPARTMENT)).status_code == 200
