@@ -21,10 +21,11 @@ from tests.browser.test_portal_flow import (  # noqa: F401 - fixtures
     reload_until,
     screenshots,
 )
-from tests.photo_samples import png
+from tests.photo_samples import jpeg_with_exif, png
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 IN_XINRAN_01 = (39.74064, 116.14039)  # well inside 馨然嘉园第一网格 (config/grids.geojson)
+IN_XINRAN_03 = (39.7616, 116.1404)  # 馨然嘉园第三网格
 IN_JIAMENKOU_01 = (39.741, 116.17968)  # well inside 佳门口第一网格
 FAR_AWAY = (39.9087, 116.3975)  # 天安门: outside every grid of 长阳镇
 
@@ -178,4 +179,30 @@ def test_a_position_outside_every_grid_is_filed_for_the_street_with_a_note(phone
     page.get_by_role("button", name="吹哨", exact=True).click()
     expect(page).to_have_url(re.compile(r"/tickets/[^/?]+\?ok=filed$"))
     expect(page.locator(".facts")).to_contain_text("街道分拨")
+    assert resident.errors == [], resident.errors
+
+
+def test_the_photos_position_and_the_map_pin_share_one_location(phone) -> None:
+    resident = phone("resident1")
+    page = resident.page
+    fill_the_form(page, f"积水 {uuid.uuid4().hex[:6]}")
+    grid_polygons(page, 3)
+    page.locator(".photo-add input[type=file]").set_input_files(
+        [{"name": "IMG_0002.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_exif(*IN_XINRAN_03)}]
+    )
+    offer = page.get_by_label("使用照片的拍摄位置作为问题位置")
+    expect(offer).to_be_visible()
+    offer.check()  # the pin goes where the photo was taken
+    expect(page.locator(".map-status")).to_contain_text("馨然嘉园第三网格")
+    expect(page.locator(".leaflet-marker-icon")).to_have_count(1)
+
+    tap_on_map(page, *IN_XINRAN_01)  # moved by hand: the photo's position is no longer the one sent
+    expect(page.locator(".map-status")).to_contain_text("馨然嘉园第一网格")
+    expect(offer).not_to_be_checked()
+    assert position_of(page)[0] < IN_XINRAN_03[0] - 0.01  # south of the photo's position, in the first grid
+
+    page.get_by_role("button", name="清除标注").tap()
+    expect(page.locator(".leaflet-marker-icon")).to_have_count(0)
+    expect(page.locator("input[name=latitude]")).to_have_value("")
+    expect(page.locator("select[name=community_id]")).to_have_value("xinran")
     assert resident.errors == [], resident.errors

@@ -113,7 +113,7 @@
       }
       pin.setLatLng([lat, lng]).addTo(map);
       clear.hidden = false;
-      if (source === "gps" || source === "photo") map.panTo([lat, lng]);
+      if (source === "gps" || source === "photo") map.panTo([lat, lng], { animate: false });
       if (!quiet) announce(lat, lng, source);
       locate(lat, lng);
     }
