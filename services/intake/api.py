@@ -35,18 +35,10 @@ def my_tickets(principal: Reader, runtime: RuntimeDep, page: MinePage) -> list[T
 
 GridWorker = Annotated[Principal, Depends(require("grid_worker"))]
 GridPage = paging(most=200, default=50)
-_REFUSED = {
-    401: {"description": "No or an invalid bearer token",
-          "content": {"application/json": {"example": {"detail": "missing bearer token in Authorization header"}}}},
-    403: {"description": "Not a grid worker",
-          "content": {"application/json": {"example": {"detail": "role 'resident' may not do this; allowed: grid_worker"}}}},
-    422: {"description": "A bad status, limit or offset (the field is named)",
-          "content": {"application/json": {"example": {"detail": [{"loc": ["query", "status", 0], "msg": "Input should be 'filed', ..."}]}}}},
-}
 
 
 @router.get(
-    "/grid", response_model=list[TicketPublic], responses=_REFUSED,
+    "/grid", response_model=list[TicketPublic],
     summary="我的网格: the tickets of the grid worker's grids (of their community if they have none), newest first",
 )
 def grid_tickets(

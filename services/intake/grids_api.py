@@ -60,12 +60,6 @@ def put_grids(
 
 public_router = APIRouter(prefix="/grids", tags=["grids"])
 Reader = Annotated[Principal, Depends(require(*ROLES))]
-_READ_REFUSED: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or an invalid bearer token",
-          "content": {"application/json": {"example": {"detail": "missing bearer token in Authorization header"}}}},
-    422: {"description": "An unknown community, or a latitude/longitude out of range (the field is named)",
-          "content": {"application/json": {"example": {"detail": "community_id: unknown community 'atlantis'"}}}},
-}
 
 
 class GridPlace(BaseModel):
@@ -77,7 +71,7 @@ class GridPlace(BaseModel):
 
 
 @public_router.get(
-    "", responses=_READ_REFUSED,
+    "",
     summary="The grids in force as GeoJSON (one community's with ?community_id=), for the filing form's map",
 )
 def grid_map(
@@ -94,7 +88,7 @@ def grid_map(
 
 
 @public_router.get(
-    "/locate", response_model=GridPlace, responses=_READ_REFUSED,
+    "/locate", response_model=GridPlace,
     summary="The grid a point lies in, as filing places it (edges included); all null outside every grid",
 )
 def locate(
