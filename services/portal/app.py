@@ -15,7 +15,7 @@ from libs.db import ensure_database, make_engine
 from libs.observability import configure_logging, get_logger, instrument_app
 from libs.settings import Settings, get_settings
 from services.portal.clients import Backends
-from services.portal.otp import OtpStore
+from services.portal.otp import OtpSettings, OtpStore
 from services.portal.pages import ROUTERS
 from services.portal.users import DEMO_USERS_FILE, UserStore, load_demo_users
 from services.portal.views import install_error_pages
@@ -41,7 +41,8 @@ def create_app(
         engine = make_engine(database_url)
         users = UserStore(engine)
         await asyncio.to_thread(users.migrate)
-        otps = OtpStore(engine, settings.jwt_secret)
+        otp_settings = OtpSettings()
+        otps = OtpStore(engine, settings.jwt_secret, per_client=otp_settings.client_limit())
         purged = await asyncio.to_thread(otps.purge)
         log.info("otp_codes_purged", deleted=purged)
         if users_file is not None:
@@ -49,6 +50,7 @@ def create_app(
             log.info("demo_users_seeded", added=added, file=str(users_file))
         app.state.users = users
         app.state.otps = otps
+        app.state.otp_settings = otp_settings
         app.state.backends = Backends(settings, transport=transport)
         log.info("service_started", database=engine.url.render_as_string(hide_password=True))
         try:

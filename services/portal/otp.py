@@ -2,9 +2,10 @@
 
 A code is 6 random digits, kept only as a keyed hash (HMAC-SHA256 with the portal's secret, bound to the number and the
 purpose), valid for 5 minutes and for at most 5 tries; a newer code for the same number and purpose replaces the older
-one. Sending is throttled per number: 60 seconds between two codes and at most 5 codes an hour. The number is stored
-only as its libs/pii keyed hash; neither the number nor the code ever reaches a log line. The clock is injectable so
-the rules are tested without sleeping."""
+one. Sending is throttled per number: 60 seconds between two codes and at most 5 codes an hour; and per client address
+(PORTAL_OTP_PER_CLIENT, default 10/3600: codes per address per hour, or `off`), so nobody makes the district pay for
+texts by cycling numbers. The number and the address are stored only as keyed hashes; neither the number, the address
+nor the code ever reaches a log line. The clock is injectable so the rules are tested without sleeping."""
 from __future__ import annotations
 
 import hashlib
@@ -13,11 +14,14 @@ import math
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import DateTime, delete, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from libs.observability import get_logger
 from libs.pii import get_vault, mask_phone, normalize_phone
@@ -32,6 +36,46 @@ RESEND_AFTER = timedelta(seconds=60)
 HOURLY_CAP = 5  # codes per number in any 60 minutes, whatever their purpose
 KEEP_FOR = timedelta(days=1)  # older codes are deleted
 SIGNATURE = "【居民吹哨】"  # the provider-registered signature every text of the project carries
+
+
+@dataclass(frozen=True)
+class ClientLimit:
+    """At most `count` codes sent in any `seconds` for requests from one client address."""
+
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, spec: str) -> "ClientLimit | None":
+        """'10/3600' -> ClientLimit(10, 3600); 'off' (or empty) -> None."""
+        spec = spec.strip().lower()
+        if spec in ("", "off", "none"):
+            return None
+        count, _, seconds = spec.partition("/")
+        limit = cls(int(count), int(seconds or 3600))
+        if limit.count < 1 or not 0 < limit.seconds <= KEEP_FOR.total_seconds():
+            raise ValueError(f"PORTAL_OTP_PER_CLIENT {spec!r}: COUNT/SECONDS, both above zero and at most a day, or 'off'")
+        return limit
+
+
+class OtpSettings(BaseSettings):
+    """PORTAL_OTP_PER_CLIENT: codes per client address (COUNT/SECONDS or off); PORTAL_TRUSTED_PROXIES: the proxies
+    whose X-Forwarded-For names the client (comma-separated addresses; none by default)."""
+
+    model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore")
+
+    otp_per_client: str = "10/3600"
+    trusted_proxies: str = ""
+
+    def client_limit(self) -> ClientLimit | None:
+        return ClientLimit.parse(self.otp_per_client)
+
+    def client_address(self, peer: str | None, forwarded_for: str | None) -> str | None:
+        """The requesting address: the peer's, or behind a trusted proxy the last address its X-Forwarded-For added."""
+        trusted = {a.strip() for a in self.trusted_proxies.split(",") if a.strip()}
+        if forwarded_for and peer in trusted:
+            return forwarded_for.split(",")[-1].strip() or peer
+        return peer
 
 
 class OtpPurpose(StrEnum):
@@ -49,6 +93,7 @@ class PortalOtp(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     phone_hash: str = Field(max_length=64, index=True)
+    client_hash: str | None = Field(default=None, max_length=64, index=True)  # the requesting address, keyed hash
     purpose: str = Field(max_length=20)
     code_hash: str = Field(max_length=64)
     sent_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)
@@ -132,23 +177,52 @@ class OtpStore:
         *,
         gateway: Callable[[], SmsGateway] = get_sms_gateway,
         clock: Callable[[], datetime] = utcnow,
+        per_client: ClientLimit | None = ClientLimit(10, 3600),
     ) -> None:
         self.engine = engine
         self._secret = secret.encode()
         self._gateway = gateway
         self._clock = clock
+        self.per_client = per_client
+
+    def _client_hash(self, client: str) -> str:
+        return hmac.new(self._secret, f"client:{client}".encode(), hashlib.sha256).hexdigest()
+
+    def _check_client(self, session: Session, client_hash: str, now: datetime) -> None:
+        """Throttled when the address had `per_client.count` codes sent within the window."""
+        limit = self.per_client
+        if limit is None:
+            return
+        window = timedelta(seconds=limit.seconds)
+        sent = [
+            _aware(moment)
+            for moment in session.exec(
+                select(PortalOtp.sent_at)
+                .where(PortalOtp.client_hash == client_hash, PortalOtp.sent_at > now - window)
+                .order_by(col(PortalOtp.sent_at).desc())
+                .limit(limit.count)
+            )
+        ]
+        if len(sent) >= limit.count:
+            wait = _seconds(sent[-1] + window - now)
+            raise Throttled(wait, f"本网络获取验证码过于频繁（{_wait_text(limit.seconds)}内最多 {limit.count} 次），请 {_wait_text(wait)}后再试")
 
     def _code_hash(self, phone_hash: str, purpose: OtpPurpose, code: str) -> str:
         message = f"{purpose.value}:{phone_hash}:{code}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
-    def send(self, phone: str, purpose: OtpPurpose) -> datetime:
+    def send(self, phone: str, purpose: OtpPurpose, client: str | None = None) -> datetime:
         """Text a fresh code to `phone` (replacing any earlier one for `purpose`); returns when it expires.
-        Throttled when the number had a code less than a minute ago or 5 in the last hour; SendFailed when the
-        gateway refuses (then nothing is recorded, so the person may try again at once)."""
+        Throttled when the number had a code less than a minute ago or 5 in the last hour, or the `client` address
+        reached its limit (`per_client`); SendFailed when the gateway refuses (then nothing is recorded, so the
+        person may try again at once)."""
         phone_hash = get_vault().phone_hash(phone)
+        client_hash = self._client_hash(client) if client else None
         now = self._clock()
         with Session(self.engine) as session:
+            if client_hash is not None:
+                self._lock_number(session, client_hash)
+                self._check_client(session, client_hash, now)
             self._lock_number(session, phone_hash)
             recent = [
                 _aware(moment)
@@ -177,7 +251,7 @@ class OtpStore:
             code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
             expires_at = now + CODE_TTL
             session.add(PortalOtp(
-                phone_hash=phone_hash, purpose=purpose.value, code_hash=self._code_hash(phone_hash, purpose, code),
+                phone_hash=phone_hash, client_hash=client_hash, purpose=purpose.value, code_hash=self._code_hash(phone_hash, purpose, code),
                 sent_at=now, expires_at=expires_at,
             ))
             session.flush()
@@ -242,8 +316,9 @@ class OtpStore:
 
     @staticmethod
     def _lock_number(session: Session, phone_hash: str) -> None:
-        """On PostgreSQL, one send at a time per number (a transaction-scoped advisory lock), so two parallel requests
-        cannot both pass the throttle; SQLite (development) runs writers one at a time anyway."""
+        """On PostgreSQL, one send at a time per number (or address: any keyed hash; a transaction-scoped advisory
+        lock, the address's always taken first), so two parallel requests cannot both pass the throttle; SQLite
+        (development) runs writers one at a time anyway."""
         if session.get_bind().dialect.name == "postgresql":
             key = int(phone_hash[:15], 16)  # 60 bits: fits a bigint
             session.execute(text("select pg_advisory_xact_lock(:key)"), {"key": key})

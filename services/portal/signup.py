@@ -117,12 +117,12 @@ class Accounts:
     def __init__(self, users: UserStore, otps: OtpStore) -> None:
         self.users, self.otps = users, otps
 
-    def send_register_code(self, phone: str) -> None:
+    def send_register_code(self, phone: str, client: str | None = None) -> None:
         phone = check_phone(phone)
         found = self.users.by_phone(phone)
         if found is not None and found.verified:
             raise AlreadyRegistered()
-        self.otps.send(phone, OtpPurpose.register)
+        self.otps.send(phone, OtpPurpose.register, client)
 
     def register(self, form: RegisterForm) -> PortalUser:
         """Everything is checked before the code, so a typo elsewhere does not use the code up."""
@@ -163,12 +163,12 @@ class Accounts:
         log.info("resident_registered", username=user.username, claimed_caller_account=claimed)
         return user
 
-    def send_login_code(self, phone: str) -> None:
+    def send_login_code(self, phone: str, client: str | None = None) -> None:
         phone = check_phone(phone)
         found = self.users.by_phone(phone)
         if found is None or not found.active:
             raise NotRegistered()
-        self.otps.send(phone, OtpPurpose.login)
+        self.otps.send(phone, OtpPurpose.login, client)
 
     def login_with_code(self, phone: str, code: str) -> PortalUser:
         """The account the number owns; a caller's unverified account becomes verified (the code proves the number)."""

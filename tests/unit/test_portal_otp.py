@@ -1,5 +1,5 @@
 """One-time SMS codes: 6 digits kept only as a hash, 5 minutes, 5 tries, one code per minute and 5 an hour per number,
-bound to the number and the purpose. The clock is a variable the tests move; nothing sleeps."""
+10 an hour per client address (configurable), bound to the number and the purpose. The clock is a variable the tests move; nothing sleeps."""
 from __future__ import annotations
 
 import re
@@ -14,10 +14,12 @@ from libs.db import make_engine
 from libs.pii import get_vault
 from libs.sms import SmsError
 from services.portal.otp import (
+    ClientLimit,
     CodeExpired,
     CodeMissing,
     CodeWrong,
     OtpPurpose,
+    OtpSettings,
     OtpStore,
     PortalOtp,
     SendFailed,
@@ -220,3 +222,93 @@ def test_codes_older_than_a_day_are_purged(otps: OtpStore, clock: Clock) -> None
     assert otps.purge() == 0
     clock.advance(hours=2)
     assert otps.purge() == 1
+
+
+# ---------------------------------------------------------------------- per client address
+
+
+def numbers(n: int) -> list[str]:
+    return [f"1370000{i:04d}" for i in range(n)]
+
+
+@pytest.fixture
+def few_per_client(tmp_path: Path, clock: Clock, phone: Phone) -> OtpStore:
+    engine = make_engine(f"sqlite:///{tmp_path / 'portal.db'}")
+    UserStore(engine).migrate()
+    return OtpStore(engine, "test-secret", gateway=lambda: phone, clock=clock, per_client=ClientLimit(3, 3600))
+
+
+def test_one_address_cycling_numbers_gets_ten_codes_an_hour_by_default(otps: OtpStore, phone: Phone, clock: Clock) -> None:
+    start = clock.now
+    for number in numbers(10):
+        otps.send(number, REGISTER, "203.0.113.7")
+        clock.advance(minutes=1)
+    with pytest.raises(Throttled) as refused:
+        otps.send("13700009999", REGISTER, "203.0.113.7")
+    assert refused.value.status_code == 429 and refused.value.field == "phone"
+    assert refused.value.retry_after == 50 * 60  # until the first of the ten is an hour old
+    assert refused.value.message == "本网络获取验证码过于频繁（60 分钟内最多 10 次），请 50 分钟后再试"
+    assert len(phone.sent) == 10, "the eleventh number got no text"
+    otps.send("13700009999", REGISTER, "198.51.100.1")  # another address is not held up
+    clock.now = start + timedelta(hours=1, seconds=1)
+    otps.send("13700008888", REGISTER, "203.0.113.7")  # the first code left the window
+    assert len(phone.sent) == 12
+
+
+def test_the_per_address_limit_is_configurable_and_counts_every_purpose(
+    few_per_client: OtpStore, phone: Phone, clock: Clock
+) -> None:
+    a, b, c, d = numbers(4)
+    few_per_client.send(a, REGISTER, "2001:db8::1")
+    few_per_client.send(b, LOGIN, "2001:db8::1")
+    few_per_client.send(c, REGISTER, "2001:db8::1")
+    clock.advance(minutes=10)
+    with pytest.raises(Throttled) as refused:
+        few_per_client.send(d, LOGIN, "2001:db8::1")
+    assert refused.value.retry_after == 50 * 60
+    few_per_client.send(d, LOGIN)  # no address known (a test or an internal caller): only the number's limits
+    assert len(phone.sent) == 4
+
+
+def test_a_refused_or_failed_send_does_not_count_for_the_address(few_per_client: OtpStore, phone: Phone, clock: Clock) -> None:
+    a, b, c = numbers(3)
+    few_per_client.send(a, REGISTER, "203.0.113.7")
+    with pytest.raises(Throttled):  # the number's minute: not sent, not counted
+        few_per_client.send(a, REGISTER, "203.0.113.7")
+    phone.fail = True
+    with pytest.raises(SendFailed):
+        few_per_client.send(b, REGISTER, "203.0.113.7")
+    phone.fail = False
+    few_per_client.send(b, REGISTER, "203.0.113.7")
+    few_per_client.send(c, REGISTER, "203.0.113.7")
+    assert len(phone.sent) == 3
+
+
+def test_the_address_is_stored_only_as_a_keyed_hash(otps: OtpStore) -> None:
+    otps.send(PHONE, REGISTER, "203.0.113.7")
+    with Session(otps.engine) as session:
+        [row] = session.exec(select(PortalOtp)).all()
+    assert row.client_hash and "203.0.113.7" not in " ".join(str(v) for v in row.model_dump().values())
+
+
+@pytest.mark.parametrize(
+    ("spec", "limit"), [("10/3600", ClientLimit(10, 3600)), ("20", ClientLimit(20, 3600)), ("off", None), (" ", None)]
+)
+def test_the_limit_is_read_as_count_per_seconds_or_off(spec: str, limit: ClientLimit | None) -> None:
+    assert ClientLimit.parse(spec) == limit
+
+
+@pytest.mark.parametrize("spec", ["0/3600", "5/0", "5/100000", "many"])
+def test_a_bad_limit_is_refused_at_start(spec: str) -> None:
+    with pytest.raises(ValueError):
+        ClientLimit.parse(spec)
+
+
+def test_the_settings_read_the_environment_and_trust_only_named_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_OTP_PER_CLIENT", "4/600")
+    monkeypatch.setenv("PORTAL_TRUSTED_PROXIES", "10.0.0.2")
+    settings = OtpSettings()
+    assert settings.client_limit() == ClientLimit(4, 600)
+    assert settings.client_address("10.0.0.2", "1.2.3.4, 203.0.113.7") == "203.0.113.7"
+    assert settings.client_address("198.51.100.9", "203.0.113.7") == "198.51.100.9", "anyone else's header is ignored"
+    assert OtpSettings(trusted_proxies="").client_address("10.0.0.2", "203.0.113.7") == "10.0.0.2"

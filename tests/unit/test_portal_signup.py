@@ -171,6 +171,22 @@ def test_asking_again_too_soon_is_429_with_retry_after_in_chinese(portal: Portal
     assert len(portal.phone.sent) == 1
 
 
+def test_one_address_cycling_numbers_is_stopped_with_429_and_retry_after(portal: Portal) -> None:
+    """The per-address limit (default 10 an hour) over the pages: sign-up and sign-in codes count together."""
+    for i in range(5):  # five numbers sign up (a code each) and then ask for a sign-in code: ten texts
+        number = f"1360000{i:04d}"
+        assert portal.sign_up(number).status_code == 303
+        portal.log_out()
+        assert portal.get_code(number, "/login/sms/code").status_code == 200
+    assert len(portal.phone.sent) == 10
+    refused = portal.get_code("13600009999")
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    assert "本网络获取验证码过于频繁（60 分钟内最多 10 次）" in refused.text
+    assert len(portal.phone.sent) == 10
+    behind_proxy = portal.client.post("/register/code", data={"phone": "13600009999"}, headers={"X-Forwarded-For": "1.2.3.4"})
+    assert behind_proxy.status_code == 429, "a forwarded-for header from an untrusted peer changes nothing"
+
+
 def test_a_code_for_a_bad_number_sends_nothing(portal: Portal) -> None:
     refused = portal.get_code("12345")
     assert refused.status_code == 422 and "手机号格式不正确" in refused.text

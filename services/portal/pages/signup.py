@@ -25,6 +25,12 @@ def accounts(request: Request) -> Accounts:
     return Accounts(request.app.state.users, request.app.state.otps)
 
 
+def client_address(request: Request) -> str | None:
+    """Who asks for a code, for the per-address limit (PORTAL_TRUSTED_PROXIES: whose X-Forwarded-For is believed)."""
+    peer = request.client.host if request.client else None
+    return request.app.state.otp_settings.client_address(peer, request.headers.get("x-forwarded-for"))
+
+
 def communities() -> list[Any]:
     directory = get_directory()
     return [c for c in directory.communities if not directory.is_triage(c.id)]
@@ -67,7 +73,7 @@ def register_page(request: Request) -> Response:
 )
 def register_code(request: Request, form: Posted[RegisterForm]) -> Response:
     try:
-        accounts(request).send_register_code(form.phone)
+        accounts(request).send_register_code(form.phone, client_address(request))
     except (SignupError, OtpError) as exc:
         return _form_page(request, "register.html", form, status_code=exc.status_code, error=exc)
     return _form_page(request, "register.html", form, sent=True)
@@ -102,7 +108,7 @@ def sms_login_page(request: Request, next: str | None = None) -> Response:  # no
 )
 def sms_login_code(request: Request, form: Posted[PhoneForm]) -> Response:
     try:
-        accounts(request).send_login_code(form.phone)
+        accounts(request).send_login_code(form.phone, client_address(request))
     except (SignupError, OtpError) as exc:
         return _form_page(request, "login_sms.html", form, status_code=exc.status_code, error=exc)
     return _form_page(request, "login_sms.html", form, sent=True)
