@@ -1,21 +1,20 @@
 """The columns every service's ticket table carries: the ticket's id, the whole folded view (`fold`) and the parts of
 it that lists filter and sort by. `store` is the one place a view reaches a row; `commit_event` and `follow_event` are
-how use cases and consumers move it, `Worklist` how a community's or department's list is read. `TicketRecord` is
+how use cases and consumers move it (libs/ticket/worklist.py reads a community's or department's list). `TicketRecord` is
 the start of a table with one row per thing that happened to a ticket."""
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime
-from sqlmodel import JSON, Field, Session, SQLModel, col, select
+from sqlmodel import JSON, Field, Session, SQLModel
 
-from libs.auth.principal import Principal, check_scope
 from libs.events import Event
 from libs.messaging import record_event
 from libs.statemachine import NotFound
+from libs.ticket.deadlines import DeadlineState, beijing_time, default_calendar, time_left
 from libs.ticket.status import STATUS_LABELS_ZH, TicketStatus
 from libs.ticket.view import TicketView, apply_event, fold
 
@@ -37,6 +36,10 @@ class StageDeadline(SQLModel):
     stage: str
     due: datetime
     warn_at: datetime | None = None  # 催办 goes out at this time
+    due_text: str = ""  # the due time in Beijing time: 11月28日 17:30
+    state: DeadlineState = DeadlineState.running  # as of the answer: running, warning (催办 due), overdue, suspended
+    working_seconds_left: int | None = None  # working time left as of the answer; negative when overdue
+    time_left: str = ""  # 剩余 2个工作日3小时 / 已超时 5小时 / 已挂起，时限暂停
 
 
 class TicketSummaryColumns(SQLModel):
@@ -87,6 +90,7 @@ class TicketViewPublic(SQLModel):
     warnings: list[StageWarning]
     deadlines: list[StageDeadline] = []  # the running stages' deadlines, earliest first
     next_due: datetime | None = None
+    deadline_state: DeadlineState | None = None  # the most pressing of `deadlines` (None: no clock runs)
     merged_into: str | None
     suspended: bool
 
@@ -124,12 +128,11 @@ class TicketViewColumns(SQLModel):
             (StageWarning(stage=stage, deadline=due) for stage, due in (self.warnings or {}).items()), key=lambda w: w.deadline
         )
         status_label = STATUS_LABELS_ZH[TicketStatus(self.status)]
-        deadlines = sorted(
-            (StageDeadline(stage=stage, due=d["due"], warn_at=d.get("warn_at")) for stage, d in self.view().deadlines.items()),
-            key=lambda d: d.due,
-        )
+        deadlines = stage_deadlines(self.view().deadlines, suspended=self.suspended)
+        pressing = max((d.state for d in deadlines), key=_PRESSING.index, default=None)
         return model(
-            **self.model_dump(exclude={"warnings"}), warnings=warnings, deadlines=deadlines, status_label=status_label, **extra
+            **self.model_dump(exclude={"warnings"}), warnings=warnings, deadlines=deadlines, status_label=status_label,
+            deadline_state=pressing, **extra,
         )
 
     def store(self, view: TicketView) -> None:
@@ -145,6 +148,27 @@ class TicketViewColumns(SQLModel):
         self.joint_handling = view.joint_handling
         self.return_count = view.return_count
         self.next_due = datetime.fromisoformat(view.next_due) if view.next_due else None
+
+
+_PRESSING = [DeadlineState.suspended, DeadlineState.running, DeadlineState.warning, DeadlineState.overdue]
+
+
+def stage_deadlines(
+    running: Mapping[str, Mapping[str, str | None]], *, suspended: bool, now: datetime | None = None
+) -> list[StageDeadline]:
+    """The fold's running deadlines (stage -> due, warn_at) with the time left as of `now` (default: this moment),
+    earliest first."""
+    now = now or datetime.now(timezone.utc)
+    found = []
+    for stage, d in running.items():
+        due = datetime.fromisoformat(d["due"])  # type: ignore[arg-type]
+        warn_at = datetime.fromisoformat(d["warn_at"]) if d.get("warn_at") else None
+        left = time_left(due, warn_at, now=now, calendar=default_calendar(), suspended=suspended)
+        found.append(StageDeadline(
+            stage=stage, due=due, warn_at=warn_at, due_text=beijing_time(due), state=left.state,
+            working_seconds_left=left.working_seconds_left, time_left=left.text,
+        ))
+    return sorted(found, key=lambda d: d.due)
 
 
 def find_ticket(session: Session, table: type[Table], ticket_id: str, *, lock: bool = False) -> Table:
@@ -171,37 +195,3 @@ def follow_event(session: Session, ticket: Row, event: Event, *, service: str) -
     ticket.updated_at = datetime.now(timezone.utc)  # type: ignore[attr-defined]
     session.add(ticket)
     return ticket
-
-
-@dataclass(frozen=True)
-class Worklist(Generic[Row]):
-    """The list one community or department works from: the tickets it holds, in `default_statuses` unless the
-    caller names others, most escalated first, then oldest by `oldest_first_by`."""
-
-    table: type[Row]
-    holder: Literal["community", "department"]
-    default_statuses: frozenset[TicketStatus]
-    oldest_first_by: str
-
-    def read(
-        self,
-        session: Session,
-        *,
-        principal: Principal,
-        holder_id: str | None,
-        statuses: Iterable[TicketStatus] | None,
-        limit: int,
-        offset: int,
-    ) -> list[Row]:
-        """One holder's list (every holder's without `holder_id`); its staff see their own when they name none, and
-        no other."""
-        key, table = f"{self.holder}_id", self.table
-        if principal.role == f"{self.holder}_staff":
-            holder_id = holder_id or getattr(principal, key)
-            check_scope(principal, **{key: holder_id})
-        query = select(table)
-        if holder_id:
-            query = query.where(col(getattr(table, key)) == holder_id)
-        query = query.where(col(table.status).in_(sorted(s.value for s in statuses or self.default_statuses)))
-        query = query.order_by(col(table.escalation_level).desc(), col(getattr(table, self.oldest_first_by)))
-        return list(session.exec(query.offset(offset).limit(limit)))

@@ -31,7 +31,8 @@ def to_public(ticket: DepartmentTicket) -> DepartmentTicketPublic:
 
 add_worklist_routes(
     router, "department", Viewer, DepartmentTicketPublic, commands,
-    ("My department's worklist (default: open)", "One ticket of my department"),
+    ("My department's worklist: tabs 待办 (default) / 办结 / 已退单 / 全部, filters, search, sort", "One ticket of my department"),
+    tabs=tuple(commands.WORKLIST.tabs),
 )
 
 

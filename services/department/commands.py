@@ -9,13 +9,25 @@ from libs.auth.principal import Principal, check_scope
 from libs.events import Actor, ExtensionRequested, ResidentContacted, TicketAccepted, TicketResolved, TicketReturned
 from libs.statemachine import NotFound
 from libs.ticket import OPEN_FOR_DEPARTMENT, TicketStatus
-from libs.ticket.table import Worklist, commit_event
+from libs.ticket.table import commit_event
+from libs.ticket.worklist import Tab, Worklist
 from services.department import domain
 from services.department.domain import ExtensionStatus
 from services.department.models import DepartmentTicket, ExtensionRequest
 
-# 部门工单: by default the tickets the department must still act on.
-list_tickets = Worklist(DepartmentTicket, "department", OPEN_FOR_DEPARTMENT, oldest_first_by="dispatched_at").read
+S = TicketStatus
+# 部门工单: 待办 (the default: what the department must still act on), 办结, 已退单 (returned and not yet given to
+# another department), 全部.
+WORKLIST = Worklist(
+    DepartmentTicket, "department", date_column="dispatched_at",
+    tabs={
+        "todo": Tab(OPEN_FOR_DEPARTMENT),
+        "done": Tab(frozenset({S.resolved, S.closed, S.reopened, S.settled_on_spot, S.merged})),
+        "returned": Tab(frozenset({S.returned})),
+        "all": Tab(),
+    },
+)
+list_tickets, count_tickets, tab_counts = WORKLIST.read, WORKLIST.count, WORKLIST.tab_counts
 
 
 def now() -> datetime:

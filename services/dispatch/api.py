@@ -75,7 +75,8 @@ def extension_public(extension: DispatchExtension) -> ExtensionPublic:
 
 add_worklist_routes(
     router, "community", Viewer, DispatchTicketPublic, triage,
-    ("The community's tickets (default: waiting for triage)", "One ticket in the community's view"),
+    ("The community's tickets: tabs 待转哨 (default) / 办理中 / 办结 / 已退单 / 全部, filters, search, sort", "One ticket in the community's view"),
+    tabs=tuple(triage.CONSOLE.tabs),
 )
 
 

@@ -8,13 +8,25 @@ from libs.directory import get_directory
 from libs.events import Actor, TicketDispatched, TicketMerged, TicketRecategorized, TicketSettledOnSpot
 from libs.statemachine import NotFound
 from libs.ticket import AWAITING_COMMUNITY, TicketStatus
-from libs.ticket.table import Worklist, commit_event
+from libs.ticket.table import commit_event
+from libs.ticket.worklist import Tab, Worklist
 from services.dispatch import domain, duplicates
 from services.dispatch.commands import load_ticket
 from services.dispatch.models import DispatchTicket, DuplicateHint
 
-# The console: by default the tickets waiting for triage (待转哨).
-list_tickets = Worklist(DispatchTicket, "community", AWAITING_COMMUNITY, oldest_first_by="filed_at").read
+S = TicketStatus
+# The console's tabs: 待转哨 (the default), 办理中, 办结, 已退单 (returned at least once, wherever it is now), 全部.
+CONSOLE = Worklist(
+    DispatchTicket, "community", date_column="filed_at",
+    tabs={
+        "queue": Tab(AWAITING_COMMUNITY),
+        "handling": Tab(frozenset({S.dispatched, S.accepted})),
+        "done": Tab(frozenset({S.resolved, S.settled_on_spot, S.closed, S.merged})),
+        "returned": Tab(returned=True),
+        "all": Tab(),
+    },
+)
+list_tickets, count_tickets, tab_counts = CONSOLE.read, CONSOLE.count, CONSOLE.tab_counts
 
 
 def dispatch_ticket(
