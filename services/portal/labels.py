@@ -173,3 +173,31 @@ SUGGESTION_LABELS = {
     "duplicates": "疑似重复",
     "merge": "合并",
 }
+
+# 我要吹哨, 不登录吹哨 and 热线受理 speak of what is being filed: a problem, or a 微心愿. The server renders the words of
+# the chosen kind (a preselected ?kind=wish, or a form shown again); static/kind_labels.js swaps them when the kind
+# changes. Kinds without their own words (热线's 咨询, 建议) use the problem's.
+KIND_TEXT = {
+    "problem": {
+        "category": "问题类别",
+        "category_auto": SUGGESTION_LABELS["auto"],
+        "title": "标题",
+        "title_placeholder": "一句话说清楚，例如：3号楼门口路面塌陷",
+        "description": "详细描述",
+        "description_placeholder": "发生了什么、持续多久、影响到谁",
+        "hotline_description": "诉求描述",
+        "hotline_placeholder": "发生了什么、在哪里、持续多久、影响到谁",
+        "address_placeholder": "小区、楼号、单元或附近地标",
+    },
+    "wish": {
+        "category": "心愿类别",
+        "category_auto": "微心愿（不确定就选这个）",
+        "title": "心愿标题",
+        "title_placeholder": "一句话说说您的心愿，例如：想请人帮独居的老伴换个灯泡",
+        "description": "心愿内容",
+        "description_placeholder": "想得到什么帮助、为谁、希望何时实现",
+        "hotline_description": "心愿内容",
+        "hotline_placeholder": "想得到什么帮助、为谁、希望何时实现、在哪里",
+        "address_placeholder": "在哪里实现：小区、楼号、单元，方便志愿者找到您",
+    },
+}

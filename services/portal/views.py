@@ -25,6 +25,7 @@ from services.portal.labels import (
     EXTENSION_STATUS,
     HTTP_ERROR_TITLES,
     JOINT_ON_SITE_LABEL,
+    KIND_TEXT,
     NOTICES,
     TRIAGE_LABEL,
     PHOTO_LABELS,
@@ -175,6 +176,7 @@ TEMPLATES.env.globals.update(
     scope_labels=SCOPE_LABELS, photo_labels=PHOTO_LABELS, awaiting_rating=AWAITING_RATING, merge_roles=MERGE_ROLES,
 )
 TEMPLATES.env.globals.update(suggestion_labels=SUGGESTION_LABELS)  # 分类建议, 疑似重复
+TEMPLATES.env.globals.update(kind_texts=KIND_TEXT)  # a problem's or a 微心愿's words on the filing forms
 
 
 # ---------------------------------------------------------------------- rendering

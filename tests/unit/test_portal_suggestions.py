@@ -33,7 +33,7 @@ HINT = {
 def test_the_file_form_offers_an_automatic_category_and_loads_the_suggestion_script(portal: TestClient) -> None:
     log_in(portal, "resident1")
     page = portal.get("/file").text
-    assert '<option value="" selected>不确定？由系统根据描述推荐</option>' in page
+    assert '<option value="" selected data-kind-text="category_auto">不确定？由系统根据描述推荐</option>' in page
     assert 'id="category-suggestion"' in page and "/static/suggest.js" in page
     assert '<select name="category" id="category">' in page  # not required: intake suggests a blank one
     assert portal.get("/static/suggest.js").status_code == 200

@@ -64,15 +64,17 @@ class FollowForm(BaseModel):
     phone_last4: Text = Field("", max_length=10)
 
 
-def _blank_form() -> dict[str, Any]:
-    return {"kind": "problem", "category": "", "title": "", "description": "", "community_id": "", "address": "",
+def _blank_form(kind: str = "problem") -> dict[str, Any]:
+    return {"kind": "wish" if kind == "wish" else "problem", "category": "", "title": "", "description": "",
+            "community_id": "", "address": "",
             "contact_phone": "", "contact_name": ""}
 
 
 @router.get("/report")
-def report_form(request: Request) -> Response:
+def report_form(request: Request, kind: Annotated[str, Query(max_length=10)] = "problem") -> Response:
+    """?kind=wish opens the form as a 微心愿."""
     # A fresh key per rendered form: a double click or a resubmit files the ticket once.
-    return render(request, "report.html", optional_viewer(request), form=_blank_form(),
+    return render(request, "report.html", optional_viewer(request), form=_blank_form(kind),
                   idempotency_key=secrets.token_urlsafe(18), error=None)
 
 

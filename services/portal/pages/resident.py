@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from services.portal.actions import TicketActions
@@ -27,9 +27,9 @@ from services.portal.views import (
 router = APIRouter(default_response_class=HTMLResponse)
 
 
-def _file_form_defaults(viewer: Viewer) -> dict[str, Any]:
+def _file_form_defaults(viewer: Viewer, kind: str = "problem") -> dict[str, Any]:
     return {
-        "kind": "problem",
+        "kind": "wish" if kind == "wish" else "problem",
         "category": "",
         "title": "",
         "description": "",
@@ -41,10 +41,12 @@ def _file_form_defaults(viewer: Viewer) -> dict[str, Any]:
 
 
 @router.get("/file")
-def file_form(request: Request, viewer: ResidentPage) -> Response:
+def file_form(request: Request, viewer: ResidentPage, kind: Annotated[str, Query(max_length=10)] = "problem") -> Response:
+    """?kind=wish opens the form as a 微心愿 (its words rendered by the server, no script needed)."""
     # A fresh key per rendered form: a double click or a resubmit files the ticket once.
     return render(
-        request, "file.html", viewer, form=_file_form_defaults(viewer), idempotency_key=secrets.token_urlsafe(18), error=None
+        request, "file.html", viewer, form=_file_form_defaults(viewer, kind), idempotency_key=secrets.token_urlsafe(18),
+        error=None,
     )
 
 

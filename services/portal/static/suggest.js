@@ -35,6 +35,10 @@
   }
 
   function ask() {
+    if (form.elements.kind && form.elements.kind.value === 'wish') {
+      box.hidden = true; // a 微心愿 without a category is filed as one: nothing to suggest
+      return;
+    }
     const text = { title: form.elements.title.value, description: form.elements.description.value };
     const key = text.title + '\n' + text.description;
     if (key.trim().length < 2 || key === asked) return;
@@ -52,6 +56,12 @@
       .catch(() => {});
   }
 
+  form.addEventListener('change', (event) => {
+    if (event.target.name === 'kind') {
+      asked = '';
+      ask();
+    }
+  });
   for (const field of [form.elements.title, form.elements.description]) {
     field.addEventListener('input', () => {
       clearTimeout(timer);
