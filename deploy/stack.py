@@ -1,4 +1,4 @@
-"""Supervise the whole Whistle system locally: Kafka, Temporal, the lifecycle worker and the six HTTP services.
+"""Supervise the whole Whistle system locally: Kafka, Temporal, the lifecycle worker and the HTTP services (SERVICES).
 
 Importable (tests use random free ports) and a CLI:
 
@@ -35,7 +35,7 @@ from deploy.procs import (
     wait_until,
 )
 
-SERVICES = ("intake", "dispatch", "department", "feedback", "dashboard", "portal")
+SERVICES = ("intake", "dispatch", "department", "feedback", "dashboard", "wishes", "notify", "portal")
 
 DEFAULT_PORTS: dict[str, int] = {
     "portal": 8000,
@@ -44,6 +44,8 @@ DEFAULT_PORTS: dict[str, int] = {
     "department": 8003,
     "feedback": 8004,
     "dashboard": 8005,
+    "wishes": 8006,
+    "notify": 8007,
     "kafka": 9092,
     "kafka_controller": 9093,
     "temporal": 7233,
@@ -152,7 +154,7 @@ def wait_temporal(proc: ManagedProcess | None, address: str, timeout: float = 12
 
 
 class Stack:
-    """Kafka + Temporal + worker + six services as supervised subprocesses.
+    """Kafka + Temporal + worker + the SERVICES as supervised subprocesses.
 
     ports: overrides merged onto DEFAULT_PORTS (use random_ports() for tests).
     env_overrides: extra environment for the worker and services (e.g. SLA_POLICY_FILE).
@@ -387,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--base-dir", default=str(REPO_ROOT / ".data"))
     run.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
                      help="base PostgreSQL URL (default: $DATABASE_URL, else SQLite files in the base dir)")
-    run.add_argument("--free-ports", action="store_true", help="random free ports instead of 8000-8005/9092/7233")
+    run.add_argument("--free-ports", action="store_true", help="random free ports instead of DEFAULT_PORTS (8000-.../9092/7233)")
     run.add_argument("--memory", action="store_true", help="in-memory Temporal (no .data/temporal.db)")
     run.add_argument("--headless", action="store_true", help="no Temporal web UI")
     run.add_argument("--no-demo", action="store_true", help="do not run python -m deploy.demo")

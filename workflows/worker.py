@@ -1,5 +1,5 @@
-"""The workflows worker process: the Temporal worker (ticket lifecycle and report workflows, their activities), the
-report schedules and the Kafka→Temporal bridge.
+"""The workflows worker process: the Temporal worker (ticket lifecycle, report and wish-claim workflows, their
+activities), the report schedules and the Kafka→Temporal bridge (tickets and wishes topics).
 
 Run with `python -m workflows.worker`; stops cleanly on SIGTERM/SIGINT. Everything it is configured with (task
 queue, addresses, cache size) is read from the settings when it runs, never at import.
@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from libs.events import TICKETS
+from libs.events.topics import WISHES
 from libs.messaging import EventConsumer, make_producer
 from libs.observability import configure_logging, get_logger
 from libs.settings import Settings, get_settings
@@ -29,6 +30,9 @@ from workflows.reports.workflows import OverdueDigestWorkflow, RankingSnapshotWo
 from workflows.ticket_lifecycle.activities import TicketActivities
 from workflows.ticket_lifecycle.bridge import CONSUMER_GROUP, SlaSource, TicketBridge, is_transient
 from workflows.ticket_lifecycle.workflows import TicketWorkflow
+from workflows.wish_claims.activities import ClaimActivities
+from workflows.wish_claims.bridge import WishClaimBridge
+from workflows.wish_claims.workflows import WishClaimWorkflow
 
 log = get_logger(__name__)
 
@@ -81,8 +85,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     consumer = EventConsumer(
         bootstrap=settings.kafka_bootstrap,
         group=CONSUMER_GROUP,
-        topics=[TICKETS],
-        handlers=bridge.handlers(),
+        topics=[TICKETS, WISHES],
+        handlers=bridge.handlers() | WishClaimBridge(client, task_queue=task_queue).handlers(),
         producer=producer,
         engine=None,  # async handlers only: the bridge is idempotent through workflow ids and event ids
         service=SERVICE,
@@ -90,6 +94,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     )
     activities = TicketActivities(producer)
     reports = ReportActivities(producer, settings.dashboard_url)
+    claims = ClaimActivities(producer)
     try:
         await ensure_schedules(client, task_queue)
         async with Worker(
@@ -100,8 +105,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             # Keep every open ticket's workflow in memory: an evicted one is rebuilt from its history on each
             # alarm, which measured twice the worker CPU and 12x the p99 task time at 1,500 open tickets.
             max_cached_workflows=settings.worker_max_cached_workflows,
-            workflows=[TicketWorkflow, OverdueDigestWorkflow, RankingSnapshotWorkflow],
-            activities=[activities.publish_deadline_event, reports.publish_overdue_digest, reports.publish_ranking_snapshot],
+            workflows=[TicketWorkflow, OverdueDigestWorkflow, RankingSnapshotWorkflow, WishClaimWorkflow],
+            activities=[
+                activities.publish_deadline_event, reports.publish_overdue_digest, reports.publish_ranking_snapshot,
+                claims.publish_claim_expired,  # 揽梦: a claim's deadline passed
+            ],
         ):
             log.info("worker_started", task_queue=task_queue, namespace=settings.temporal_namespace)
             # Joining the consumer group waits for a killed predecessor to time out of it (session timeout):

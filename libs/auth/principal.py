@@ -13,6 +13,7 @@ from libs.statemachine import Forbidden
 Role = Literal[
     "resident", "grid_worker", "community_staff", "department_staff", "supervisor", "leader", "admin",
     "operator",  # 12345 hotline: files for callers district-wide and looks callers up; reads no lists, dispatches nothing
+    "volunteer",  # 志愿者 / 在职党员: claims and fulfils micro-wishes in their home community (services/wishes)
 ]
 ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
 ALGORITHM = "HS256"

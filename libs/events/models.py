@@ -18,6 +18,7 @@ Role = Literal[
     "leader",
     "admin",
     "operator",
+    "volunteer",
     "system",
 ]
 Urgency = Literal["emergency", "urgent", "ordinary", "complex"]

@@ -5,6 +5,7 @@ import json
 
 from pydantic import ValidationError
 
+from libs.events import wishes as _wishes  # noqa: F401 - registers the wish, volunteer and points events
 from libs.events.models import EVENT_TYPES, Envelope
 
 

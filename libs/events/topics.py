@@ -4,6 +4,8 @@ from libs.settings import get_settings
 TICKETS = "tickets"
 REPORTS = "reports"
 CONFIG = "config"
+WISHES = "wishes"  # 微心愿 and volunteers (libs/events/wishes.py)
+POINTS = "points"  # 积分 / 时间银行 ledger credits
 DEAD_LETTER = "tickets.dlq"
 
 

@@ -18,6 +18,8 @@ SERVICE_PORTS = {
     "department": 8003,
     "feedback": 8004,
     "dashboard": 8005,
+    "wishes": 8006,
+    "notify": 8007,
 }
 
 
@@ -46,6 +48,8 @@ class Settings(BaseSettings):
     department_url: str = f"http://127.0.0.1:{SERVICE_PORTS['department']}"
     feedback_url: str = f"http://127.0.0.1:{SERVICE_PORTS['feedback']}"
     dashboard_url: str = f"http://127.0.0.1:{SERVICE_PORTS['dashboard']}"
+    wishes_url: str = f"http://127.0.0.1:{SERVICE_PORTS['wishes']}"
+    notify_url: str = f"http://127.0.0.1:{SERVICE_PORTS['notify']}"
     # Uploaded photos (libs/blobs): a local directory (BLOB_DIR, default DATA_DIR/blobs) or an S3-compatible bucket.
     blob_store: Literal["local", "s3"] = "local"
     blob_dir: Path | None = None

@@ -1,4 +1,4 @@
-"""HTTP clients for the five backend services, called with the logged-in user's own token."""
+"""HTTP clients for the backend services (BACKENDS), called with the logged-in user's own token."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,13 +10,15 @@ from libs.settings import Settings
 
 log = get_logger(__name__)
 
-BACKENDS = ("intake", "dispatch", "department", "feedback", "dashboard")
+BACKENDS = ("intake", "dispatch", "department", "feedback", "dashboard", "wishes", "notify")
 BACKEND_NAMES_ZH = {
     "intake": "吹哨受理服务",
     "dispatch": "社区转哨服务",
     "department": "部门办哨服务",
     "feedback": "评价反馈服务",
     "dashboard": "数据大屏服务",
+    "wishes": "微心愿服务",
+    "notify": "消息通知服务",
 }
 FIELD_NAMES_ZH = {
     "kind": "类型",
@@ -133,6 +135,8 @@ class Backends:
             "department": settings.department_url,
             "feedback": settings.feedback_url,
             "dashboard": settings.dashboard_url,
+            "wishes": settings.wishes_url,
+            "notify": settings.notify_url,
         }
         self.clients = {
             name: httpx.AsyncClient(base_url=url, transport=transport, timeout=timeout) for name, url in urls.items()

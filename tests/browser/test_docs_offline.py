@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Route, expect
 from deploy.procs import free_port
 from tests.browser.test_portal_flow import browser  # noqa: F401 - fixture
 
-SERVICES = ("intake", "dispatch", "department", "feedback", "dashboard")
+SERVICES = ("intake", "dispatch", "department", "feedback", "dashboard", "wishes")
 
 
 @pytest.fixture(scope="module", params=SERVICES)

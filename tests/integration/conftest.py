@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from libs.auth import Principal, mint_token
 from libs.settings import get_settings
 
-SERVICES = ("intake", "dispatch", "department", "feedback", "dashboard")
+SERVICES = ("intake", "dispatch", "department", "feedback", "dashboard", "wishes", "notify")
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from openapi_spec_validator import validate
 
 from libs.auth import Principal, mint_token
 
-SERVICES = ("intake", "dispatch", "department", "feedback", "dashboard")
+SERVICES = ("intake", "dispatch", "department", "feedback", "dashboard", "wishes")
 WRITES = {"post", "put", "patch", "delete"}
 ASSET_REF = re.compile(r"""(?:src|href|spec-url)\s*=\s*["']([^"']+)["']|\burl:\s*["']([^"']+)["']""")
 
@@ -154,6 +154,8 @@ FORBIDDEN = [  # (service, method, path, role that may not)
     ("department", "post", "/tickets/{ticket_id}/accept", "resident"),
     ("feedback", "post", "/tickets/{ticket_id}/rating", "department_staff"),
     ("dashboard", "get", "/summary", "resident"),
+    ("wishes", "post", "/wishes/{wish_id}/claim", "resident"),
+    ("wishes", "post", "/wishes/{wish_id}/approve", "volunteer"),
 ]
 
 
@@ -171,6 +173,7 @@ MALFORMED = [  # (service, method, path, allowed role, body, field named)
     ("department", "post", "/tickets/{ticket_id}/resolve", "department_staff", {"surprise": 1}, "body"),
     ("feedback", "post", "/tickets/{ticket_id}/rating", "resident", {"satisfaction": "very"}, "satisfaction"),
     ("intake", "post", "/tickets", "resident", {"title": ""}, "title"),
+    ("wishes", "post", "/wishes/{wish_id}/fulfil", "volunteer", {"note": "好了", "hours": 99}, "hours"),
 ]
 
 

@@ -1,0 +1,141 @@
+"""Micro-wish (微心愿), volunteer and points events: 寻梦—揽梦—圆梦 on the `wishes` topic (key = wish or volunteer id),
+ledger credits on the `points` topic (key = the account's owner). Registered in EVENT_TYPES like every event."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from libs.events.models import Envelope
+from libs.events.topics import POINTS, WISHES
+
+ReleaseReason = Literal["released", "claim_expired", "dispute_reopened"]
+
+
+class WishEvent(Envelope, abstract=True):
+    """An event in one wish's life; key = wish id (the id of the ticket it was filed as)."""
+
+    topic: str = Field(default=WISHES, exclude=True)
+    wish_id: str
+    community_id: str
+
+    @property
+    def key(self) -> str:
+        return self.wish_id
+
+
+class WishPosted(WishEvent):
+    """寻梦: a ticket of kind wish became a wish awaiting the community's review."""
+
+    title: str
+    category: str
+    channel: str = "web"
+    wisher_id: str | None = None  # opaque account id, never a name or phone
+
+
+class WishApproved(WishEvent):
+    """The community approved the wish: it is on the wall (心愿墙) with its public wording."""
+
+    public_title: str
+    public_summary: str
+    estimated_hours: float | None = None
+    needed_by: date | None = None
+
+
+class WishDeclined(WishEvent):
+    """The community declined the wish; the wisher is told why once (一次性告知)."""
+
+    reason: str
+    wisher_id: str | None = None
+
+
+class WishClaimed(WishEvent):
+    """揽梦: a volunteer took the wish up; it goes back to the wall by itself at `expires_at` unless fulfilled."""
+
+    claim_id: str
+    claimant_id: str
+    expires_at: datetime
+
+
+class WishClaimExpired(WishEvent):
+    """The claim's timer fired (published by the Temporal workflow); the wish service decides if it still applies."""
+
+    claim_id: str
+
+
+class WishReturnedToWall(WishEvent):
+    """The claim ended without a confirmed fulfilment (given up, expired, or a dispute reopened by staff)."""
+
+    claim_id: str
+    claimant_id: str
+    reason: ReleaseReason
+
+
+class WishFulfilled(WishEvent):
+    """圆梦: the claimant recorded what was done; the wisher confirms or disputes."""
+
+    claim_id: str
+    claimant_id: str
+    note: str
+    photos: tuple[str, ...] = ()
+    hours: float
+
+
+class WishConfirmed(WishEvent):
+    """The wisher (or staff on their behalf) confirmed: the claimant earns points and time-bank hours."""
+
+    claim_id: str
+    claimant_id: str
+    hours: float
+    thanks_note: str | None = None
+    on_behalf: bool = False
+
+
+class WishDisputed(WishEvent):
+    """The wisher says it was not done as recorded; the claimant may record it again or staff reopen it."""
+
+    claim_id: str
+    claimant_id: str
+    reason: str
+
+
+class VolunteerEvent(Envelope, abstract=True):
+    """A volunteer's registration with a home community (在职党员回社区报到); key = volunteer id."""
+
+    topic: str = Field(default=WISHES, exclude=True)
+    volunteer_id: str
+    community_id: str
+
+    @property
+    def key(self) -> str:
+        return self.volunteer_id
+
+
+class VolunteerRegistered(VolunteerEvent):
+    """A volunteer (a party member: 在职党员) reported to a home community, with skills and availability."""
+
+    party_member: bool = False
+    work_unit: str | None = None
+    skills: tuple[str, ...] = ()
+
+
+class VolunteerConfirmed(VolunteerEvent):
+    """The community confirmed the registration: the volunteer may claim its wishes."""
+
+
+class PointsCredited(Envelope):
+    """积分 and 时间银行: one ledger transaction that credited an account, caused by `source_event_id`."""
+
+    topic: str = Field(default=POINTS, exclude=True)
+    owner_id: str
+    community_id: str | None = None
+    reason: str
+    source_event_id: str
+    points: int = 0
+    minutes: int = 0
+    rules_version: int
+
+    @property
+    def key(self) -> str:
+        return self.owner_id

@@ -1,0 +1,5 @@
+import libs.messaging  # noqa: F401 - outbox and inbox tables
+import services.wishes.models  # noqa: F401
+from libs.db.alembic_env import run
+
+run(table_prefix="wishes_")
