@@ -1,0 +1,85 @@
+"""Running the notify service in-process for a test module: its own PostgreSQL database and topic prefix, the
+`tickets` topic created first, events published straight onto it (as the other services' relays would)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from fastapi.testclient import TestClient
+
+from libs.events import TICKETS, Actor, Envelope, topic_name
+from libs.messaging import make_producer, publish
+from libs.settings import get_settings
+from libs.sms import DevSmsSink
+
+SYSTEM = Actor(role="system", id="tests")
+
+
+@contextlib.contextmanager
+def notify_environment(postgres_url: str, kafka_bootstrap: str, sms_file: Path, **extra: str) -> Iterator[pytest.MonkeyPatch]:
+    """Environment of one notify test module: fresh database, own topic prefix, fast retries, the SMS dev sink."""
+    mp = pytest.MonkeyPatch()
+    run = uuid.uuid4().hex[:6]
+    base, _, name = postgres_url.rpartition("/")
+    settings = {
+        "DATABASE_URL": f"{base}/{name}_nt{run}", "KAFKA_BOOTSTRAP": kafka_bootstrap, "TOPIC_PREFIX": f"nt{run}.",
+        "SMS_GATEWAY": "dev", "SMS_SINK_FILE": str(sms_file),
+        "NOTIFY_RETRY_BASE_SECONDS": "0.2", "NOTIFY_RETRY_MAX_SECONDS": "1", "NOTIFY_MAX_ATTEMPTS": "3",
+        "NOTIFY_POLL_SECONDS": "0.1", **extra,
+    }
+    for key, value in settings.items():
+        mp.setenv(key, value)
+    get_settings.cache_clear()
+    asyncio.run(create_topic(kafka_bootstrap, topic_name(TICKETS)))
+    try:
+        yield mp
+    finally:
+        mp.undo()
+        get_settings.cache_clear()
+
+
+def start_notify() -> TestClient:
+    client = TestClient(importlib.import_module("services.notify.app").create_app())
+    client.__enter__()
+    return client
+
+
+async def create_topic(bootstrap: str, topic: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        with contextlib.suppress(TopicAlreadyExistsError):
+            await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
+    finally:
+        await admin.close()
+
+
+def publish_events(*events: Envelope) -> None:
+    """Put `events` on the run's tickets topic, in order, and wait for the broker's acks."""
+
+    async def send() -> None:
+        producer = make_producer(get_settings().kafka_bootstrap, "notify-tests")
+        await producer.start()
+        try:
+            for event in events:
+                await publish(producer, event, service="tests")
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
+
+
+def sms_texts(sms_file: Path, phone: str) -> list[str]:
+    return [m.text for m in DevSmsSink(sms_file).messages(limit=10_000) if m.phone == phone]
+
+
+def new_ticket_id() -> str:
+    return f"T{datetime.now(timezone.utc):%m%d}-{uuid.uuid4().hex[:8]}"
