@@ -187,11 +187,12 @@ class TicketResolved(Event):
 
 
 class TicketRated(Event):
-    """The resident rated the result. 评价"""
+    """The resident rated the result (评价), themselves or on a 回访 call recorded by staff (`via` "callback")."""
 
     satisfaction: Satisfaction
     solved: bool
     comment: str | None = None
+    via: Literal["resident", "callback"] = "resident"
 
 
 class TicketReopened(Event):
@@ -206,7 +207,7 @@ class TicketReopened(Event):
 class TicketClosed(Event):
     """The ticket's life is over; the workflow ends."""
 
-    outcome: Literal["rated", "rating_window_expired", "merged", "withdrawn"] = "rated"
+    outcome: Literal["rated", "rating_window_expired", "callback_unreachable", "merged", "withdrawn"] = "rated"
     merged_into: str | None = None
 
 
@@ -239,6 +240,24 @@ class StageDeadlineSet(Event):
     warn_at: datetime | None = None  # when 催办 goes out (the policy's warning fraction)
     community_id: str | None = None
     department_id: str | None = None
+
+
+class CallbackRequested(Event):
+    """回访: the rating window passed without a rating; the community calls the resident back before `deadline`
+    instead of the ticket closing silently (the ticket's workflow publishes it)."""
+
+    community_id: str | None = None
+    department_id: str | None = None
+    deadline: datetime
+
+
+class CallbackAttempted(Event):
+    """A 回访 call was made: `reached` or not (after too many unreachable calls the ticket closes unrated)."""
+
+    community_id: str
+    reached: bool
+    attempt: int = Field(ge=1)
+    note: str | None = Field(default=None, max_length=500)
 
 
 class ResidentContacted(Event):

@@ -20,6 +20,10 @@ def default_policy_file() -> Path:
     return get_settings().sla_policy_file or Path(__file__).resolve().parents[2] / "config" / "sla_policy.yaml"
 
 
+# 回访: how long staff have to call back a resident who let the rating window pass (a policy may say otherwise).
+DEFAULT_CALLBACK = {"amount": 3, "unit": "working_days"}
+
+
 class PolicyError(ValueError):
     """The policy document is not usable; the message names the offending key."""
 
@@ -51,6 +55,7 @@ class TicketSla:
     level2_after: Span
     level3_after: Span
     joint_on_site: Span
+    callback: Span = Span(**DEFAULT_CALLBACK)  # 回访 (tickets filed before it existed get the default)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +69,7 @@ class TicketSla:
             level2_after=Span(**data["level2_after"]),
             level3_after=Span(**data["level3_after"]),
             joint_on_site=Span(**data["joint_on_site"]),
+            callback=Span(**data.get("callback", DEFAULT_CALLBACK)),
         )
 
 
@@ -75,6 +81,7 @@ class SlaPolicy:
     level3_after: Span
     joint_on_site: Span
     urgencies: dict[str, dict[str, Span]]
+    callback: Span = Span(**DEFAULT_CALLBACK)
     urgency_ladders: dict[str, tuple[Span, Span]] = field(default_factory=dict)
     categories: dict[str, dict[str, Span]] = field(default_factory=dict)
     document: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -131,6 +138,7 @@ class SlaPolicy:
             level2_after=Span.parse(ladder.get("level2_after"), "ladder.level2_after"),
             level3_after=Span.parse(ladder.get("level3_after"), "ladder.level3_after"),
             joint_on_site=Span.parse(doc.get("joint_on_site"), "joint_on_site"),
+            callback=Span.parse(doc.get("callback", DEFAULT_CALLBACK), "callback"),
             urgencies=urgencies,
             urgency_ladders=ladders,
             categories=categories,
@@ -150,6 +158,7 @@ class SlaPolicy:
             level2_after=level2,
             level3_after=level3,
             joint_on_site=self.joint_on_site,
+            callback=self.callback,
         )
 
 

@@ -12,9 +12,11 @@ class Stage(StrEnum):
     resolve = "resolve"  # 办结: from dispatch (signing late buys no time)
     rating = "rating"  # 评价: from resolution or 即办
     joint_handling = "joint_handling"  # 联席办: a reopened ticket failed again; the street convenes the departments
+    callback = "callback"  # 回访: the rating window passed unrated; the community calls the resident
 
 
-# Stages the SLA policy gives a span to; joint handling has no span of its own (it uses `joint_on_site`).
+# Stages the SLA policy gives a span per urgency to; joint handling and callback have one span each (`joint_on_site`,
+# `callback`).
 SLA_STAGES: tuple[Stage, ...] = (Stage.dispatch, Stage.accept, Stage.contact, Stage.resolve, Stage.rating)
 # Stages whose deadline escalates (督办); the rating window closes the ticket instead.
 ESCALATING_STAGES: frozenset[Stage] = frozenset(set(Stage) - {Stage.rating})

@@ -12,6 +12,7 @@ class TicketStatus(StrEnum):
     returned = "returned"
     resolved = "resolved"
     reopened = "reopened"
+    callback = "callback"  # 回访: nobody rated in time; the community calls the resident
     closed = "closed"
     merged = "merged"
 
@@ -22,8 +23,9 @@ TICKET_TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     S.dispatched: frozenset({S.accepted, S.returned, S.dispatched}),
     S.accepted: frozenset({S.resolved, S.returned}),
     S.returned: frozenset({S.dispatched, S.settled_on_spot, S.closed}),
-    S.resolved: frozenset({S.closed, S.reopened}),
-    S.settled_on_spot: frozenset({S.closed, S.reopened}),
+    S.resolved: frozenset({S.closed, S.reopened, S.callback}),
+    S.settled_on_spot: frozenset({S.closed, S.reopened, S.callback}),
+    S.callback: frozenset({S.closed, S.reopened}),
     S.reopened: frozenset({S.dispatched, S.settled_on_spot}),
     S.closed: frozenset(),
     S.merged: frozenset({S.closed}),
@@ -43,6 +45,7 @@ STATUS_LABELS_ZH: dict[TicketStatus, str] = {
     S.returned: "已退单，待社区改派",
     S.resolved: "已办结，待评价",
     S.reopened: "重办中",
+    S.callback: "未评价，待电话回访",
     S.closed: "已关闭",
     S.merged: "已合并",
 }

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from libs.events import (
+    CallbackRequested,
     DeadlineWarned,
     Event,
     ExtensionGranted,
@@ -81,6 +82,8 @@ class TicketView:
             return frozenset({Stage.resolve} if self.contacted else {Stage.resolve, Stage.contact})
         if self.status in (S.resolved, S.settled_on_spot):
             return frozenset({Stage.rating})
+        if self.status == S.callback:
+            return frozenset({Stage.callback})
         return frozenset()
 
     @property
@@ -171,6 +174,7 @@ _STEPS: dict[type[Event], Callable[[TicketView, Any], TicketView]] = {
     TicketSuspended: lambda v, e: replace(v, suspended=True),
     TicketResumed: lambda v, e: replace(v, suspended=False),
     DeadlineWarned: _warned,
+    CallbackRequested: lambda v, e: _end(_move(v, S.callback), ALL_STAGES),
     StageDeadlineSet: _deadline_set,
     TicketEscalated: _escalated,
 }

@@ -117,6 +117,7 @@ def summary(session: Session, scope: str) -> Summary:
         escalated=counters.get("escalated", 0),
         warned=counters.get("warned", 0),
         rated=counters.get("rated", 0),
+        unreachable=counters.get("unreachable", 0),
         rates=compute_rates(counters),
     )
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from libs.events import DeadlineWarned, Event, TicketAccepted, TicketRated, TicketReopened, TicketResolved, TicketReturned, TicketSettledOnSpot
+from libs.events import (
+    DeadlineWarned,
+    Event,
+    TicketAccepted,
+    TicketClosed,
+    TicketRated,
+    TicketReopened,
+    TicketResolved,
+    TicketReturned,
+    TicketSettledOnSpot,
+)
 from libs.ticket.view import TicketView
 
 # Events counted every time they happen, by the metric they add to.
@@ -58,6 +68,8 @@ def metric_deltas(facts: TicketFacts, before: TicketView, after: TicketView, eve
         deltas["handled"] = 1
     if type(event) in COUNTED_EVENTS:
         deltas[COUNTED_EVENTS[type(event)]] = 1
+    if isinstance(event, TicketClosed) and event.outcome == "callback_unreachable":
+        deltas["unreachable"] = 1  # 回访 never reached the resident: unrated, never satisfied
     if isinstance(event, TicketRated):
         deltas["rated"] = 1
         if event.satisfaction != "unsatisfied":

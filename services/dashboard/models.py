@@ -74,6 +74,7 @@ class Summary(SQLModel):
     escalated: int
     warned: int
     rated: int
+    unreachable: int = 0  # closed after 回访 calls nobody answered: unrated, never satisfied
     rates: Rates
 
 

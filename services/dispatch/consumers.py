@@ -7,6 +7,7 @@ from libs.directory import get_directory
 from libs.events import (
     DeadlineWarned,
     StageDeadlineSet,
+    CallbackRequested,
     Event,
     ExtensionRequested,
     ResidentContacted,
@@ -90,7 +91,7 @@ HANDLERS: Handlers = {
         cls: on_ticket_event
         for cls in (
             TicketAccepted, ResidentContacted, TicketResolved, TicketReopened, TicketClosed, TicketEscalated, DeadlineWarned,
-            StageDeadlineSet,
+            StageDeadlineSet, CallbackRequested,
         )
     },
 }

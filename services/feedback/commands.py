@@ -47,7 +47,8 @@ def rate_ticket(session: Session, *, principal: Principal, ticket_id: str, body:
     now = _now()
     actor = Actor(**principal.actor())
     session.add(FeedbackRating(**body.model_dump(), ticket_id=ticket.id, rated_by=principal.sub, rated_at=now))
-    record_event(session, TicketRated(**body.model_dump(), ticket_id=ticket.id, actor=actor))
+    via = "resident" if principal.role == "resident" else "callback"  # staff record what the resident said on the phone
+    record_event(session, TicketRated(**body.model_dump(), ticket_id=ticket.id, actor=actor, via=via))
     if outcome == FeedbackStatus.reopened:
         ticket.reopen_count += 1
         record_event(

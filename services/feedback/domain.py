@@ -9,6 +9,7 @@ from libs.statemachine import DomainError, check_transition
 class FeedbackStatus(StrEnum):
     open = "open"  # filed, not yet resolved
     awaiting_rating = "awaiting_rating"
+    awaiting_callback = "awaiting_callback"  # 回访: the rating window passed unrated; staff call the resident
     reopened = "reopened"
     closed = "closed"
 
@@ -16,7 +17,8 @@ class FeedbackStatus(StrEnum):
 F = FeedbackStatus
 FEEDBACK_TRANSITIONS: dict[FeedbackStatus, frozenset[FeedbackStatus]] = {
     F.open: frozenset({F.awaiting_rating, F.closed}),
-    F.awaiting_rating: frozenset({F.closed, F.reopened}),
+    F.awaiting_rating: frozenset({F.closed, F.reopened, F.awaiting_callback}),
+    F.awaiting_callback: frozenset({F.closed, F.reopened}),
     F.reopened: frozenset({F.awaiting_rating, F.closed}),
     F.closed: frozenset(),
 }
@@ -26,8 +28,9 @@ JOINT_HANDLING_FROM = 2  # the reopen that the street handles with every departm
 
 
 def rating_outcome(current: FeedbackStatus, *, satisfaction: str, solved: bool, reopen_count: int) -> FeedbackStatus:
-    """Unsatisfied and not solved reopens the ticket (twice at most); every other rating closes it."""
-    if current != F.awaiting_rating:
+    """Unsatisfied and not solved reopens the ticket (twice at most); every other rating closes it. A resident who
+    rates late, while the ticket waits for its 回访 call, is heard like one who rated in time."""
+    if current not in (F.awaiting_rating, F.awaiting_callback):
         raise DomainError(f"ticket is {current.value}; only a resolved ticket awaiting rating can be rated")
     if satisfaction == "unsatisfied" and not solved and reopen_count < MAX_REOPENS:
         return check_transition(FEEDBACK_TRANSITIONS, "ticket", current, F.reopened)
@@ -44,3 +47,9 @@ def closed_by_event(current: FeedbackStatus) -> FeedbackStatus | None:
     if current == F.closed:
         return None
     return check_transition(FEEDBACK_TRANSITIONS, "ticket", current, F.closed)
+
+
+def after_unreachable_call(attempts: int, max_attempts: int) -> FeedbackStatus:
+    """回访 not answered: keep trying until `max_attempts` calls went unanswered, then close it unrated (never as
+    satisfied: the rates count it apart)."""
+    return F.closed if attempts >= max_attempts else F.awaiting_callback

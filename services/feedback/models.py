@@ -25,7 +25,9 @@ class FeedbackTicket(SQLModel, table=True):
     resolution_note: str | None = Field(default=None, max_length=2000)
     resolved_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     reopen_count: int = 0
-    closed_outcome: str | None = Field(default=None, max_length=30)  # rated / rating_window_expired / merged / withdrawn
+    closed_outcome: str | None = Field(default=None, max_length=30)  # rated / callback_unreachable / merged / ...
+    callback_due: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))  # 回访 deadline
+    callback_attempts: int = 0  # 回访 calls that were not answered
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
@@ -53,6 +55,24 @@ class RatingRequest(SQLModel):
     comment: str | None = Field(default=None, max_length=500)
 
 
+class CallbackRequest(SQLModel):
+    """One 回访 call: answered (then the resident's verdict, as they said it) or not."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"reached": True, "satisfaction": "basically_satisfied", "solved": True, "comment": "居民表示路灯已修好"},
+                {"reached": False, "comment": "无人接听"},
+            ]
+        },
+    )
+    reached: bool
+    satisfaction: Literal["satisfied", "basically_satisfied", "unsatisfied"] | None = None
+    solved: bool | None = None
+    comment: str | None = Field(default=None, max_length=500)
+
+
 class FeedbackTicketPublic(SQLModel):
     id: str
     community_id: str
@@ -63,4 +83,6 @@ class FeedbackTicketPublic(SQLModel):
     resolved_at: datetime | None
     reopen_count: int
     closed_outcome: str | None
+    callback_due: datetime | None = None
+    callback_attempts: int = 0
     updated_at: datetime

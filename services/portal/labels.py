@@ -38,6 +38,7 @@ STATUS_SHORT: dict[TicketStatus, str] = {
     TicketStatus.returned: "已退单",
     TicketStatus.resolved: "已办结",
     TicketStatus.reopened: "重办中",
+    TicketStatus.callback: "待回访",
     TicketStatus.closed: "已关闭",
     TicketStatus.merged: "已合并",
 }
@@ -45,6 +46,7 @@ STATUS_TONE: dict[TicketStatus, str] = {
     TicketStatus.filed: "warn",
     TicketStatus.returned: "warn",
     TicketStatus.reopened: "warn",
+    TicketStatus.callback: "warn",
     TicketStatus.dispatched: "info",
     TicketStatus.accepted: "info",
     TicketStatus.resolved: "good",
@@ -72,6 +74,8 @@ EVENT_LABELS = {
     "TicketSuspended": "暂停办理",
     "TicketResumed": "恢复办理",
     "TicketAssignedToCommunity": "街道分拨到社区",
+    "CallbackRequested": "待电话回访",
+    "CallbackAttempted": "电话回访",
 }
 
 # Every stage a deadline is counted in (warnings and escalations name one), as staff call it.
@@ -82,6 +86,7 @@ STAGE_LABELS: dict[Stage, str] = {
     Stage.resolve: "办结",
     Stage.rating: "居民评价",
     Stage.joint_handling: "联席办",
+    Stage.callback: "电话回访",
 }
 # Not a stage but a span of the SLA policy: how soon the departments meet on site for joint handling.
 JOINT_ON_SITE_LABEL = "联席到场"

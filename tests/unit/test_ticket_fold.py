@@ -11,6 +11,8 @@ from prometheus_client import REGISTRY
 from libs.events import (
     EVENT_TYPES,
     Actor,
+    CallbackAttempted,
+    CallbackRequested,
     DeadlineWarned,
     StageDeadlineSet,
     Event,
@@ -58,6 +60,8 @@ EXAMPLES: dict[type[Event], Event] = {
     TicketClosed: TicketClosed(ticket_id=T, actor=A),
     TicketEscalated: TicketEscalated(ticket_id=T, actor=A, stage="dispatch", level=1, deadline=DUE),
     DeadlineWarned: DeadlineWarned(ticket_id=T, actor=A, stage="dispatch", deadline=DUE),
+    CallbackRequested: CallbackRequested(ticket_id=T, actor=A, community_id="xinran", deadline=DUE),
+    CallbackAttempted: CallbackAttempted(ticket_id=T, actor=A, community_id="xinran", reached=False, attempt=1),
     StageDeadlineSet: StageDeadlineSet(ticket_id=T, actor=A, stage="dispatch", deadline=DUE, warn_at=DUE - timedelta(hours=2)),
     ResidentContacted: ResidentContacted(ticket_id=T, actor=A, department_id="urban"),
     ExtensionRequested: ExtensionRequested(ticket_id=T, actor=A, department_id="urban", amount=2, reason="材料未到"),
@@ -110,6 +114,10 @@ LEGAL_MOVES = [
     (S.filed, TicketClosed, S.closed),
     (S.filed, TicketMerged, S.merged),
     (S.merged, TicketClosed, S.merged),  # a merged duplicate stays merged: its people follow the other ticket
+    (S.resolved, CallbackRequested, S.callback),  # 回访: nobody rated in time
+    (S.settled_on_spot, CallbackRequested, S.callback),
+    (S.callback, TicketClosed, S.closed),  # rated on the call, late by the resident, or unreachable
+    (S.callback, TicketReopened, S.reopened),  # an unsatisfied answer
 ]
 
 

@@ -62,14 +62,17 @@ HISTORIES = Path(__file__).resolve().parent / "histories"
 
 
 async def full_ladder_then_a_normal_life(lc: Lifecycle) -> str:
-    """Dispatch ladder to level 3, then dispatch, accept, extension granted, contact, resolve, rating window expires."""
+    """Dispatch ladder to level 3, then dispatch, accept, extension granted, contact, resolve, rating window expires
+    (回访 since the callback patch: the call's outcome closes it)."""
     t = await lc.file()
     await eventually(lambda: len(lc.of(t, "dispatch", "escalated")) == 3, what="dispatch level 3")
     request = extension_requested(t, 2.0)
     await lc.send(dispatched(t), accepted(t), request, extension_granted(t, request), contacted(t))
     await eventually(lambda: len(lc.of(t, "resolve", "warned")) == 1, what="resolve warning")
     await lc.send(resolved(t))
-    await asyncio.wait_for(lc.handle(t).result(), timeout=RATING_S + 15)
+    await eventually(lambda: lc.of(t, "callback", "callback_due"), timeout=RATING_S + 15, what="回访 requested")
+    await lc.send(closed(t))
+    await asyncio.wait_for(lc.handle(t).result(), timeout=30)
     return t.ticket_id
 
 
@@ -154,7 +157,8 @@ async def long_waits(env: WorkflowEnvironment, lc: Lifecycle) -> str:
     await send(contacted(ticket))
     await env.sleep(timedelta(minutes=14))  # resolve warning 15 minutes after the dispatch
     await send(resolved(ticket))
-    await env.sleep(timedelta(minutes=11))  # the rating window (10 minutes) expires: the workflow completes
+    await env.sleep(timedelta(minutes=11))  # the rating window (10 minutes) expires: 回访
+    await send(closed(ticket))  # the call's outcome closes it
     await lc.handle(ticket).result()
     return ticket.ticket_id
 

@@ -19,7 +19,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, WorkflowRepla
 
 from libs.sla.policy import Span
 from workflows.ticket_lifecycle.shared import TicketWorkflowInput
-from workflows.ticket_lifecycle.patches import DEADLINE_EVENTS_PATCH
+from workflows.ticket_lifecycle.patches import CALLBACK_PATCH, DEADLINE_EVENTS_PATCH
 from workflows.ticket_lifecycle.timers import DEADLINE_SET
 from workflows.ticket_lifecycle.workflows import A7E32EF_PATCH, TicketWorkflow
 
@@ -51,6 +51,7 @@ class CarelessTicketWorkflow(TicketWorkflow):
     forget_warnings = False  # no more 催办 warnings: tickets in flight had timers for them
     forget_the_activity_era = False  # what a7e32ef shipped: every run publishes through a local activity
     announce_unpatched = False  # StageDeadlineSet without workflow.patched(): old runs would publish it too
+    callback_unpatched = False  # 回访 without workflow.patched(): old runs would start a callback stage too
 
     @workflow.init
     def __init__(self, input: TicketWorkflowInput) -> None:
@@ -101,6 +102,9 @@ async def test_a_history_from_before_a7e32ef_needs_the_activity_branch(monkeypat
     assert "ActivityTaskScheduled" in str(result.replay_failure), result.replay_failure
 
 
+_real_patched = workflow.patched
+
+
 def patch_ids(path: Path) -> set[str]:
     markers = [
         e.marker_recorded_event_attributes
@@ -113,14 +117,32 @@ def patch_ids(path: Path) -> set[str]:
 def test_new_runs_record_the_a7e32ef_patch_marker() -> None:
     """Histories recorded since the patch carry its marker, so their replay never depends on the start time."""
     for path in (p for p in HISTORIES if p.name[:4].isdigit()):  # date-prefixed: recorded with the marker
-        expected = {A7E32EF_PATCH} | ({DEADLINE_EVENTS_PATCH} if "-deadlines_" in path.name else set())
+        expected = {A7E32EF_PATCH}
+        if "-deadlines_" in path.name or "-callback_" in path.name:
+            expected.add(DEADLINE_EVENTS_PATCH)
+        if "-callback_" in path.name and ("normal_life" in path.name or "long_waits" in path.name):
+            expected.add(CALLBACK_PATCH)  # the scenarios whose rating window passes
         assert patch_ids(path) == expected, path.name
 
 
 # --------------------------------------------------------------------------- StageDeadlineSet (issue 9), patched
 
 
-@pytest.mark.parametrize("path", [p for p in HISTORIES if "-deadlines_" not in p.name], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [p for p in HISTORIES if "normal_life" in p.name and "-callback_" not in p.name], ids=lambda p: p.stem
+)
+async def test_a_callback_stage_without_the_patch_would_break_tickets_whose_rating_window_passed(
+    monkeypatch: pytest.MonkeyPatch, path: Path
+) -> None:
+    monkeypatch.setattr(workflow, "patched", lambda patch_id: patch_id == CALLBACK_PATCH or _real_patched(patch_id))
+    result = await replay_carelessly(monkeypatch, "callback_unpatched", path)
+
+    assert result.replay_failure is not None, "the patch is what keeps this history replaying"
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in HISTORIES if "-deadlines_" not in p.name and "-callback_" not in p.name], ids=lambda p: p.stem
+)
 async def test_announcing_deadlines_without_the_patch_would_break_every_earlier_ticket(
     monkeypatch: pytest.MonkeyPatch, path: Path
 ) -> None:

@@ -23,11 +23,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from deploy.procs import ManagedProcess, free_port, stop_processes
 from deploy.stack import temporal_binary, wait_temporal
-from libs.events import Event, TicketClosed, TicketEscalated, TicketFiled
+from libs.events import CallbackRequested, Event, TicketEscalated, TicketFiled
 from libs.sla.calendar import load_calendar
 from libs.sla.policy import load_policy
 from tests.workflows.ticket_harness import (
     ACCEPT_S,
+    CALLBACK_S,
     CONTACT_S,
     DISPATCH_S,
     JOINT_ON_SITE_S,
@@ -368,22 +369,30 @@ async def test_a_ticket_placed_by_street_triage_is_chased_in_its_new_community_o
     assert (current["stage"], current["seen_events"]) == ("awaiting_dispatch", 1)
 
 
-async def test_the_rating_window_expiring_publishes_ticket_closed_and_completes_the_workflow(lc: Lifecycle) -> None:
+async def test_the_rating_window_expiring_starts_the_callback_stage_which_is_chased_until_the_call_closes_it(
+    lc: Lifecycle,
+) -> None:
     t = await lc.file()
     resolution = resolved(t)
     await lc.send(dispatched(t), resolution)
+    window_end = resolution.occurred_at + timedelta(seconds=RATING_S)
 
-    summary = await asyncio.wait_for(lc.handle(t).result(), timeout=RATING_S + 10)
-
-    (expiry,) = lc.of(t, "rating")
-    assert expiry.notice.kind == "rating_expired"
-    assert_on_time(expiry, resolution.occurred_at + timedelta(seconds=RATING_S), "rating window")
-    event = deadline_event(expiry.notice)
-    assert isinstance(event, TicketClosed) and event.outcome == "rating_window_expired"
-    assert event.event_id == deadline_event(expiry.notice).event_id  # a retry re-sends the same event
+    await eventually(lambda: lc.of(t, "callback", kind="callback_due"), timeout=RATING_S + 15, what="回访 requested")
+    (due,) = lc.of(t, "callback", kind="callback_due")
+    assert_on_time(due, window_end, "rating window")
+    event = deadline_event(due.notice)
+    assert isinstance(event, CallbackRequested) and (event.community_id, event.department_id) == ("C-1", URBAN)
+    assert event.deadline == window_end + timedelta(seconds=CALLBACK_S)
+    assert event.event_id == deadline_event(due.notice).event_id  # a retry re-sends the same event
+    current = await lc.state(t)
+    assert (current["stage"], set(current["timers"])) == ("awaiting_callback", {"callback"})
+    assert lc.of(t, kind="rating_expired") == []  # the ticket no longer closes silently
+    # The call is late: 催办 then 督办, like any stage.
+    await eventually(lambda: lc.of(t, "callback", "escalated"), timeout=CALLBACK_S + 15, what="callback escalated")
+    assert [p.notice.kind for p in lc.of(t, "callback")][:3] == ["callback_due", "warned", "escalated"]
+    await lc.send(closed(t))  # the call's outcome (or the last unreachable attempt) closes it
+    summary = await asyncio.wait_for(lc.handle(t).result(), timeout=30)
     assert (summary["stage"], summary["department_id"]) == ("closed", URBAN)
-    assert summary["escalations"] == len(lc.of(t, kind="escalated"))  # none, unless the dispatch came late
-    assert datetime.fromisoformat(summary["closed_at"]) >= resolution.occurred_at + timedelta(seconds=RATING_S)
 
 
 async def test_merging_or_closing_the_ticket_completes_the_workflow_with_its_summary(lc: Lifecycle) -> None:

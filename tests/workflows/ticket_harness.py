@@ -49,6 +49,7 @@ WARNING_FRACTION = 0.5
 DISPATCH_S, ACCEPT_S, CONTACT_S, RESOLVE_S, RATING_S = 2.0, 2.0, 2.0, 4.0, 3.0
 LEVEL2_AFTER_S, LEVEL3_AFTER_S = 1.0, 1.0
 JOINT_ON_SITE_S = 3.0
+CALLBACK_S = 3.0
 STAGE_SECONDS = {"dispatch": DISPATCH_S, "accept": ACCEPT_S, "contact": CONTACT_S, "resolve": RESOLVE_S, "rating": RATING_S}
 
 
@@ -61,6 +62,7 @@ POLICY_DOC = {
     "warning_fraction": WARNING_FRACTION,
     "ladder": {"level2_after": _span(LEVEL2_AFTER_S), "level3_after": _span(LEVEL3_AFTER_S)},
     "joint_on_site": _span(JOINT_ON_SITE_S),
+    "callback": _span(CALLBACK_S),
     "urgencies": {u: {s: _span(v) for s, v in STAGE_SECONDS.items()} for u in ("emergency", "urgent", "ordinary", "complex")},
 }
 POLICY = SlaPolicy.parse(POLICY_DOC)

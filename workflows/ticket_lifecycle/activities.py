@@ -6,7 +6,16 @@ from datetime import datetime
 from aiokafka import AIOKafkaProducer
 from temporalio import activity
 
-from libs.events import Actor, DeadlineWarned, Envelope, StageDeadlineSet, TicketClosed, TicketEscalated, deterministic_event_id
+from libs.events import (
+    Actor,
+    CallbackRequested,
+    DeadlineWarned,
+    Envelope,
+    StageDeadlineSet,
+    TicketClosed,
+    TicketEscalated,
+    deterministic_event_id,
+)
 from libs.messaging import publish
 from libs.observability import WORKFLOW_ESCALATIONS, get_logger
 from workflows.ticket_lifecycle.shared import DeadlineNotice
@@ -47,6 +56,8 @@ def deadline_event(notice: DeadlineNotice) -> Envelope:
             community_id=notice.community_id,
             department_id=notice.department_id,
         )
+    if notice.kind == "callback_due":
+        return CallbackRequested(**common, deadline=due, community_id=notice.community_id, department_id=notice.department_id)
     if notice.kind == "rating_expired":
         return TicketClosed(**common, outcome="rating_window_expired")
     raise ValueError(f"unknown deadline notice kind {notice.kind!r}")

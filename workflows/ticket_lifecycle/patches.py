@@ -17,3 +17,6 @@ A7E32EF_PATCH = "a7e32ef-local-activity-publish-and-rearm"
 # lists show due times the workflow counts. Runs without the marker (started before) publish none, as recorded.
 DEADLINE_EVENTS_PATCH = "stage-deadline-set-events"
 UNMARKED_A7E32EF_SINCE = datetime(2026, 11, 26, 14, 39, 21, tzinfo=timezone.utc)
+# Issue 11: the rating window passing no longer closes the ticket: the workflow publishes CallbackRequested and runs a
+# `callback` stage (回访, warned and escalated like any stage) until the call's outcome closes or reopens the ticket.
+CALLBACK_PATCH = "rating-expiry-callback-stage"

@@ -13,6 +13,7 @@ AWAITING_DISPATCH = "awaiting_dispatch"
 AWAITING_ACCEPTANCE = "awaiting_acceptance"
 IN_PROGRESS = "in_progress"
 AWAITING_RATING = "awaiting_rating"
+AWAITING_CALLBACK = "awaiting_callback"  # 回访
 CLOSED = "closed"
 
 # Timers (one per stage deadline, several at once: contact and resolve while in progress) and notices are named by
@@ -80,7 +81,7 @@ class TicketEventSignal:
 class DeadlineNotice:
     """Input of the publish activity: (ticket, kind, stage, level, cycle) fixes the event id, so retries re-send it."""
 
-    kind: str  # "warned" | "escalated" | "rating_expired" | "deadline_set"
+    kind: str  # "warned" | "escalated" | "rating_expired" | "callback_due" | "deadline_set"
     ticket_id: str
     stage: str  # a Stage value
     level: int

@@ -20,6 +20,7 @@ REARM_AFTER_S = 30.0  # waits longer than this are re-armed shortly before they 
 REARM_LEAD_S = 5.0  # ...this many seconds before
 
 WARNED, ESCALATED, RATING_EXPIRED = "warned", "escalated", "rating_expired"  # the alarm kinds (DeadlineNotice.kind)
+CALLBACK_DUE = "callback_due"  # the rating window passed: 回访 (CallbackRequested), not an alarm kind of its own
 DEADLINE_SET = "deadline_set"  # not an alarm: a started or moved deadline, announced (StageDeadlineSet)
 
 

@@ -21,6 +21,7 @@ from libs.ticket import Stage
 from workflows.ticket_lifecycle.shared import (
     AWAITING_ACCEPTANCE,
     AWAITING_DISPATCH,
+    AWAITING_CALLBACK,
     AWAITING_RATING,
     CLOSED,
     IN_PROGRESS,
@@ -30,6 +31,7 @@ from workflows.ticket_lifecycle.shared import (
     TicketWorkflowInput,
 )
 from workflows.ticket_lifecycle.timers import (
+    CALLBACK_DUE,
     DEADLINE_SET,
     ESCALATED,
     RATING_EXPIRED,
@@ -41,7 +43,7 @@ from workflows.ticket_lifecycle.timers import (
     shifted,
 )
 
-from workflows.ticket_lifecycle.patches import A7E32EF_PATCH, DEADLINE_EVENTS_PATCH, UNMARKED_A7E32EF_SINCE
+from workflows.ticket_lifecycle.patches import A7E32EF_PATCH, CALLBACK_PATCH, DEADLINE_EVENTS_PATCH, UNMARKED_A7E32EF_SINCE
 
 with workflow.unsafe.imports_passed_through():
     from workflows.ticket_lifecycle.activities import TicketActivities
@@ -187,7 +189,7 @@ class TicketWorkflow:
         return True
 
     def _on_reopened(self, event: TicketEventSignal) -> bool:
-        self._stop(Stage.rating)
+        self._stop(Stage.rating, Stage.callback)
         self._reopen_count = event.reopen_count or self._reopen_count + 1
         if not event.joint_handling:
             self._back_to_community(event.occurred_at, self._sla.stages[Stage.dispatch])
@@ -308,7 +310,13 @@ class TicketWorkflow:
             timer.level += 1
             self._escalations_total += 1
             notice = self._notice(ESCALATED, timer.name, timer.level, timer.deadline, timer.cycle)
-        else:  # the rating window passed without a rating: the ticket closes (默认满意 is feedback's call)
+        elif workflow.patched(CALLBACK_PATCH):  # nobody rated in time: 回访, the community calls the resident back
+            self._timers.pop(timer.name, None)
+            self._stage = AWAITING_CALLBACK
+            self._start(Stage.callback, timer.deadline, self._sla.callback)  # warned and escalated like any stage
+            callback = self._timers[Stage.callback]
+            notice = self._notice(CALLBACK_DUE, Stage.callback, 0, callback.deadline, callback.cycle)
+        else:  # runs from before the callback stage: the rating window passing closes the ticket
             self._timers.pop(timer.name, None)
             notice = self._notice(RATING_EXPIRED, timer.name, 0, timer.deadline, timer.cycle)
             self._stage = CLOSED
@@ -379,21 +387,12 @@ class TicketWorkflow:
         )
 
     def _summary(self) -> dict[str, Any]:
+        i = self._input
         return {
-            "ticket_id": self._input.ticket_id,
-            "community_id": self._input.community_id,
-            "department_id": self._department_id,
-            "category": self._input.category,
-            "urgency": self._input.urgency,
-            "policy_version": self._sla.policy_version,
-            "stage": self._stage,
-            "filed_at": self._input.filed_at,
-            "closed_at": self._closed_at,
-            "events_seen": len(self._seen_event_ids),
-            "escalations": self._escalations_total,
-            "warnings": self._warnings_total,
-            "dispatch_cycles": self._dispatch_cycle + 1,
-            "returns_by_department": dict(self._returns),
-            "reopen_count": self._reopen_count,
-            "joint_handling": self._joint_handling,
+            "ticket_id": i.ticket_id, "community_id": i.community_id, "department_id": self._department_id,
+            "category": i.category, "urgency": i.urgency, "policy_version": self._sla.policy_version, "stage": self._stage,
+            "filed_at": i.filed_at, "closed_at": self._closed_at, "events_seen": len(self._seen_event_ids),
+            "escalations": self._escalations_total, "warnings": self._warnings_total,
+            "dispatch_cycles": self._dispatch_cycle + 1, "returns_by_department": dict(self._returns),
+            "reopen_count": self._reopen_count, "joint_handling": self._joint_handling,
         }
