@@ -27,7 +27,7 @@ Posted = Annotated[FormModel, Form()]
 Text = Annotated[str, AfterValidator(str.strip)]
 OptionalText = Annotated[str | None, AfterValidator(_blank_is_none)]
 
-CONSOLE_TABS = ("queue", "dispatched")
+CONSOLE_TABS = ("queue", "handling", "done", "returned", "all", "dispatched")  # dispatched: the old name of handling
 # The console's tab (?tab=, and the hidden `back` of its forms); anything else is the queue.
 ConsoleTab = Annotated[str, AfterValidator(lambda tab: tab if tab in CONSOLE_TABS else "queue")]
 DATE_SPLIT = re.compile(r"[\s,，、;；]+")

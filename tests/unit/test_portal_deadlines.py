@@ -231,8 +231,9 @@ def test_a_supervisor_gets_suspend_for_a_running_ticket_and_resume_for_a_suspend
         console_ticket(), console_ticket(id="T2", suspended=True, suspend_reason="等待法院判决"),
     ]))
     log_in(portal, "supervisor1")
-    page = portal.get("/console").text
+    page = portal.get("/console").text  # the first ticket beside the list
     assert 'action="/console/T1/suspend"' in page and 'action="/console/T1/resume"' not in page
+    page = portal.get("/console?selected=T2").text
     assert 'action="/console/T2/resume"' in page and 'action="/console/T2/suspend"' not in page
     assert "已暂停" in page and "等待法院判决" in page
 

@@ -375,13 +375,13 @@ def test_the_community_console_preselects_the_proposed_department(portal: TestCl
     assert 'action="/console/T1/settle"' in page
 
 
-def test_the_dispatched_tab_asks_dispatch_for_dispatched_tickets(portal: TestClient, fake: FakeBackends) -> None:
+def test_the_old_dispatched_tab_asks_dispatch_for_the_tickets_in_hand(portal: TestClient, fake: FakeBackends) -> None:
     fake.on("dispatch", "GET", "/tickets", httpx.Response(200, json=[dispatch_ticket(status="dispatched", department_id="water")]))
     log_in(portal, "xinran_staff")
     page = portal.get("/console?tab=dispatched").text
     assert "承办部门" in page and "水务局" in page
     (sent,) = fake.sent("dispatch", "GET", "/tickets")
-    assert "dispatched" in sent.url.params.get_list("status")
+    assert sent.url.params["tab"] == "handling"
 
 
 def test_dispatching_posts_the_department_and_note(portal: TestClient, fake: FakeBackends) -> None:

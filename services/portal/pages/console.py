@@ -1,44 +1,77 @@
-"""Community staff 社区转哨: the queue and what was dispatched; dispatch, settle on the spot (即办), merge duplicates;
-supervisors also suspend and resume a ticket's deadlines."""
+"""Community staff 社区转哨: the queue and every earlier ticket (tabs 待转哨 / 办理中 / 办结 / 已退单 / 全部 with their
+counts, search, filters, sort, pages) beside the selected ticket with its deadlines and actions: dispatch, settle on
+the spot (即办), change the category, merge duplicates; supervisors also suspend and resume a ticket's deadlines."""
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from libs.ticket import TicketStatus
 from services.portal.actions import TicketActions
 from services.portal.clients import BackendRejected, Backends
-from services.portal.grids import grid_names
-from services.portal.forms import CategoryForm, ConsoleTab, DispatchForm, MergeForm, OutcomeForm, ResumeForm, SuspendForm
-from services.portal.views import BackendsDep, ConsolePage, Viewer, MergePage, SupervisorOnly, render
+from services.portal.forms import CategoryForm, DispatchForm, MergeForm, OutcomeForm, ResumeForm, SuspendForm
+from services.portal.grids import community_map, grid_map, grid_names
+from services.portal.lists import FLAGS, SORTS, ListQuery, load_list
+from services.portal.views import BackendsDep, ConsolePage, MergePage, SupervisorOnly, Viewer, render
 
 router = APIRouter(default_response_class=HTMLResponse)
 
-# What the 已派单 tab asks dispatch for.
-DISPATCHED_TAB_STATUSES = (
-    TicketStatus.dispatched, TicketStatus.accepted, TicketStatus.resolved, TicketStatus.settled_on_spot,
-)
+CONSOLE_TABS = ("queue", "handling", "done", "returned", "all")
+TAB_LABELS = {"queue": "待转哨", "handling": "办理中", "done": "办结", "returned": "已退单", "all": "全部"}
+OLD_TABS = {"dispatched": "handling"}  # links from before the history tabs
+TRIAGE_STATUSES = frozenset({"filed", "returned", "reopened"})  # the community holds the ticket and acts on it
 
 
 @router.get("/console")
-async def console(
-    request: Request, viewer: ConsolePage, clients: BackendsDep, tab: Annotated[ConsoleTab, Query()] = "queue"
-) -> Response:
-    params: list[tuple[str, str]] = [("limit", "200")]
-    if tab == "dispatched":
-        params += [("status", status.value) for status in DISPATCHED_TAB_STATUSES]
-    tickets = await clients.call("dispatch", "GET", "/tickets", token=viewer.token, params=params)
-    duplicates = await _duplicate_hints(clients, viewer, tickets) if tab == "queue" else {}
-    names = await grid_names(clients, viewer.token) if any(t.get("grid_id") for t in tickets) else {}
-    return render(request, "console.html", viewer, tickets=tickets, tab=tab, duplicates=duplicates, grid_names=names)
+async def console(request: Request, viewer: ConsolePage, clients: BackendsDep) -> Response:
+    query = ListQuery.read(request.query_params, CONSOLE_TABS, OLD_TABS)
+    listed = await load_list(clients, "dispatch", viewer.token, query)
+    selected, missing = await _selected(clients, viewer, query, listed.tickets)
+    duplicates = await _duplicate_hints(clients, viewer, listed.tickets, selected)
+    names = await grid_names(clients, viewer.token)
+    return render(
+        request, "console.html", viewer, lp=listed, selected=selected, missing=missing, duplicates=duplicates,
+        grid_names=names, tab_labels=TAB_LABELS, list_sorts=SORTS, list_flags=FLAGS, triage_statuses=TRIAGE_STATUSES,
+        own_grids=await _own_grids(clients, viewer, names),
+    )
 
 
-async def _duplicate_hints(clients: Backends, viewer: Viewer, tickets: list[dict[str, Any]]) -> dict[str, Any]:
-    """疑似重复 of the queue in one call, for the tickets with a position (only they can be near another). Hints are
-    advice: when dispatch refuses them, the page is shown without."""
-    placed = [t["id"] for t in tickets if t.get("latitude") is not None]
+async def _own_grids(clients: Backends, viewer: Viewer, names: dict[str, str]) -> dict[str, str]:
+    """The grids the 网格 filter offers: the staff's community's (every grid for supervisors and leaders)."""
+    community_id = viewer.principal.community_id
+    if not community_id or not names:
+        return names
+    features = community_map(await grid_map(clients, viewer.token), community_id)["features"]
+    return {f["properties"]["grid_id"]: names.get(f["properties"]["grid_id"], "") for f in features}
+
+
+async def _selected(
+    clients: Backends, viewer: Viewer, query: ListQuery, tickets: list[dict[str, Any]]
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The ticket beside the list: the one asked for (wherever it is: a search result, another tab), else the
+    first of the list. A ticket the community cannot see is named as not found."""
+    if not query.selected:
+        return (tickets[0] if tickets else None), None
+    shown = next((t for t in tickets if t["id"] == query.selected), None)
+    if shown is not None:
+        return shown, None
+    try:
+        return await clients.call("dispatch", "GET", f"/tickets/{quote(query.selected)}", token=viewer.token), None
+    except BackendRejected as exc:
+        if exc.status_code in (403, 404):
+            return None, query.selected
+        raise
+
+
+async def _duplicate_hints(
+    clients: Backends, viewer: Viewer, tickets: list[dict[str, Any]], selected: dict[str, Any] | None
+) -> dict[str, list[dict[str, Any]]]:
+    """疑似重复 of the listed (and the selected) tickets the community holds, in one call; only a placed ticket can be
+    near another. Hints are advice: when dispatch refuses them, the page is shown without."""
+    shown = [*tickets, *([selected] if selected and selected not in tickets else [])]
+    placed = [t["id"] for t in shown if t.get("latitude") is not None and t.get("status") in TRIAGE_STATUSES]
     if not placed:
         return {}
     try:

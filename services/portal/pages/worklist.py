@@ -1,5 +1,6 @@
-"""Department staff 部门办哨: the worklist; accept (签收), contact the resident first (先行联系), ask for an extension
-(延期), resolve (办结), or return a misrouted ticket (退单)."""
+"""Department staff 部门办哨: the worklist (tabs 待办 / 办结 / 已退单 / 全部 with their counts, search, filters, sort,
+pages), each ticket with its deadlines and the working time left; accept (签收), contact the resident first (先行联系),
+ask for an extension (延期), resolve (办结), or return a misrouted ticket (退单)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
@@ -7,16 +8,20 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.portal.actions import TicketActions
 from services.portal.forms import ExtensionForm, NoteForm, ResolveForm, ReturnForm
+from services.portal.lists import FLAGS, SORTS, ListQuery, load_list
 from services.portal.views import BackendsDep, WorklistPage, render
 
 router = APIRouter(default_response_class=HTMLResponse)
 
+WORKLIST_TABS = ("todo", "done", "returned", "all")
+TAB_LABELS = {"todo": "待办", "done": "办结", "returned": "已退单", "all": "全部"}
+
 
 @router.get("/worklist")
 async def worklist(request: Request, viewer: WorklistPage, clients: BackendsDep) -> Response:
-    tickets = await clients.call("department", "GET", "/tickets", token=viewer.token, params={"limit": 200})
-    tickets.sort(key=lambda t: (-t.get("escalation_level", 0), t.get("dispatched_at") or ""))
-    return render(request, "worklist.html", viewer, tickets=tickets)
+    query = ListQuery.read(request.query_params, WORKLIST_TABS)
+    listed = await load_list(clients, "department", viewer.token, query)
+    return render(request, "worklist.html", viewer, lp=listed, tab_labels=TAB_LABELS, list_sorts=SORTS, list_flags=FLAGS)
 
 
 actions = TicketActions(router, "/worklist", "department", WorklistPage)
