@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "config" / "district.yaml"
 
@@ -23,11 +24,22 @@ class Department(BaseModel):
     name: str
 
 
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
 class Category(BaseModel):
     id: str
-    name: str
+    name: str  # what every page shows; a Chinese name is required (a category is never shown by its id)
     department: str | None = None  # None: no default department (e.g. `other`); the community picks one
     urgency: str = "ordinary"
+
+    @field_validator("name")
+    @classmethod
+    def _chinese_name(cls, name: str) -> str:
+        name = name.strip()
+        if not CHINESE.search(name):
+            raise ValueError(f"每个类别都需要中文名称（name），收到 {name!r}；例如：道路破损")
+        return name
 
 
 class Street(BaseModel):

@@ -133,11 +133,16 @@ def decide_extension(current: ExtensionDecision, decision: ExtensionDecision, ti
     return decision
 
 
-def next_sla_policy(current_version: int, document: Any) -> SlaPolicy:
-    """A new SLA policy version: a valid document whose version is exactly the current one plus one."""
+def next_sla_policy(current_version: int, document: Any, directory: Directory | None = None) -> SlaPolicy:
+    """A new SLA policy version: a valid document whose version is exactly the current one plus one; with the
+    `directory`, its category overrides name only the directory's categories."""
     try:
         policy = SlaPolicy.parse(document)
     except PolicyError as exc:
         raise PolicyRejected(str(exc)) from None
+    unknown = sorted(set(policy.categories) - {c.id for c in directory.categories}) if directory else []
+    if unknown:
+        known = ", ".join(c.id for c in directory.categories)
+        raise PolicyRejected(f"categories.{unknown[0]}: unknown category; known: {known}")
     check_next_version(current_version, policy.version)
     return policy

@@ -106,6 +106,9 @@ SATISFACTION_CHOICES = (("satisfied", "满意"), ("basically_satisfied", "基本
 # Dashboard report scopes ("community:xinran" and the like).
 SCOPE_LABELS = {"community": "社区", "department": "部门", "category": "问题类别"}
 
+# A category id the directory does not name (a ticket filed before its category was renamed or removed).
+UNNAMED_CATEGORY = "未命名类别（{id}）"
+
 # What the portal calls the street's triage queue (a ticket's community while nothing placed it).
 TRIAGE_LABEL = "街道分拨（待定社区）"
 

@@ -28,6 +28,7 @@ from services.portal.labels import (
     KIND_TEXT,
     NOTICES,
     TRIAGE_LABEL,
+    UNNAMED_CATEGORY,
     PHOTO_LABELS,
     SUGGESTION_LABELS,
     PAGE_LABELS,
@@ -154,20 +155,28 @@ def timeline_label(entry: dict[str, Any]) -> str:
 
 
 def _named(kind: str):  # noqa: ANN202 - returns a template filter
-    """A filter showing a directory entry's name (community, department, category), else the id, else —."""
+    """A filter showing a directory entry's name (community, department, category), else the id (a category:
+    未命名类别（id）, never a bare English id), else —."""
 
     def _name(entry_id: str | None) -> str:
         if kind == "community" and get_directory().is_triage(entry_id):
             return TRIAGE_LABEL
         found = getattr(get_directory(), kind)(entry_id) if entry_id else None
-        return found.name if found else (entry_id or "—")
+        if found:
+            return found.name
+        if entry_id and kind == "category":
+            return UNNAMED_CATEGORY.format(id=entry_id)
+        return entry_id or "—"
 
     return _name
 
 
+category_name = _named("category")
+
+
 TEMPLATES.env.filters.update(
     dt=format_time, pct=format_rate, span=format_span, amount=format_amount, timeline_label=timeline_label,
-    community=_named("community"), department=_named("department"), category=_named("category"),
+    community=_named("community"), department=_named("department"), category=category_name,
 )
 TEMPLATES.env.globals.update(
     status_short=STATUS_SHORT, status_tone=STATUS_TONE, event_labels=EVENT_LABELS, role_labels=ROLE_LABELS,

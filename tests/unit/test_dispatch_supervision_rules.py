@@ -100,3 +100,17 @@ def test_a_bad_sla_policy_is_a_422_naming_the_key():
     with pytest.raises(DomainError, match="urgencies.urgent.resolve.amount") as exc:
         next_sla_policy(1, doc)
     assert exc.value.status_code == 422
+
+
+def test_an_sla_policy_overriding_a_category_the_directory_does_not_know_is_a_422_naming_it():
+    from libs.directory import get_directory
+
+    doc = copy.deepcopy(load_policy().document)
+    doc["version"] = 2
+    doc["categories"] = {"water_supply": {"resolve": {"amount": 24, "unit": "clock_hours"}},
+                         "parking": {"resolve": {"amount": 3, "unit": "working_days"}}}
+    with pytest.raises(DomainError, match="categories.parking: unknown category; known: road, ") as exc:
+        next_sla_policy(1, doc, get_directory())
+    assert exc.value.status_code == 422
+    del doc["categories"]["parking"]
+    assert set(next_sla_policy(1, doc, get_directory()).categories) == {"water_supply"}

@@ -6,6 +6,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from libs.auth.principal import Principal
+from libs.directory import get_directory
 from libs.events import Actor, CalendarAdjusted, SlaPolicyPublished
 from libs.messaging import record_event
 from libs.sla.calendar import load_calendar
@@ -32,7 +33,7 @@ def publish_sla_policy(session: Session, *, principal: Principal, document: dict
         principal=principal,
         lock_id=0x5A1A,
         current_version=lambda s: current_sla_policy(s).version,
-        accept=lambda current: (domain.next_sla_policy(current, document).version, document),
+        accept=lambda current: (domain.next_sla_policy(current, document, get_directory()).version, document),
         table=DispatchSlaPolicy,
         event=lambda actor, version, doc: SlaPolicyPublished(actor=actor, policy_version=version, document=doc),
         public=SlaPolicyPublic,

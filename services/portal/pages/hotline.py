@@ -25,7 +25,9 @@ from libs.pii import mask_phone, normalize_phone
 from services.portal.clients import BackendRejected
 from services.portal.forms import Posted, SuggestForm, Text
 from services.portal.labels import STATUS_SHORT, STATUS_TONE, URGENCY_LABELS
-from services.portal.views import BackendsDep, HotlinePage, Viewer, format_time, redirect, rejection_message, render
+from services.portal.views import (
+    BackendsDep, HotlinePage, Viewer, category_name, format_time, redirect, rejection_message, render,
+)
 
 log = get_logger(__name__)
 router = APIRouter(default_response_class=HTMLResponse)
@@ -142,10 +144,10 @@ async def caller_history(
     directory = get_directory()
     tickets = []
     for row in rows:
-        category, community = directory.category(row["category"]), directory.community(row["community_id"])
+        community = directory.community(row["community_id"])
         tickets.append({
             **row,
-            "category_name": category.name if category else row["category"],
+            "category_name": category_name(row["category"]),
             "community_name": community.name if community else row["community_id"],
             "status_short": STATUS_SHORT.get(row["status"], row["status"]),
             "tone": STATUS_TONE.get(row["status"], "muted"),
