@@ -109,3 +109,19 @@ def test_the_console_grid_filter_offers_the_communitys_own_grids(portal: TestCli
     assert '<option value="xinran-01" selected>馨然第一网格</option>' in page and "佳门口第一网格" not in page
     (asked,) = fake.sent("dispatch", "GET", "/tickets")
     assert asked.url.params["grid_id"] == "xinran-01"
+
+
+def test_a_supervisor_sees_the_deadline_an_extension_request_would_move(portal: TestClient, fake: FakeBackends):
+    request = {
+        "request_event_id": "E1", "ticket_id": "T1", "community_id": "xinran", "department_id": "urban", "amount": 2.0,
+        "unit": "working_days", "reason": "需等待管材到货", "status": "pending", "requested_at": "2026-11-26T02:00:00+00:00",
+        "granted_amount": None, "granted_unit": None, "decision_note": None, "decided_by": None, "decided_at": None,
+    }
+    fake.on("dispatch", "GET", "/extensions", httpx.Response(200, json=[request, {**request, "request_event_id": "E2", "ticket_id": "T2"}]))
+    fake.on("dashboard", "GET", "/escalated", httpx.Response(200, json=[]))
+    fake.on("dispatch", "GET", "/tickets/T1", httpx.Response(200, json=dispatch_ticket(status="accepted", deadlines=[RESOLVE])))
+    log_in(portal, "supervisor1")
+    page = portal.get("/supervision").text  # T2 cannot be had: its request is shown without deadlines
+    assert "办结时限" in page and "11月30日 17:30" in page and "剩余 3个工作日6小时" in page
+    assert 'id="extension-E2"' in page and 'href="/staff/tickets/T2"' in page
+    assert page.count("办结时限") == 1

@@ -1,6 +1,7 @@
 """Supervisors 督办: pending extension requests to grant or refuse, and the tickets escalated past their deadline."""
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import quote
 
@@ -18,7 +19,21 @@ router = APIRouter(default_response_class=HTMLResponse)
 async def supervision(request: Request, viewer: SupervisionPage, clients: BackendsDep) -> Response:
     pending = await clients.call("dispatch", "GET", "/extensions", token=viewer.token, params={"status": "pending", "limit": 200})
     escalated = await clients.call("dashboard", "GET", "/escalated", token=viewer.token, params={"limit": 200})
-    return render(request, "supervision.html", viewer, pending=pending, escalated=escalated)
+    tickets = await _tickets(clients, viewer, [x["ticket_id"] for x in pending[:SHOWN_DEADLINES]])
+    return render(request, "supervision.html", viewer, pending=pending, escalated=escalated, tickets=tickets)
+
+
+SHOWN_DEADLINES = 50  # the first requests show the ticket's deadlines as they stand
+
+
+async def _tickets(clients: Backends, viewer: Viewer, ticket_ids: list[str]) -> dict[str, Any]:
+    """The tickets the extension requests are for, as dispatch sees them now (deadlines and time left); one that
+    cannot be had is left out, the request still shown."""
+    found = await asyncio.gather(
+        *(clients.call("dispatch", "GET", f"/tickets/{quote(i)}", token=viewer.token) for i in dict.fromkeys(ticket_ids)),
+        return_exceptions=True,
+    )
+    return {t["id"]: t for t in found if isinstance(t, dict)}
 
 
 async def _decide(clients: Backends, viewer: Viewer, request_event_id: str, decision: str, body: Any, ok: str) -> Response:
