@@ -21,6 +21,7 @@ from libs.settings import get_settings
 from libs.sms import DevSmsSink
 
 SYSTEM = Actor(role="system", id="tests")
+PARTITIONS = 3  # of the run's tickets topic
 
 
 @contextlib.contextmanager
@@ -57,7 +58,7 @@ async def create_topic(bootstrap: str, topic: str) -> None:
     await admin.start()
     try:
         with contextlib.suppress(TopicAlreadyExistsError):
-            await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
+            await admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
     finally:
         await admin.close()
 
