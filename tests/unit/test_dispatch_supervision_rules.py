@@ -114,3 +114,14 @@ def test_an_sla_policy_overriding_a_category_the_directory_does_not_know_is_a_42
     assert exc.value.status_code == 422
     del doc["categories"]["parking"]
     assert set(next_sla_policy(1, doc, get_directory()).categories) == {"water_supply"}
+
+
+def test_the_shipped_policies_override_only_categories_the_directory_knows():
+    from pathlib import Path
+
+    from libs.directory import get_directory
+
+    for name in ("sla_policy.yaml", "sla_policy.test.yaml", "sla_policy.seconds.yaml"):
+        doc = copy.deepcopy(load_policy(Path(__file__).resolve().parents[2] / "config" / name).document)
+        doc["version"] = 2
+        assert next_sla_policy(1, doc, get_directory()).version == 2, name
