@@ -8,6 +8,7 @@ Only tests under tests/integration, tests/workflows, tests/e2e and tests/browser
     postgres_url      "postgresql+psycopg://postgres@127.0.0.1:PORT/whistle"  (database exists; trust auth)
     stack             deploy.stack.Stack on free ports, DATABASE_URL=postgres_url, shared Kafka/Temporal,
                       SLA_POLICY_FILE=config/sla_policy.test.yaml; stack.urls["portal"] etc.
+    mail_sink         tests.notify_doubles.MailSink: a real local SMTP server every stack's notify sends e-mail to
     deadline_categories  {stage: category}: in that category only that stage's deadline passes within seconds
                       (DEADLINE_CATEGORIES); only deadline tests file tickets in these categories.
     make_stack(**env) another, isolated Stack with env overrides (own databases, topic prefix, Temporal
@@ -126,8 +127,9 @@ def postgres_url():
 class StackFactory:
     """make_stack(**env) -> started Stack; the first (default) one shares databases/topics with nobody else."""
 
-    def __init__(self, tmp_path_factory, kafka_bootstrap: str, temporal_address: str, postgres_url: str) -> None:
+    def __init__(self, tmp_path_factory, kafka_bootstrap: str, temporal_address: str, postgres_url: str, mail_env: dict[str, str] | None = None) -> None:
         self._tmp = tmp_path_factory
+        self.mail_env = mail_env or {}
         self.kafka_bootstrap = kafka_bootstrap
         self.temporal_address = temporal_address
         self.postgres_url = postgres_url
@@ -135,7 +137,7 @@ class StackFactory:
         self._all: list[Stack] = []
 
     def __call__(self, *, fresh: bool = False, **env_overrides) -> Stack:
-        env = {**STACK_ENV_DEFAULTS, **{k: str(v) for k, v in env_overrides.items()}}
+        env = {**STACK_ENV_DEFAULTS, **self.mail_env, **{k: str(v) for k, v in env_overrides.items()}}
         key = frozenset(env.items())
         if not fresh and key in self._cache and self._cache[key]._started:
             return self._cache[key]
@@ -171,8 +173,20 @@ class StackFactory:
 
 
 @pytest.fixture(scope="session")
-def make_stack(tmp_path_factory, kafka_bootstrap, temporal_address, postgres_url):
-    factory = StackFactory(tmp_path_factory, kafka_bootstrap, temporal_address, postgres_url)
+def mail_sink():
+    """A real SMTP server (aiosmtpd) on a free port; every stack's notify sends its e-mail here."""
+    from tests.notify_doubles import MailSink
+
+    sink = MailSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture(scope="session")
+def make_stack(tmp_path_factory, kafka_bootstrap, temporal_address, postgres_url, mail_sink):
+    factory = StackFactory(tmp_path_factory, kafka_bootstrap, temporal_address, postgres_url, mail_sink.env())
     try:
         yield factory
     finally:
