@@ -41,7 +41,7 @@ class PageForm(BaseModel):
         return self.model_dump()
 
     def landing(self, page: str, ok: str) -> str:
-        return f"{page}?ok={ok}"
+        return f"{page}{'&' if '?' in page else '?'}ok={ok}"
 
 
 class NoForm(PageForm):
@@ -173,7 +173,7 @@ class TabForm(PageForm):
     back: ConsoleTab = Field("queue", max_length=40, exclude=True)
 
     def landing(self, page: str, ok: str) -> str:
-        return f"{page}?tab={self.back}&ok={ok}"
+        return f"{page}{'&' if '?' in page else '?'}tab={self.back}&ok={ok}"
 
 
 class SuspendForm(TabForm):

@@ -249,7 +249,7 @@ def test_merging_posts_the_target_ticket_to_dispatch(portal: TestClient, fake: F
     fake.on("dispatch", "POST", "/tickets/T1/merge", httpx.Response(200, json=console_ticket(status="merged", merged_into="T2")))
     log_in(portal, "xinran_staff")
     response = portal.post("/console/T1/merge", data={"into_ticket_id": " T2 "}, follow_redirects=False)
-    assert response.headers["location"] == "/console?ok=merged"
+    assert response.headers["location"] == "/console?selected=T1&ok=merged"
     assert sent_json(fake, "dispatch", "POST", "/tickets/T1/merge") == {"into_ticket_id": "T2"}
 
 
@@ -274,10 +274,10 @@ def test_a_supervisor_suspends_and_resumes_through_dispatch(portal: TestClient, 
     fake.on("dispatch", "POST", "/tickets/T1/resume", httpx.Response(200, json=console_ticket()))
     log_in(portal, "supervisor1")
     response = portal.post("/console/T1/suspend", data={"reason": "等待法院判决", "back": "dispatched"}, follow_redirects=False)
-    assert response.headers["location"] == "/console?tab=dispatched&ok=suspended"
+    assert response.headers["location"] == "/console?selected=T1&tab=dispatched&ok=suspended"
     assert sent_json(fake, "dispatch", "POST", "/tickets/T1/suspend") == {"reason": "等待法院判决"}
     response = portal.post("/console/T1/resume", data={"back": "elsewhere"}, follow_redirects=False)
-    assert response.headers["location"] == "/console?tab=queue&ok=resumed"
+    assert response.headers["location"] == "/console?selected=T1&tab=queue&ok=resumed"
     assert sent_json(fake, "dispatch", "POST", "/tickets/T1/resume") == {"note": None}
 
 

@@ -388,7 +388,7 @@ def test_dispatching_posts_the_department_and_note(portal: TestClient, fake: Fak
     fake.on("dispatch", "POST", "/tickets/T1/dispatch", httpx.Response(200, json=dispatch_ticket(status="dispatched")))
     log_in(portal, "xinran_staff")
     response = portal.post("/console/T1/dispatch", data={"department_id": "water", "note": "请今日处理"}, follow_redirects=False)
-    assert response.headers["location"] == "/console?ok=dispatched"
+    assert response.headers["location"] == "/console?selected=T1&ok=dispatched"
     assert json.loads(fake.sent("dispatch", "POST", "/tickets/T1/dispatch")[0].content) == {
         "department_id": "water", "note": "请今日处理",
     }

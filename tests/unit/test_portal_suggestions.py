@@ -105,10 +105,10 @@ def test_changing_the_category_posts_it_to_dispatch(portal: TestClient, fake: Fa
     fake.on("dispatch", "POST", "/tickets/T1/category", httpx.Response(200, json=dispatch_ticket(category="property")))
     log_in(portal, "xinran_staff")
     response = portal.post("/console/T1/category", data={"category": "property", "note": " 属物业 "}, follow_redirects=False)
-    assert response.headers["location"] == "/console?ok=recategorized"
+    assert response.headers["location"] == "/console?selected=T1&ok=recategorized"
     assert json.loads(fake.sent("dispatch", "POST", "/tickets/T1/category")[0].content) == {"category": "property", "note": "属物业"}
     fake.on("dispatch", "GET", "/tickets", httpx.Response(200, json=[]))
-    assert "已调整问题类别" in portal.get("/console?ok=recategorized").text
+    assert "已调整问题类别" in portal.get("/console?selected=T1&ok=recategorized").text
 
 
 def test_a_resident_may_not_change_a_category(portal: TestClient, fake: FakeBackends) -> None:

@@ -80,7 +80,8 @@ async def _duplicate_hints(
         return {}
 
 
-actions = TicketActions(router, "/console", "dispatch", ConsolePage)
+# After acting, the same ticket stays beside the list, showing what changed.
+actions = TicketActions(router, "/console", "dispatch", ConsolePage, back_to="/console?selected={ticket_id}")
 actions.add("dispatch", DispatchForm, ok="dispatched")  # 派单 / 改派
 actions.add("settle", OutcomeForm, ok="settled")  # 即办
 actions.add("category", CategoryForm, ok="recategorized")  # 分类调整: the proposed department follows
