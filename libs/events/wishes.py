@@ -3,11 +3,11 @@ ledger credits on the `points` topic (key = the account's owner). Registered in 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
-from libs.events.models import Envelope
+from libs.events.models import ConfigEvent, Envelope
 from libs.events.topics import POINTS, WISHES
 
 ReleaseReason = Literal["released", "claim_expired", "dispute_reopened"]
@@ -139,3 +139,11 @@ class PointsCredited(Envelope):
     @property
     def key(self) -> str:
         return self.owner_id
+
+
+class PointsRulesPublished(ConfigEvent):
+    """Admins published a new version of the points rules (积分规则); credits from now on follow it."""
+
+    scope: str = "points_rules"
+    rules_version: int
+    document: dict[str, Any]

@@ -2,9 +2,16 @@
 consumer, concurrent claims leave exactly one claimant, and every endpoint refuses another community's people."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from sqlmodel import Session, select
+
+from libs.events import topic_name
+from libs.events.topics import WISHES
+from libs.messaging import OutboxMessage
 from tests.integration.conftest import bearer, eventually
 
 WISHER = bearer("resident", "m-wish-resident", community_id="xinran")
@@ -97,3 +104,46 @@ def test_another_communitys_staff_and_volunteers_are_refused_on_every_endpoint(s
     assert wishes.post(f"/wishes/{wish_id}/reopen", headers=OTHER_STAFF).status_code == 403
     assert wishes.post(f"/volunteers/vol-insider/confirm", headers=OTHER_STAFF).status_code == 403
     assert wishes.get("/wishes/mine", headers=stranger).json() == []
+
+
+def test_points_and_hours_are_credited_once_when_kafka_redelivers_the_confirmation(service_clients, kafka_bootstrap):
+    intake, wishes = service_clients["intake"], service_clients["wishes"]
+    helper = volunteer(wishes, "vol-points", name="孙丽")
+    wish_id = file_wish(intake, wishes, title="想请人帮忙修收音机")
+    assert wishes.post(f"/wishes/{wish_id}/approve", json={}, headers=STAFF).status_code == 200
+    assert wishes.post(f"/wishes/{wish_id}/claim", headers=helper).status_code == 200
+    assert wishes.post(f"/wishes/{wish_id}/fulfil", json={"note": "修好了", "hours": 2}, headers=helper).status_code == 200
+    assert wishes.post(f"/wishes/{wish_id}/confirm", json={}, headers=WISHER).status_code == 200
+    credited = eventually(lambda: (p := wishes.get("/me/points", headers=helper).json())["points"] and p)
+    assert (credited["points"], credited["minutes"]) == (10 + 5 * 2, 120)
+
+    with Session(wishes.app.state.runtime.engine) as session:
+        row = session.exec(select(OutboxMessage).where(OutboxMessage.event_type == "WishConfirmed", OutboxMessage.key == wish_id)).one()
+    asyncio.run(_redeliver(kafka_bootstrap, row))
+    again = wishes.get("/me/points", headers=helper).json()
+    assert (again["points"], again["minutes"], len(again["lines"])) == (20, 120, 1)
+    board = wishes.get("/public/communities/xinran/points").json()
+    assert {"name": "孙*", "party_member": True, "points": 20, "hours": 2.0} in board
+    assert "vol-points" not in str(board)
+
+
+async def _redeliver(bootstrap: str, row: OutboxMessage) -> None:
+    """Send the stored event again and wait until the wish service's consumer group has committed past it."""
+    topic = topic_name(WISHES)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        sent = await producer.send_and_wait(topic, row.payload, key=row.key.encode())
+    finally:
+        await producer.stop()
+    watcher = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id="wishes", enable_auto_commit=False)
+    await watcher.start()
+    try:
+        partition = TopicPartition(topic, sent.partition)
+        for _ in range(600):
+            if (await watcher.committed(partition) or 0) > sent.offset:
+                return
+            await asyncio.sleep(0.2)
+        raise AssertionError("the wish service never consumed the redelivered event")
+    finally:
+        await watcher.stop()
