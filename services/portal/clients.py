@@ -43,6 +43,7 @@ FIELD_NAMES_ZH = {
     "day": "日期",
     "satisfaction": "满意度",
     "solved": "是否解决",
+    "reached": "接通情况",
     "comment": "评价留言",
     "evidence": "办结材料",
     "idempotency-key": "提交编号",

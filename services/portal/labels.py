@@ -23,6 +23,7 @@ PAGE_LABELS = {
     "/worklist": "部门办哨",
     "/dashboard": "数据大屏",
     "/supervision": "督办",
+    "/callbacks": "回访",
     "/triage": "街道分拨",
     "/admin": "系统设置",
     "/hotline": "热线受理",
@@ -134,6 +135,7 @@ NOTICES = {
     "calendar": "工作日历已更新。",
     "rules": "新版分类关键词已发布，此后的吹哨按新版推荐类别。",
     "assigned": "已分拨到社区，由社区转哨办理。",
+    "called": "已记录回访结果。",
 }
 # A backend's 4xx, by status code.
 REJECTION_TITLES = {

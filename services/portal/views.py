@@ -75,6 +75,7 @@ NAV_ROLES = {
     "/worklist": WORKLIST_ROLES,
     "/dashboard": DASHBOARD_ROLES,
     "/supervision": SUPERVISION_ROLES,
+    "/callbacks": ("community_staff", "supervisor"),
     "/triage": ("supervisor",),
     "/admin": ADMIN_ROLES,
     "/hotline": HOTLINE_ROLES,

@@ -1,7 +1,7 @@
 """The portal's pages, one module per kind of user; `ROUTERS` is what app.py includes, in this order."""
 from __future__ import annotations
 
-from services.portal.pages import admin, console, contact, dashboard, devtools, grid, guest, hotline, photos, resident, session, signup, supervision, triage, worklist
+from services.portal.pages import admin, callbacks, console, contact, dashboard, devtools, grid, guest, hotline, photos, resident, session, signup, supervision, triage, worklist
 
 ROUTERS = (
     session.router,
@@ -13,6 +13,7 @@ ROUTERS = (
     console.router,
     worklist.router,
     contact.router,  # 查看完整号码 on the console and the worklist
+    callbacks.router,  # 电话回访: tickets whose rating window passed unrated
     supervision.router,
     triage.router,
     admin.router,

@@ -17,7 +17,7 @@ CommunityStaff = Annotated[Viewer, Depends(page_for("community_staff"))]
 DepartmentStaff = Annotated[Viewer, Depends(page_for("department_staff"))]
 
 
-async def _reveal(request: Request, viewer: Viewer, clients: BackendsDep, ticket_id: str, back: str) -> Response:
+async def reveal_number(request: Request, viewer: Viewer, clients: BackendsDep, ticket_id: str, back: str) -> Response:
     contact = await clients.call("intake", "POST", f"/tickets/{quote(ticket_id)}/contact/reveal", token=viewer.token)
     page = render(request, "contact.html", viewer, contact=contact, back=f"{back}#ticket-{ticket_id}")
     page.headers["Cache-Control"] = "no-store"
@@ -26,12 +26,12 @@ async def _reveal(request: Request, viewer: Viewer, clients: BackendsDep, ticket
 
 @router.post("/worklist/{ticket_id}/reveal")
 async def reveal_for_department(request: Request, ticket_id: str, viewer: DepartmentStaff, clients: BackendsDep) -> Response:
-    return await _reveal(request, viewer, clients, ticket_id, "/worklist")
+    return await reveal_number(request, viewer, clients, ticket_id, "/worklist")
 
 
 @router.post("/console/{ticket_id}/reveal")
 async def reveal_for_community(request: Request, ticket_id: str, viewer: CommunityStaff, clients: BackendsDep) -> Response:
-    return await _reveal(request, viewer, clients, ticket_id, "/console")
+    return await reveal_number(request, viewer, clients, ticket_id, "/console")
 
 
 @router.get("/admin/contact-reveals")
