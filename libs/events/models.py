@@ -311,6 +311,15 @@ class TicketResumed(Event):
     note: str | None = None
 
 
+class TicketNoteAdded(Event):
+    """Staff wrote a note on the ticket's story: 内部 (staff only) or 公开 (the resident reads it too). No status moves."""
+
+    text: Annotated[str, Field(min_length=1, max_length=1000)]
+    visibility: Literal["internal", "public"] = "internal"
+    community_id: str | None = None  # the author's scope, for whoever follows notes per community or department
+    department_id: str | None = None
+
+
 class ScopedEvent(Envelope, abstract=True):
     """An event about many tickets or the whole district; key = its scope, so the latest of a scope wins in order."""
 

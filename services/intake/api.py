@@ -10,7 +10,8 @@ from libs.runtime import RuntimeDep
 from libs.runtime.listing import paging
 from libs.ticket import TicketStatus
 from services.intake import commands
-from services.intake.models import IntakeTicket, TicketPublic, TimelineEntry
+from services.intake.models import IntakeTicket, TicketPublic
+from services.intake.story import resident_entries
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
@@ -23,8 +24,9 @@ MinePage = paging(most=200, default=50)  # a resident's own tickets: smaller pag
 
 
 def to_public(ticket: IntakeTicket, timeline: list | None = None) -> TicketPublic:
-    entries = [TimelineEntry(event_type=t.event_type, occurred_at=t.occurred_at, note=t.note) for t in timeline or []]
-    return ticket.public(TicketPublic, timeline=entries)
+    """The resident's view: which department holds it, and the timeline without the staff's lines and internal notes."""
+    entries = resident_entries(timeline or [])
+    return ticket.public(TicketPublic, department_id=ticket.view().department_id, timeline=entries)
 
 
 @router.get("/mine", response_model=list[TicketPublic], summary="Tickets I filed or reported")

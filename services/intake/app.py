@@ -9,11 +9,13 @@ from services.intake.attachments_api import router as attachments_router
 from services.intake.channels import ROUTERS
 from services.intake.consumers import HANDLERS
 from services.intake.privacy import router as privacy_router
+from services.intake.story_api import router as story_router
 from services.intake.grids_api import public_router as grid_map_router
 from services.intake.grids_api import router as grids_router
 
 _create_app = following_boundaries(service_app(
-    __file__, [*ROUTERS, router, category_router, attachments_router, grids_router, grid_map_router, privacy_router], HANDLERS,
+    __file__, [*ROUTERS, router, category_router, attachments_router, grids_router, grid_map_router, privacy_router,
+     story_router], HANDLERS,
     title="Whistle intake 吹哨受理",
     description="Residents, grid workers and hotline operators file tickets and micro-wishes here.",
 ))

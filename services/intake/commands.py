@@ -10,6 +10,7 @@ from libs.statemachine import NotFound
 from libs.ticket.table import follow_event
 from services.intake.domain import timeline_note
 from services.intake.models import IntakeTicket, IntakeTimeline
+from services.intake.story import timeline_row
 
 def get_ticket(session: Session, *, principal: Principal, ticket_id: str) -> IntakeTicket:
     """The ticket if the caller may see it: its reporter or filer, staff of its community, or the grid worker of its
@@ -64,27 +65,17 @@ def timeline(session: Session, ticket_id: str) -> list[IntakeTimeline]:
     )
 
 
-def _add_timeline(session: Session, event: Event, note: str | None) -> None:
-    session.add(
-        IntakeTimeline(
-            ticket_id=event.ticket_id,
-            event_id=str(event.event_id),
-            event_type=event.type,
-            occurred_at=event.occurred_at,
-            note=note,
-        )
-    )
 
 
 def apply_ticket_event(session: Session, event: Event) -> None:
-    """Mirror a later ticket event onto the resident's view (called from the idempotent inbox)."""
+    """Mirror a later ticket event onto the resident's view and the ticket's story (from the idempotent inbox)."""
     ticket = session.get(IntakeTicket, event.ticket_id)
     if ticket is None:
         return  # not filed through this intake (e.g. another district's topic); nothing to mirror
     if isinstance(event, TicketRecategorized):
         ticket.category = event.category  # 分类调整 by the community
     follow_event(session, ticket, event, service="intake")
-    _add_timeline(session, event, note=timeline_note(event))
+    session.add(timeline_row(event, note=timeline_note(event)))
 
 
 def on_assigned_to_community(session: Session, event: TicketAssignedToCommunity) -> None:

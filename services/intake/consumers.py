@@ -8,6 +8,7 @@ from services.intake.channels.sms import invite_rating
 from services.intake.commands import apply_ticket_event, on_assigned_to_community
 from services.intake.domain import TIMELINE_NOTES
 from services.intake.models import IntakeTicket
+from services.intake.story import timeline_row
 
 
 def on_resolved(session: Session, event: TicketResolved | TicketSettledOnSpot) -> None:
@@ -17,10 +18,11 @@ def on_resolved(session: Session, event: TicketResolved | TicketSettledOnSpot) -
 
 
 def on_deadline_set(session: Session, event: StageDeadlineSet) -> None:
-    """时限: the resident sees when their ticket is due; a deadline is no line of its own on the timeline."""
+    """时限: the resident sees when their ticket is due; the deadline set or moved is a line of the staff's story only."""
     ticket = session.get(IntakeTicket, event.ticket_id)
     if ticket is not None:
         follow_event(session, ticket, event, service="intake")
+        session.add(timeline_row(event, note=None))
 
 
 HANDLERS: Handlers = {

@@ -11,8 +11,11 @@ from typing import Any
 
 from libs.directory import Directory
 from libs.events import (
+    DeadlineWarned,
     Event,
     ExtensionGranted,
+    ExtensionRefused,
+    ExtensionRequested,
     ResidentContacted,
     TicketAccepted,
     TicketAssignedToCommunity,
@@ -94,13 +97,17 @@ def _note(default: str | None = None) -> Callable[[Any], str | None]:
     return lambda e: e.note or default
 
 
-# Events the resident's timeline shows, and the line each reads.
+# Events the ticket's story keeps (services/intake/story.py says which lines and notes the resident reads), and the
+# note each line carries.
 TIMELINE_NOTES: dict[type[Event], Callable[[Any], str | None]] = {
     TicketDispatched: _note(),
     TicketSettledOnSpot: _note(),
     TicketAccepted: lambda e: None,
     ResidentContacted: _note("部门已与您联系"),
+    ExtensionRequested: lambda e: e.reason,
     ExtensionGranted: _note("办理期限已延长"),
+    ExtensionRefused: _note(),
+    DeadlineWarned: lambda e: None,
     TicketReturned: lambda e: e.reason,
     TicketResolved: _note(),
     TicketRated: lambda e: e.comment,
@@ -116,5 +123,5 @@ TIMELINE_NOTES: dict[type[Event], Callable[[Any], str | None]] = {
 
 
 def timeline_note(event: Event) -> str | None:
-    """What the resident reads on the timeline line for this event."""
+    """The note of the story's line for this event (whether the resident reads it: story.visibility)."""
     return TIMELINE_NOTES[type(event)](event)

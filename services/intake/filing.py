@@ -20,7 +20,8 @@ from services.intake.category_rules import choose_category
 from services.intake.boundaries import current_grids
 from services.intake.domain import mask_phone, new_ticket_id, request_fingerprint, resolve_placement
 from services.intake.abuse import get_limiter
-from services.intake.models import IntakeTicket, IntakeTimeline
+from services.intake.models import IntakeTicket
+from services.intake.story import timeline_row
 from services.intake.privacy import store_contact
 
 # What TicketFiled carries of the stored ticket; the masked phone only when the reporter is not anonymous.
@@ -123,9 +124,7 @@ def file_ticket(session: Session, command: FileTicket) -> tuple[IntakeTicket, bo
     )
     ticket.store(fold(None, event))
     record_event(session, event)
-    session.add(
-        IntakeTimeline(ticket_id=ticket.id, event_id=str(event.event_id), event_type=event.type, occurred_at=now, note="居民吹哨")
-    )
+    session.add(timeline_row(event, note="居民吹哨"))
     return ticket, True
 
 

@@ -32,9 +32,11 @@ NO_MATCH = "ticket_id: 未查到该工单，请核对工单编号和手机号后
 # Timeline lines whose note is written to the resident (an outcome, a merge, a pause...); every other line shows its
 # headline only: a dispatch note is the community's word to the department, a return reason the department's to the
 # community, a rating's comment or a reopen reason the reporter's own.
+# A staff's 公开 note is written to the resident; a line of the staff's story only (story.visibility "staff") is not
+# shown, nor an internal note (a supervisor's word on an extension).
 PUBLIC_NOTES = frozenset({
-    "TicketFiled", "TicketSettledOnSpot", "ResidentContacted", "ExtensionGranted", "TicketResolved", "TicketMerged",
-    "TicketRecategorized", "TicketSuspended", "TicketResumed", "TicketAssignedToCommunity",
+    "TicketFiled", "TicketSettledOnSpot", "ResidentContacted", "TicketResolved", "TicketMerged",
+    "TicketRecategorized", "TicketSuspended", "TicketResumed", "TicketAssignedToCommunity", "TicketNoteAdded",
 })
 
 
@@ -130,9 +132,11 @@ def _name(kind: str, entry_id: str | None) -> str | None:
 def public_view(session: Session, ticket: IntakeTicket) -> TicketFollowView:
     entries = [
         PublicTimelineEntry(
-            event_type=t.event_type, occurred_at=t.occurred_at, note=t.note if t.event_type in PUBLIC_NOTES else None
+            event_type=t.event_type, occurred_at=t.occurred_at,
+            note=t.note if t.event_type in PUBLIC_NOTES and t.visibility == "public" else None,
         )
         for t in timeline(session, ticket.id)
+        if t.visibility != "staff"
     ]
     return TicketFollowView(
         id=ticket.id,

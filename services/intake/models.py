@@ -103,8 +103,12 @@ class IntakeTicket(TicketBase, TicketViewColumns, table=True):
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+Visibility = Literal["public", "internal", "staff"]
+
+
 class IntakeTimeline(TicketRecord, table=True):
-    """What happened to the ticket, for the resident's progress page."""
+    """What happened to the ticket: the staff's whole story, and the resident's progress page (the lines and notes
+    `visibility` lets them read: services/intake/story.py)."""
 
     __tablename__ = "intake_timeline"
 
@@ -112,12 +116,45 @@ class IntakeTimeline(TicketRecord, table=True):
     event_type: str = Field(max_length=40)
     occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     note: str | None = Field(default=None, max_length=2000)
+    # public: the resident reads the line and its note; internal: the line's headline only; staff: not the line
+    visibility: str = Field(default="public", max_length=10, sa_column_kwargs={"server_default": "public"})
+    actor_role: str | None = Field(default=None, max_length=20)
+    actor_id: str | None = Field(default=None, max_length=80)
+    department_id: str | None = Field(default=None, max_length=40)  # the department the event is about
+    details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
 
 
 class TimelineEntry(SQLModel):
     event_type: str
     occurred_at: datetime
     note: str | None = None
+    department_id: str | None = Field(default=None, description="承办部门 the line is about (派单, 签收, 办结...)")
+
+
+class StoryEntry(TimelineEntry):
+    """One line of a ticket's whole story, as staff read it."""
+
+    visibility: Visibility = Field(description="public 公开 (the resident reads it), internal 内部 (the resident reads "
+                                   "the headline only), staff (the resident does not see the line)")
+    actor_role: str | None = None
+    actor_id: str | None = None
+    details: dict = Field(default={}, description="photos, stage, deadline, warn_at, level, amount, unit, "
+                          "satisfaction, solved, merged_into... as the event carried them")
+
+
+class NoteCreate(SQLModel):
+    """A note on the ticket's story: 内部 for staff only, 公开 for the resident too."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"text": "已电话联系物业，明早到场", "visibility": "internal"}]})
+    text: str = Field(min_length=1, max_length=1000)
+    visibility: Literal["internal", "public"]
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
 
 
 class TicketPublic(TicketBase):
@@ -138,9 +175,19 @@ class TicketPublic(TicketBase):
     suspended: bool = False
     deadlines: list[StageDeadline] = Field(default=[], description="时限: the running stages' deadlines, earliest first")
     next_due: datetime | None = None
+    department_id: str | None = Field(default=None, description="承办部门: the department holding the ticket now")
     created_at: datetime
     updated_at: datetime
     timeline: list[TimelineEntry] = []
+
+
+class TicketStory(TicketPublic):
+    """A ticket's whole story for staff: every line (internal ones too), the tickets merged into it, and every
+    department that held it."""
+
+    story: list[StoryEntry]
+    merged_from: list[str] = Field(description="Tickets merged into this one (合并)")
+    departments: list[str] = Field(description="Every department the ticket was dispatched to, first first")
 
 
 class IntakeCategoryRules(SQLModel, table=True):

@@ -27,6 +27,7 @@ from libs.events import (
     TicketEscalated,
     TicketFiled,
     TicketMerged,
+    TicketNoteAdded,
     TicketRecategorized,
     TicketRated,
     TicketReopened,
@@ -76,6 +77,7 @@ EXAMPLES: dict[type[Event], Event] = {
     ),
     TicketSuspended: TicketSuspended(ticket_id=T, actor=A, reason="等待法院判决"),
     TicketResumed: TicketResumed(ticket_id=T, actor=A),
+    TicketNoteAdded: TicketNoteAdded(ticket_id=T, actor=A, text="内部备注", visibility="internal"),
 }
 
 
