@@ -13,6 +13,7 @@ ROLE_LABELS = {
     "leader": "领导",
     "admin": "管理员",
     "operator": "12345热线话务员",
+    "volunteer": "志愿者",
 }
 # The navigation bar, in its order: path -> the page's name.
 PAGE_LABELS = {
@@ -27,6 +28,10 @@ PAGE_LABELS = {
     "/triage": "街道分拨",
     "/admin": "系统设置",
     "/hotline": "热线受理",
+    "/my-wishes": "我的心愿",
+    "/volunteer": "志愿服务",
+    "/wish-review": "心愿审核",
+    "/wall": "心愿墙",
 }
 
 # The short badge of each status; the long wording is libs.ticket.STATUS_LABELS_ZH, which the services send as

@@ -66,6 +66,7 @@ HOME_BY_ROLE = {
     "leader": "/dashboard",
     "admin": "/dashboard",
     "operator": "/hotline",
+    "volunteer": "/volunteer",
 }
 NAV_ROLES = {
     "/file": RESIDENT_ROLES,
@@ -79,6 +80,10 @@ NAV_ROLES = {
     "/triage": ("supervisor",),
     "/admin": ADMIN_ROLES,
     "/hotline": HOTLINE_ROLES,
+    "/my-wishes": RESIDENT_ROLES,
+    "/volunteer": ("volunteer",),
+    "/wish-review": ("community_staff", "supervisor", "admin"),
+    "/wall": ("resident", "grid_worker", "volunteer", "community_staff"),
 }
 # Statuses in which the resident is asked to rate.
 AWAITING_RATING = (TicketStatus.resolved, TicketStatus.settled_on_spot)

@@ -33,6 +33,7 @@ def test_demo_users_cover_every_role_every_community_and_every_department() -> N
     directory = get_directory()
     assert {u.role for u in users} == {
         "resident", "grid_worker", "community_staff", "department_staff", "supervisor", "leader", "admin", "operator",
+        "volunteer",
     }
     assert {u.community_id for u in users if u.role == "community_staff"} == {c.id for c in directory.communities}
     assert {u.department_id for u in users if u.role == "department_staff"} == {d.id for d in directory.departments}

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from services.portal.pages import admin, callbacks, console, contact, dashboard, devtools, grid, guest, hotline, photos, resident, session, signup, supervision, triage, worklist
 
+from services.portal.pages import wish_people, wishes  # noqa: E402 - 微心愿
+
 ROUTERS = (
     session.router,
     signup.router,  # /register (手机号注册) and /login/sms (短信验证码登录): public
@@ -19,5 +21,7 @@ ROUTERS = (
     admin.router,
     dashboard.router,
     hotline.router,  # 热线受理: 12345 operators
+    wishes.router,  # 心愿墙 (public) and 志愿服务 (volunteers)
+    wish_people.router,  # 我的心愿 (wishers) and 心愿审核 (community staff)
     devtools.router,  # /dev/sms: development only
 )
