@@ -135,6 +135,24 @@ def file_demo_tickets(intake_url: str, resident: DemoUser, wait_seconds: float |
     return filed
 
 
+def enrol_demo_volunteers(wishes_url: str, users: list[DemoUser]) -> int:
+    """在职党员报到 for every demo volunteer, confirmed by their community, so they may claim wishes at once."""
+    enrolled = 0
+    with httpx.Client(base_url=wishes_url, timeout=10) as client:
+        for user in (u for u in users if u.role == "volunteer" and u.community_id):
+            volunteer = Principal(sub=user.username, role="volunteer", name=user.name, community_id=user.community_id)
+            staff = Principal(sub="demo", role="community_staff", community_id=user.community_id)
+            body = {"community_id": user.community_id, "name": user.name, "party_member": True, "work_unit": "区卫健委",
+                    "skills": ["陪诊", "家电维修"], "availability": "周末全天"}
+            try:
+                client.put("/volunteers/me", json=body, headers={"Authorization": f"Bearer {mint_token(volunteer)}"})
+                client.post(f"/volunteers/{user.username}/confirm", headers={"Authorization": f"Bearer {mint_token(staff)}"})
+                enrolled += 1
+            except httpx.HTTPError as exc:
+                print(f"warning: enrolling {user.username} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return enrolled
+
+
 def main(users_file: Path = DEMO_USERS_FILE) -> int:
     settings = get_settings()
     portal_url = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000")
@@ -146,6 +164,7 @@ def main(users_file: Path = DEMO_USERS_FILE) -> int:
         return 0
     print(f"Filing {len(DEMO_TICKETS)} demo tickets through intake ({settings.intake_url}) ...")
     file_demo_tickets(settings.intake_url, resident)
+    print(f"Enrolled {enrol_demo_volunteers(settings.wishes_url, users)} demo volunteers with their communities (志愿者报到)")
     return 0
 
 
