@@ -43,7 +43,7 @@ def test_a_blank_category_is_suggested_explained_and_changed_by_the_community(pe
     expect(facts).to_contain_text("系统根据描述归类：匹配关键词：")
 
     staff = people("xinran_staff", mobile=False)
-    card = reload_until(staff.page, "/console", lambda p: p.locator(f"#ticket-{ticket_id}"), "the ticket in the console")
+    card = reload_until(staff.page, f"/console?selected={ticket_id}", lambda p: p.locator(f"#ticket-{ticket_id}"), "the ticket in the console")
     expect(card).to_contain_text("分类建议：道路破损（匹配关键词：")
     expect(card.locator("select[name=department_id]")).to_have_value("urban")  # the proposed department
     card.get_by_text("调整分类", exact=True).first.click()

@@ -66,4 +66,4 @@ def test_a_guest_files_writes_down_the_number_and_follows_it(guest: Page, people
     page.screenshot(path=str(screenshots / "guest-follow.png"), full_page=True)
 
     community = people("xinran_staff")
-    reload_until(community.page, "/console", lambda p: p.locator(f"#ticket-{number}"), "the guest's ticket in the console")
+    reload_until(community.page, f"/console?selected={number}", lambda p: p.locator(f"#ticket-{number}"), "the guest's ticket in the console")

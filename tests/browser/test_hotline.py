@@ -72,6 +72,6 @@ def test_an_operator_takes_two_calls_from_one_caller_by_keyboard(people, screens
 
     # The operator's filings are the community's to handle.
     community = people("xinran_staff")
-    card = reload_until(community.page, "/console", lambda p: p.locator(f"#ticket-{second}"), "the hotline ticket in the console")
+    card = reload_until(community.page, f"/console?selected={second}", lambda p: p.locator(f"#ticket-{second}"), "the hotline ticket in the console")
     expect(card).to_contain_text("路面塌陷")
     assert not operator.errors and not community.errors, operator.errors + community.errors

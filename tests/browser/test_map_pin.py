@@ -118,7 +118,7 @@ def test_a_resident_pins_the_problem_on_the_grid_map_with_a_photo_and_it_lands_i
     page.screenshot(path=str(screenshots / "map-pin-ticket.png"), full_page=True)
 
     community = people("xinran_staff")
-    card = reload_until(community.page, "/console", lambda p: p.locator(f"#ticket-{ticket_id}"), "the ticket in the console")
+    card = reload_until(community.page, f"/console?selected={ticket_id}", lambda p: p.locator(f"#ticket-{ticket_id}"), "the ticket in the console")
     expect(card.locator(".grid-name")).to_have_text(re.compile("馨然嘉园第一网格"))
 
     grid_worker = phone("grid1")  # patrols xinran-01 and xinran-02

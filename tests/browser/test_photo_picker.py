@@ -53,7 +53,7 @@ def test_a_resident_files_with_a_photo_and_its_position_and_the_console_sees_the
     assert full.status == 200 and full.headers["content-type"] == "image/jpeg" and b"AcmePhone" not in full.body()
 
     community = people("xinran_staff")
-    card = reload_until(community.page, "/console", lambda p: p.locator(f"#ticket-{ticket_id}"), "the ticket in the console")
+    card = reload_until(community.page, f"/console?selected={ticket_id}", lambda p: p.locator(f"#ticket-{ticket_id}"), "the ticket in the console")
     image = card.locator(".photo-strip img").first
     expect(image).to_be_visible()
     assert loaded(image)

@@ -122,7 +122,7 @@ def test_a_ticket_goes_from_whistle_to_closed_through_the_pages(people, screensh
 
     # 社区转哨: the ticket reaches the community console with the proposed department preselected.
     community = people("xinran_staff")
-    card = reload_until(community.page, "/console", lambda p: p.locator(f"#ticket-{ticket_id}"), "the ticket in the console")
+    card = reload_until(community.page, f"/console?selected={ticket_id}", lambda p: p.locator(f"#ticket-{ticket_id}"), "the ticket in the console")
     expect(card.locator("select[name=department_id]")).to_have_value("urban")
     card.locator('form[action$="/dispatch"] button').click()
     expect(community.page.get_by_text("已派单到承办部门")).to_be_visible()
