@@ -208,11 +208,11 @@ KIND_TEXT = {
         "category": "心愿类别",
         "category_auto": "微心愿（不确定就选这个）",
         "title": "心愿标题",
-        "title_placeholder": "一句话说说您的心愿，例如：想请人帮独居的老伴换个灯泡",
+        "title_placeholder": "一句话说说心愿，例如：想请人帮忙换灯泡",
         "description": "心愿内容",
         "description_placeholder": "想得到什么帮助、为谁、希望何时实现",
         "hotline_description": "心愿内容",
         "hotline_placeholder": "想得到什么帮助、为谁、希望何时实现、在哪里",
-        "address_placeholder": "在哪里实现：小区、楼号、单元，方便志愿者找到您",
+        "address_placeholder": "在哪里实现：小区、楼号、单元",
     },
 }

@@ -52,7 +52,7 @@ def test_a_preselected_wish_has_the_wish_words_without_a_script(portal: TestClie
     assert checked_kind(page) == "wish"
     assert words_shown(page) == WISH
     assert "希望何时实现" in placeholder(page, "description")
-    assert placeholder(page, "title").startswith("一句话说说您的心愿")
+    assert placeholder(page, "title").startswith("一句话说说心愿")
     assert 'data-kind-text="category_auto">微心愿（不确定就选这个）</option>' in page
     assert "问题类别</span>" not in page
 
