@@ -47,7 +47,7 @@ TESTS_DIR = Path(__file__).resolve().parent
 # version is published at run time), so no test waits for the worker to follow the config topic, and the tests
 # may run in any order.
 TEST_POLICY = REPO_ROOT / "config" / "sla_policy.test.yaml"
-DEADLINE_CATEGORIES: dict[str, str] = {"dispatch": "property", "accept": "garbage"}
+DEADLINE_CATEGORIES: dict[str, str] = {"dispatch": "property", "accept": "garbage", "rating": "elderly"}
 STACK_ENV_DEFAULTS: dict[str, str] = {"SLA_POLICY_FILE": str(TEST_POLICY)}
 # Tests file far more tickets from one address and one phone than a person would: the intake abuse limits
 # (services/intake/abuse.py) are off for every test process and stack; tests/integration/test_abuse.py sets its own.

@@ -11,6 +11,8 @@ from typing import Any
 
 from libs.directory import Directory
 from libs.events import (
+    CallbackAttempted,
+    CallbackRequested,
     DeadlineWarned,
     Event,
     ExtensionGranted,
@@ -119,6 +121,8 @@ TIMELINE_NOTES: dict[type[Event], Callable[[Any], str | None]] = {
     TicketSuspended: lambda e: e.reason or "暂停办理",
     TicketResumed: _note("恢复办理"),
     TicketAssignedToCommunity: _note("街道已将您的诉求分拨至所属社区办理"),
+    CallbackRequested: lambda e: "评价期已过，社区将电话回访您，听取您的意见",
+    CallbackAttempted: lambda e: "社区已电话回访" if e.reached else f"社区回访电话未接通（第{e.attempt}次）",
 }
 
 
