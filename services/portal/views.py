@@ -19,6 +19,7 @@ from libs.auth import Principal, decode_token
 from libs.directory import get_directory
 from libs.observability import get_logger
 from libs.ticket import TicketStatus
+from services.portal.inbox_badge import fetch_unread
 from services.portal.clients import BACKEND_NAMES_ZH, BackendRejected, Backends, BackendUnavailable, describe_detail
 from services.portal.labels import (
     EVENT_LABELS,
@@ -80,6 +81,7 @@ NAV_ROLES = {
     "/triage": ("supervisor",),
     "/admin": ADMIN_ROLES,
     "/hotline": HOTLINE_ROLES,
+    "/notifications": ("admin", "supervisor", "community_staff", "department_staff"),
     "/my-wishes": RESIDENT_ROLES,
     "/volunteer": ("volunteer",),
     "/wish-review": ("community_staff", "supervisor", "admin"),
@@ -248,12 +250,14 @@ def optional_viewer(request: Request) -> Viewer | None:
 def page_for(*roles: str):  # noqa: ANN201 - returns a FastAPI dependency
     """Dependency: a logged-in viewer holding one of `roles`, else the login page or a 403 page."""
 
-    def _check(request: Request) -> Viewer:
+    async def _check(request: Request) -> Viewer:
         viewer = optional_viewer(request)
         if viewer is None:
             raise LoginRequired()
         if viewer.role not in roles:
             raise PageForbidden(viewer.role, roles)
+        if request.method == "GET":
+            await fetch_unread(request, viewer.token)  # 站内信 badge in the header
         return viewer
 
     return _check

@@ -5,6 +5,8 @@ from services.portal.pages import admin, callbacks, console, contact, dashboard,
 
 from services.portal.pages import wish_people, wishes  # noqa: E402 - 微心愿
 
+from services.portal.pages import inbox, notify_admin  # noqa: E402 - 站内信, 通知管理
+
 ROUTERS = (
     session.router,
     signup.router,  # /register (手机号注册) and /login/sms (短信验证码登录): public
@@ -23,5 +25,7 @@ ROUTERS = (
     hotline.router,  # 热线受理: 12345 operators
     wishes.router,  # 心愿墙 (public) and 志愿服务 (volunteers)
     wish_people.router,  # 我的心愿 (wishers) and 心愿审核 (community staff)
+    inbox.router,  # 站内信 and 通知设置: every signed-in person
+    notify_admin.router,  # 通知管理: dead letters, message log, roster and templates
     devtools.router,  # /dev/sms: development only
 )
