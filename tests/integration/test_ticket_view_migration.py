@@ -87,7 +87,7 @@ def test_rows_from_before_the_fold_get_their_view(service, tmp_path):
     engine.dispose()
 
 
-@pytest.mark.parametrize("service", ["intake", "dispatch", "department", "feedback", "dashboard", "wishes", "portal"])
+@pytest.mark.parametrize("service", ["intake", "dispatch", "department", "feedback", "dashboard", "wishes", "notify", "portal"])
 def test_each_service_has_one_migration_head_that_upgrades_and_downgrades(service, tmp_path):
     """Two migrations written side by side (two heads) would leave a database half-upgraded."""
     cfg = _config(service, f"sqlite:///{tmp_path / service}.db")
