@@ -16,7 +16,7 @@ from openapi_spec_validator import validate
 
 from libs.auth import Principal, mint_token
 
-SERVICES = ("intake", "dispatch", "department", "feedback", "dashboard", "wishes")
+SERVICES = ("intake", "dispatch", "department", "feedback", "dashboard", "wishes", "notify")
 WRITES = {"post", "put", "patch", "delete"}
 ASSET_REF = re.compile(r"""(?:src|href|spec-url)\s*=\s*["']([^"']+)["']|\burl:\s*["']([^"']+)["']""")
 
