@@ -114,9 +114,19 @@ class FileForm(PageForm):
 
 
 class RatingForm(PageForm):
-    satisfaction: str = Field(max_length=30)
-    solved: str = Field(max_length=5)  # "yes" / "no"
+    """评价: nothing is preselected, so a missing choice is read as "" and named beside the form (nothing is sent)."""
+
+    satisfaction: str = Field("", max_length=30)
+    solved: str = Field("", max_length=5)  # "yes" / "no"
     comment: OptionalText = Field(None, max_length=500)
+
+    def problem(self, choices: tuple[tuple[str, str], ...]) -> str | None:
+        """The first unanswered question, in Chinese, or None."""
+        if self.satisfaction not in dict(choices):
+            return "满意度：请选择满意、基本满意或不满意"
+        if self.solved not in ("yes", "no"):
+            return "是否解决：请选择已解决或未解决"
+        return None
 
     def body(self) -> dict[str, Any]:
         return {"satisfaction": self.satisfaction, "solved": self.solved == "yes", "comment": self.comment}

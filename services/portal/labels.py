@@ -83,6 +83,10 @@ EVENT_LABELS = {
     "TicketAssignedToCommunity": "街道分拨到社区",
     "CallbackRequested": "待电话回访",
     "CallbackAttempted": "电话回访",
+    "TicketNoteAdded": "办理说明",  # a staff note (公开 ones reach the resident)
+    "ExtensionRequested": "申请延期",
+    "ExtensionRefused": "延期被驳回",
+    "StageDeadlineSet": "时限设定",
 }
 
 # Every stage a deadline is counted in (warnings and escalations name one), as staff call it.
@@ -146,6 +150,7 @@ NOTICES = {
     "rules": "新版分类关键词已发布，此后的吹哨按新版推荐类别。",
     "assigned": "已分拨到社区，由社区转哨办理。",
     "called": "已记录回访结果。",
+    "noted": "备注已保存。",
 }
 # A backend's 4xx, by status code.
 REJECTION_TITLES = {

@@ -20,7 +20,9 @@ from libs.directory import get_directory
 from libs.observability import get_logger
 from libs.ticket import TicketStatus
 from services.portal.inbox_badge import fetch_unread
-from services.portal.clients import BACKEND_NAMES_ZH, BackendRejected, Backends, BackendUnavailable, describe_detail
+from services.portal.clients import (
+    BACKEND_NAMES_ZH, FIELD_NAMES_ZH, BackendRejected, Backends, BackendUnavailable, describe_detail,
+)
 from services.portal.labels import (
     EVENT_LABELS,
     EXTENSION_STATUS,
@@ -224,7 +226,28 @@ def redirect(url: str) -> RedirectResponse:
 
 def rejection_message(exc: BackendRejected, fallback: str) -> str:
     """A backend's refusal as one line next to the form that caused it."""
-    return f"{REJECTION_TITLES.get(exc.status_code, fallback)}：{exc.message}"
+    return f"{REJECTION_TITLES.get(exc.status_code, fallback)}：{readable_message(exc)}"
+
+
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+_FIELD_FIRST = re.compile(r"^([A-Za-z_-]+):")
+_QUOTED = re.compile(r"'([^']{1,60})'")
+
+
+def readable_message(exc: BackendRejected) -> str:
+    """A 404 or 403 written for developers (`ticket 'T…' not found`, `community 'x' is outside your scope`) as people
+    read it: 未找到该诉求 (naming the number) / 无权查看; anything in Chinese, and other refusals, as they are."""
+    message = exc.message
+    if exc.status_code not in (403, 404) or _CHINESE.search(message):
+        return message
+    if exc.status_code == 403:
+        return "无权查看或办理此诉求（不在您的管辖范围内）。"
+    field = _FIELD_FIRST.match(message)
+    prefix = f"{FIELD_NAMES_ZH[field.group(1).lower()]}：" if field and field.group(1).lower() in FIELD_NAMES_ZH else ""
+    quoted = _QUOTED.search(message)
+    if "ticket" in message.lower():
+        return f"{prefix}未找到该诉求" + (f"（编号 {quoted.group(1)}）" if quoted else "") + "，请核对编号；也可能它不在您的管辖范围内。"
+    return f"{prefix}未找到这条记录" + (f"（{quoted.group(1)}）" if quoted else "") + "。"
 
 
 # ---------------------------------------------------------------------- dependencies
@@ -306,7 +329,7 @@ def install_error_pages(app: FastAPI) -> None:
             response.delete_cookie(SESSION_COOKIE, path="/")
             return response
         return _error_page(
-            request, exc.status_code, REJECTION_TITLES.get(exc.status_code, "操作未成功"), exc.message,
+            request, exc.status_code, REJECTION_TITLES.get(exc.status_code, "操作未成功"), readable_message(exc),
             source=BACKEND_NAMES_ZH.get(exc.service, exc.service),
         )
 

@@ -7,6 +7,8 @@ from services.portal.pages import wish_people, wishes  # noqa: E402 - 微心愿
 
 from services.portal.pages import inbox, notify_admin  # noqa: E402 - 站内信, 通知管理
 
+from services.portal.pages import story  # noqa: E402 - 一件诉求的全过程
+
 ROUTERS = (
     session.router,
     signup.router,  # /register (手机号注册) and /login/sms (短信验证码登录): public
@@ -23,6 +25,7 @@ ROUTERS = (
     admin.router,
     dashboard.router,
     hotline.router,  # 热线受理: 12345 operators
+    story.router,  # /staff/tickets/{id}: 一件诉求的全过程 for staff
     wishes.router,  # 心愿墙 (public) and 志愿服务 (volunteers)
     wish_people.router,  # 我的心愿 (wishers) and 心愿审核 (community staff)
     inbox.router,  # 站内信 and 通知设置: every signed-in person

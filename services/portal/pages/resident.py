@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from services.portal.actions import TicketActions
 from services.portal.clients import BackendRejected
 from services.portal.grids import grid_names
 from services.portal.forms import FileForm, Posted, RatingForm, SuggestForm
@@ -99,17 +98,43 @@ async def my_tickets(request: Request, viewer: ResidentPage, clients: BackendsDe
     return render(request, "mine.html", viewer, tickets=tickets, awaiting=awaiting)
 
 
-@router.get("/tickets/{ticket_id}")
-async def ticket_detail(request: Request, ticket_id: str, viewer: ResidentPage, clients: BackendsDep) -> Response:
+async def _ticket_page(
+    request: Request, viewer: Viewer, clients: BackendsDep, ticket_id: str, *, status_code: int = 200,
+    rating_form: RatingForm | None = None, rating_error: str | None = None,
+) -> Response:
     ticket = await clients.call("intake", "GET", f"/tickets/{quote(ticket_id)}", token=viewer.token)
-    # Right after rating, intake may not have seen TicketRated yet: do not offer the form twice.
-    just_rated = request.query_params.get("ok") == "rated"
-    can_rate = viewer.role == "resident" and ticket["status"] in AWAITING_RATING and not just_rated
+    rated = _just_rated(request) if request.query_params.get("ok") == "rated" else None
+    # Right after rating, intake may not have seen TicketRated yet: say 已评价 and do not offer the form twice.
+    can_rate = viewer.role == "resident" and ticket["status"] in AWAITING_RATING and rated is None
     names = await grid_names(clients, viewer.token) if ticket.get("grid_id") else {}
     return render(
-        request, "ticket.html", viewer, ticket=ticket, can_rate=can_rate, choices=SATISFACTION_CHOICES, grid_names=names
+        request, "ticket.html", viewer, status_code=status_code, ticket=ticket, can_rate=can_rate,
+        choices=SATISFACTION_CHOICES, grid_names=names, rated=rated, rating_form=rating_form or RatingForm(),
+        rating_error=rating_error,
     )
 
 
-rating = TicketActions(router, "/tickets", "feedback", ResidentOnly, back_to="/tickets/{ticket_id}")
-rating.add("rating", RatingForm, ok="rated")  # 评价: back to the ticket, which no longer offers the form
+def _just_rated(request: Request) -> str:
+    """What the resident just gave (from the redirect, checked against the choices, so nothing else is echoed)."""
+    satisfaction = dict(SATISFACTION_CHOICES).get(request.query_params.get("satisfaction", ""))
+    solved = {"yes": "已解决", "no": "未解决"}.get(request.query_params.get("solved", ""))
+    return " · ".join(part for part in (satisfaction, solved) if part)
+
+
+@router.get("/tickets/{ticket_id}")
+async def ticket_detail(request: Request, ticket_id: str, viewer: ResidentPage, clients: BackendsDep) -> Response:
+    return await _ticket_page(request, viewer, clients, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/rating")
+async def rate_ticket(
+    request: Request, ticket_id: str, viewer: ResidentOnly, clients: BackendsDep, form: Posted[RatingForm]
+) -> Response:
+    """评价: both questions must be answered by the resident (nothing is preselected); a missing answer is named beside
+    the form and nothing is sent. Afterwards the page says 已评价 with what was given, before intake catches up."""
+    problem = form.problem(SATISFACTION_CHOICES)
+    if problem is not None:
+        return await _ticket_page(request, viewer, clients, ticket_id, status_code=422, rating_form=form, rating_error=problem)
+    await clients.call("feedback", "POST", f"/tickets/{quote(ticket_id)}/rating", token=viewer.token, json=form.body())
+    given = urlencode({"satisfaction": form.satisfaction, "solved": form.solved})
+    return redirect(f"/tickets/{quote(ticket_id)}?ok=rated&{given}")
