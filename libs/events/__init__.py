@@ -40,6 +40,7 @@ from libs.events.models import (
     TicketSettledOnSpot,
     deterministic_event_id,
 )
+from libs.events.summons import DepartmentsSummoned, SummonsCheckedIn, SummonsTaskCompleted
 from libs.events.serialization import EventDecodeError, decode_event, encode_event
 from libs.events.topics import CONFIG, DEAD_LETTER, REPORTS, TICKETS, topic_name
 
@@ -87,6 +88,9 @@ __all__ = [
     "TicketResolved",
     "TicketReturned",
     "TicketSettledOnSpot",
+    "DepartmentsSummoned",
+    "SummonsCheckedIn",
+    "SummonsTaskCompleted",
     "decode_event",
     "deterministic_event_id",
     "encode_event",

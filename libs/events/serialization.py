@@ -5,6 +5,7 @@ import json
 
 from pydantic import ValidationError
 
+from libs.events import summons as _summons  # noqa: F401 - registers the 吹哨报到 events
 from libs.events import wishes as _wishes  # noqa: F401 - registers the wish, volunteer and points events
 from libs.events.models import EVENT_TYPES, Envelope
 

@@ -13,10 +13,15 @@ class Stage(StrEnum):
     rating = "rating"  # 评价: from resolution or 即办
     joint_handling = "joint_handling"  # 联席办: a reopened ticket failed again; the street convenes the departments
     callback = "callback"  # 回访: the rating window passed unrated; the community calls the resident
+    check_in = "check_in"  # 报到: a summoned department on site (吹哨报到), from the summons, by its on-site due time
+    co_task = "co_task"  # 协办任务: a co-department's task of a summons, from the summons, the ticket's resolve span
 
 
 # Stages the SLA policy gives a span per urgency to; joint handling and callback have one span each (`joint_on_site`,
-# `callback`).
+# `callback`); a summons' check-in runs to the due time it carries (`joint_on_site` from the summons), a co-task for
+# the resolve span.
 SLA_STAGES: tuple[Stage, ...] = (Stage.dispatch, Stage.accept, Stage.contact, Stage.resolve, Stage.rating)
 # Stages whose deadline escalates (督办); the rating window closes the ticket instead.
 ESCALATING_STAGES: frozenset[Stage] = frozenset(set(Stage) - {Stage.rating})
+# Stages counted per summoned department (one timer each; notices name the department).
+SUMMONS_STAGES: frozenset[Stage] = frozenset({Stage.check_in, Stage.co_task})

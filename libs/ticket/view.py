@@ -13,10 +13,13 @@ from typing import Any
 from libs.events import (
     CallbackRequested,
     DeadlineWarned,
+    DepartmentsSummoned,
     Event,
     ExtensionGranted,
     ResidentContacted,
     StageDeadlineSet,
+    SummonsCheckedIn,
+    SummonsTaskCompleted,
     TicketAccepted,
     TicketClosed,
     TicketDispatched,
@@ -32,7 +35,8 @@ from libs.events import (
 )
 from libs.observability import TICKET_MOVES_REFUSED, get_logger
 from libs.statemachine import IllegalTransition, check_transition
-from libs.ticket.stages import Stage
+from libs.ticket import summons as summoning
+from libs.ticket.stages import SUMMONS_STAGES, Stage
 from libs.ticket.status import AWAITING_COMMUNITY, TICKET_TRANSITIONS, TicketStatus
 
 log = get_logger(__name__)
@@ -56,6 +60,8 @@ class TicketView:
     reopen_count: int = 0
     joint_handling: bool = False
     return_count: int = 0
+    # 吹哨报到: summons id -> its departments' check-ins, tasks and clocks (libs/ticket/summons.py)
+    summons: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", TicketStatus(self.status))  # rows and JSON hand back plain strings
@@ -73,7 +79,11 @@ class TicketView:
         return Stage(max(self.escalations, key=lambda s: (self.escalations[s], -order.index(Stage(s)))))
 
     def running_stages(self) -> frozenset[Stage]:
-        """Stages whose deadline runs in this status: a warning or escalation for any other one is stale."""
+        """Stages whose deadline runs in this status (and a summons' check-ins and co-tasks while they are open): a
+        warning or escalation for any other one is stale."""
+        return self._status_stages() | summoning.running_stages(self)
+
+    def _status_stages(self) -> frozenset[Stage]:
         if self.status in AWAITING_COMMUNITY:
             return frozenset({Stage.dispatch, Stage.joint_handling})
         if self.status == S.dispatched:
@@ -96,6 +106,7 @@ class TicketView:
         data["status"] = self.status.value
         data["warnings"], data["escalations"] = dict(self.warnings), dict(self.escalations)
         data["deadlines"] = {stage: dict(d) for stage, d in self.deadlines.items()}
+        data["summons"] = {sid: dict(s) for sid, s in self.summons.items()}
         return data
 
     @classmethod
@@ -140,12 +151,16 @@ def _closed(v: TicketView, e: TicketClosed) -> TicketView:
 
 
 def _warned(v: TicketView, e: DeadlineWarned) -> TicketView:
+    if e.stage in SUMMONS_STAGES:
+        return summoning.deadline_notice(v, e)  # one clock per summoned department
     if e.stage not in v.running_stages():
         return v  # the stage ended before its warning arrived
     return replace(v, warnings={**v.warnings, e.stage: e.deadline.isoformat()})
 
 
 def _deadline_set(v: TicketView, e: StageDeadlineSet) -> TicketView:
+    if e.stage in SUMMONS_STAGES:
+        return summoning.deadline_notice(v, e)
     if e.stage not in v.running_stages():
         return v  # set for a stage that has ended meanwhile
     due = {"due": e.deadline.isoformat(), "warn_at": e.warn_at.isoformat() if e.warn_at else None}
@@ -153,6 +168,8 @@ def _deadline_set(v: TicketView, e: StageDeadlineSet) -> TicketView:
 
 
 def _escalated(v: TicketView, e: TicketEscalated) -> TicketView:
+    if e.stage in SUMMONS_STAGES:
+        return summoning.deadline_notice(v, e)
     if e.stage not in v.running_stages():
         return v
     return replace(v, escalations={**v.escalations, e.stage: max(v.escalations.get(e.stage, 0), e.level)})
@@ -177,7 +194,15 @@ _STEPS: dict[type[Event], Callable[[TicketView, Any], TicketView]] = {
     CallbackRequested: lambda v, e: _end(_move(v, S.callback), ALL_STAGES),
     StageDeadlineSet: _deadline_set,
     TicketEscalated: _escalated,
+    DepartmentsSummoned: summoning.summoned,
+    SummonsCheckedIn: summoning.checked_in,
+    SummonsTaskCompleted: summoning.task_completed,
 }
+# Events after which the lead no longer holds the ticket as summoned: every open summons ends, its clocks stop.
+ENDS_SUMMONS: frozenset[type[Event]] = frozenset({
+    TicketDispatched, TicketSettledOnSpot, TicketReturned, TicketResolved, TicketReopened, TicketClosed, TicketMerged,
+    CallbackRequested,
+})
 # Events that leave the view as it is (rated, extension requested or refused) are simply absent.
 FOLDED_EVENTS: frozenset[type[Event]] = frozenset(_STEPS)
 
@@ -187,7 +212,9 @@ def fold(view: TicketView | None, event: Event) -> TicketView:
     if view is None:
         return TicketView()
     step = _STEPS.get(type(event))
-    return view if step is None else step(view, event)
+    if step is None:
+        return view
+    return step(summoning.ended(view) if type(event) in ENDS_SUMMONS else view, event)
 
 
 def apply_event(view: TicketView | None, event: Event, *, service: str) -> TicketView:

@@ -87,6 +87,9 @@ EVENT_LABELS = {
     "ExtensionRequested": "申请延期",
     "ExtensionRefused": "延期被驳回",
     "StageDeadlineSet": "时限设定",
+    "DepartmentsSummoned": "吹哨报到",
+    "SummonsCheckedIn": "部门到场报到",
+    "SummonsTaskCompleted": "协办任务完成",
 }
 
 # Every stage a deadline is counted in (warnings and escalations name one), as staff call it.
@@ -98,6 +101,8 @@ STAGE_LABELS: dict[Stage, str] = {
     Stage.rating: "居民评价",
     Stage.joint_handling: "联席办",
     Stage.callback: "电话回访",
+    Stage.check_in: "到场报到",  # 吹哨报到: a summoned department on site
+    Stage.co_task: "协办任务",
 }
 # Not a stage but a span of the SLA policy: how soon the departments meet on site for joint handling.
 JOINT_ON_SITE_LABEL = "联席到场"

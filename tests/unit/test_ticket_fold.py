@@ -14,7 +14,10 @@ from libs.events import (
     CallbackAttempted,
     CallbackRequested,
     DeadlineWarned,
+    DepartmentsSummoned,
     StageDeadlineSet,
+    SummonsCheckedIn,
+    SummonsTaskCompleted,
     Event,
     ExtensionGranted,
     ExtensionRefused,
@@ -78,6 +81,13 @@ EXAMPLES: dict[type[Event], Event] = {
     TicketSuspended: TicketSuspended(ticket_id=T, actor=A, reason="等待法院判决"),
     TicketResumed: TicketResumed(ticket_id=T, actor=A),
     TicketNoteAdded: TicketNoteAdded(ticket_id=T, actor=A, text="内部备注", visibility="internal"),
+    # 吹哨报到: folded in tests/unit/test_ticket_fold_summons.py
+    DepartmentsSummoned: DepartmentsSummoned(
+        ticket_id=T, actor=A, summons_id="S-1", community_id="xinran", lead_department_id="urban",
+        co_department_ids=("water",), reason="多部门联合处置", on_site_due=DUE,
+    ),
+    SummonsCheckedIn: SummonsCheckedIn(ticket_id=T, actor=A, summons_id="S-1", department_id="water"),
+    SummonsTaskCompleted: SummonsTaskCompleted(ticket_id=T, actor=A, summons_id="S-1", department_id="water", note="已关阀"),
 }
 
 
