@@ -1,0 +1,54 @@
+"""积分兑换 over HTTP: the public catalogue, redeem, collect with the code, cancel."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends
+
+from libs.auth import Principal, require
+from libs.runtime import RuntimeDep
+from services.wishes import catalogue
+from services.wishes.catalogue import RedemptionPublic, RewardItem, RewardRequest
+
+router = APIRouter(tags=["rewards"])
+
+Person = Annotated[Principal, Depends(require("resident", "grid_worker", "volunteer"))]
+Staff = Annotated[Principal, Depends(require("community_staff", "supervisor", "admin"))]
+PersonOrStaff = Annotated[Principal, Depends(require("resident", "grid_worker", "volunteer", "community_staff", "supervisor", "admin"))]
+REFUSED: dict[int | str, dict[str, Any]] = {409: {"description": "积分余额不足 / 已兑完 / 已领取或已取消; `detail` says which"}}
+
+
+@router.get("/public/communities/{community_id}/rewards", response_model=list[RewardItem], summary="兑换目录 (public)")
+def rewards(community_id: str, runtime: RuntimeDep) -> list[RewardItem]:
+    return runtime.read(catalogue.catalogue, community_id=community_id)
+
+
+@router.post("/communities/{community_id}/rewards", response_model=RewardItem, status_code=201, summary="Add a reward (staff)")
+def add_reward(community_id: str, body: RewardRequest, principal: Staff, runtime: RuntimeDep) -> RewardItem:
+    return runtime.run(catalogue.add_item, principal=principal, community_id=community_id, body=body)
+
+
+@router.post("/rewards/{item_id}/redeem", response_model=RedemptionPublic, status_code=201, summary="兑换: spend points", responses=REFUSED)
+def redeem(item_id: str, principal: Person, runtime: RuntimeDep) -> RedemptionPublic:
+    return runtime.run(catalogue.redeem, principal=principal, item_id=item_id)
+
+
+@router.post(
+    "/communities/{community_id}/redemptions/collect", response_model=RedemptionPublic,
+    summary="核销: staff type the one-time code at the 党群服务中心",
+)
+def collect(
+    community_id: str, principal: Staff, runtime: RuntimeDep,
+    code: Annotated[str, Body(embed=True, min_length=4, max_length=20, examples=["K7M2Q9XA"])],
+) -> RedemptionPublic:
+    return runtime.run(catalogue.collect, principal=principal, community_id=community_id, code=code)
+
+
+@router.post("/redemptions/{redemption_id}/cancel", response_model=RedemptionPublic, summary="取消兑换: points back", responses=REFUSED)
+def cancel(redemption_id: str, principal: PersonOrStaff, runtime: RuntimeDep) -> RedemptionPublic:
+    return runtime.run(catalogue.cancel, principal=principal, redemption_id=redemption_id)
+
+
+@router.get("/me/redemptions", response_model=list[RedemptionPublic], summary="我的兑换")
+def my_redemptions(principal: Person, runtime: RuntimeDep) -> list[RedemptionPublic]:
+    return runtime.read(catalogue.mine, principal=principal)
