@@ -22,7 +22,7 @@ WORKLIST = Worklist(
     DepartmentTicket, "department", date_column="dispatched_at",
     tabs={
         "todo": Tab(OPEN_FOR_DEPARTMENT),
-        "done": Tab(frozenset({S.resolved, S.closed, S.reopened, S.settled_on_spot, S.merged})),
+        "done": Tab(frozenset({S.resolved, S.callback, S.closed, S.reopened, S.settled_on_spot, S.merged})),
         "returned": Tab(frozenset({S.returned})),
         "all": Tab(),
     },

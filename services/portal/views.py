@@ -89,8 +89,8 @@ NAV_ROLES = {
     "/wish-review": ("community_staff", "supervisor", "admin"),
     "/wall": ("resident", "grid_worker", "volunteer", "community_staff"),
 }
-# Statuses in which the resident is asked to rate.
-AWAITING_RATING = (TicketStatus.resolved, TicketStatus.settled_on_spot)
+# Statuses in which the resident is asked to rate (while a 回访 call is pending too).
+AWAITING_RATING = (TicketStatus.resolved, TicketStatus.settled_on_spot, TicketStatus.callback)  # a late rating is heard
 # The units an extension may be asked and granted in (the policy knows more).
 ExtensionUnit = Literal["working_days", "working_hours", "clock_hours", "days"]
 EXTENSION_UNITS: tuple[str, ...] = get_args(ExtensionUnit)

@@ -21,7 +21,7 @@ CONSOLE = Worklist(
     tabs={
         "queue": Tab(AWAITING_COMMUNITY),
         "handling": Tab(frozenset({S.dispatched, S.accepted})),
-        "done": Tab(frozenset({S.resolved, S.settled_on_spot, S.closed, S.merged})),
+        "done": Tab(frozenset({S.resolved, S.settled_on_spot, S.callback, S.closed, S.merged})),
         "returned": Tab(returned=True),
         "all": Tab(),
     },
