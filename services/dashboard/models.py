@@ -1,10 +1,10 @@
 """Dashboard read models: per-ticket facts and pre-aggregated counters (never scan tickets for a rate)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime
+from sqlalchemy import BigInteger, Column, Date, DateTime
 from sqlmodel import JSON, Field, SQLModel
 
 from libs.ticket.table import TicketViewColumns
@@ -19,17 +19,35 @@ class DashboardTicket(TicketViewColumns, table=True):
     urgency: str = Field(max_length=20)
     title: str = Field(max_length=80)
     department_id: str | None = Field(default=None, max_length=40, index=True)
+    grid_id: str | None = Field(default=None, max_length=40, index=True)
+    channel: str = Field(default="web", max_length=20)
+    kind: str = Field(default="problem", max_length=20)
+    place: str | None = Field(default=None, max_length=60, index=True)  # 小区 or ~200 m cell (hot.py)
     responded: bool = False
     handled: bool = False
-    # What this ticket has added to each of its scopes' counters (metric -> count, status counts aside): when the
-    # ticket changes scope (分类调整, 街道分拨) these move with it, so every scope counts only the tickets it holds.
+    overdue: bool = False  # ever past a stage deadline (督办)
+    # What this ticket has added to its area scopes' figures (metric -> count, status counts aside): when the ticket
+    # changes place or category (分类调整, 街道分拨) these move with it, so every area counts only the tickets it holds.
     counted: dict[str, int] | None = Field(default_factory=dict, sa_type=JSON)
-    filed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    facts: dict[str, Any] | None = Field(default_factory=dict, sa_type=JSON)  # domain.TicketFacts (departments...)
+    filed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class DashboardDaily(SQLModel, table=True):
+    """One figure of one scope on one Beijing day, e.g. ("community:xinran", "responded", 2026-11-30) = 4: a period
+    is a sum over these rows (see rates.py for how a ticket is counted)."""
+
+    __tablename__ = "dashboard_daily"
+
+    scope: str = Field(primary_key=True, max_length=80)
+    metric: str = Field(primary_key=True, max_length=40)
+    day: date = Field(sa_column=Column(Date, primary_key=True, index=True))
+    value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
 class DashboardCounter(SQLModel, table=True):
-    """One number per (scope, metric), e.g. ("community:xinran", "responded")."""
+    """Tickets by status now, per scope (("grid:xr-01", "status:accepted") = 3): open work, the map's colours."""
 
     __tablename__ = "dashboard_counter"
 
@@ -65,9 +83,22 @@ class DashboardOverdueDigest(ReportRow, table=True):
     tickets: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
 
 
+class PeriodPublic(SQLModel):
+    kind: str
+    start: date
+    end: date
+    label: str
+
+
 class Summary(SQLModel):
+    """A scope's figures over a period (cohort: tickets filed, or for a department dispatches received, in it), its
+    tickets by status now, and the change from the previous period (环比) and the same period a year ago (同比)."""
+
     scope: str
-    filed: int
+    name: str = ""
+    period: PeriodPublic | None = None
+    filed: int  # tickets filed (a department: dispatches received)
+    counts: dict[str, int] = {}
     by_status: dict[str, int]
     returned: int
     reopened: int
@@ -76,6 +107,16 @@ class Summary(SQLModel):
     rated: int
     unreachable: int = 0  # closed after 回访 calls nobody answered: unrated, never satisfied
     rates: Rates
+    previous: Rates | None = None
+    year_ago: Rates | None = None
+    change: dict[str, float | None] = {}  # 环比, percentage points per rate; "filed" as a relative change
+    change_yoy: dict[str, float | None] = {}  # 同比
+
+
+class RankingRow(Summary):
+    rank: int
+    previous_rank: int | None = None  # the rank in the previous period; None when it had no tickets then
+    rank_change: int | None = None  # positive: climbed
 
 
 class RankingEntryPublic(SQLModel):
@@ -115,3 +156,42 @@ class EscalatedTicket(SQLModel):
     status: str
     escalation_level: int
     updated_at: datetime
+
+
+class TicketRow(SQLModel):
+    """A ticket behind a figure (drill-down); opens at the portal's /staff/tickets/{id}."""
+
+    id: str
+    title: str
+    community_id: str
+    department_id: str | None
+    grid_id: str | None
+    category: str
+    channel: str
+    kind: str
+    status: str
+    escalation_level: int
+    overdue: bool
+    next_due: datetime | None = None
+    filed_at: datetime
+    updated_at: datetime
+
+
+class DashboardTopic(SQLModel, table=True):
+    """每月一题: a hot issue leadership turned into the month's topic, tracked until staff close it."""
+
+    __tablename__ = "dashboard_topic"
+
+    id: str = Field(primary_key=True, max_length=40)
+    month: str = Field(max_length=7, index=True)
+    title: str = Field(max_length=80)
+    scope: str = Field(max_length=80)  # category:<id>, community:<id>, grid:<id> or place:<key>
+    window_days: int = 30
+    observed: int = 0  # tickets in the window when it was chosen
+    expected: float = 0.0  # what the trailing 12 weeks led to expect
+    status: str = Field(default="open", max_length=10)  # open, closed
+    note: str | None = Field(default=None, max_length=500)  # how it was closed
+    created_by: str = Field(max_length=80)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    closed_by: str | None = Field(default=None, max_length=80)
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

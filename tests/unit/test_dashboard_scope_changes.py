@@ -3,23 +3,39 @@ the scope it left moves with it, its status count too, and the street's triage q
 A department keeps what happened while it held the ticket (a 退单 stays with the department that returned it)."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 from sqlmodel import Session, SQLModel, create_engine
 
 from libs.events import Actor, TicketAssignedToCommunity, TicketDispatched, TicketFiled, TicketRecategorized, TicketReturned
 from services.dashboard import models
-from services.dashboard.commands import project_event, ranking, summary
+from services.dashboard.access import Visibility
+from services.dashboard.periods import parse_period
+from services.dashboard.projection import project_event
+from services.dashboard.queries import ranking as _ranking
+from services.dashboard.queries import summary as _summary
 
 STAFF = Actor(role="community_staff", id="s1")
 TRIAGE = "street:changyang"
+WHEN = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
 def session():
     engine = create_engine("sqlite://")
-    SQLModel.metadata.create_all(engine, tables=[models.DashboardTicket.__table__, models.DashboardCounter.__table__])
+    tables = [models.DashboardTicket.__table__, models.DashboardCounter.__table__, models.DashboardDaily.__table__]
+    SQLModel.metadata.create_all(engine, tables=tables)
     with Session(engine) as s:
         yield s
+
+
+def summary(session: Session, scope: str):
+    return _summary(session, scope, parse_period("year", "2026-06-01"))
+
+
+def ranking(session: Session, by: str):
+    return _ranking(session, by, parse_period("year", "2026-06-01"), Visibility(everything=True))
 
 
 def apply(session: Session, *events) -> None:
@@ -30,12 +46,12 @@ def apply(session: Session, *events) -> None:
 
 def filed(ticket_id: str, community_id: str = TRIAGE, category: str = "road") -> TicketFiled:
     return TicketFiled(ticket_id=ticket_id, actor=Actor(role="resident", id="r1"), title="路面塌陷", description="人行道塌陷",
-                       category=category, community_id=community_id)
+                       category=category, community_id=community_id, occurred_at=WHEN)
 
 
 def dispatched(ticket_id: str, category: str = "road") -> TicketDispatched:
     return TicketDispatched(ticket_id=ticket_id, actor=STAFF, community_id="xinran", department_id="urban", title="路面塌陷",
-                            description="人行道塌陷", category=category, urgency="ordinary")
+                            description="人行道塌陷", category=category, urgency="ordinary", occurred_at=WHEN)
 
 
 def test_a_ticket_placed_by_street_triage_leaves_the_triage_queue_with_everything_it_counted(session):

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 from libs.events import Actor, DeadlineWarned, TicketReturned
 from libs.ticket import TicketStatus as S
 from libs.ticket.view import TicketView, apply_event
-from services.dashboard.domain import TicketFacts, digest_scopes_for, metric_deltas
+from services.dashboard.domain import TicketFacts, area_deltas, digest_scopes_for
 
 
 A = Actor(role="system", id="test")
@@ -12,22 +12,22 @@ DUE = datetime(2026, 12, 1, tzinfo=timezone.utc)
 
 
 def facts():
-    return TicketFacts(community_id="xinran", category="road", department_id="urban")
+    return TicketFacts(community_id="xinran", category="road", department_id="urban", filed_at="2026-11-20T09:00:00+00:00")
 
 
 def test_every_deadline_warning_counts_as_a_reminder():
     v = TicketView(status=S.dispatched)
     warned = DeadlineWarned(ticket_id="T", actor=A, stage="accept", deadline=DUE)
     after = apply_event(v, warned, service="unit")
-    assert metric_deltas(facts(), v, after, warned) == {"warned": 1}
-    assert metric_deltas(facts(), after, apply_event(after, warned, service="unit"), warned) == {"warned": 1}
+    assert area_deltas(facts(), v, after, warned) == {"warned": 1}
+    assert area_deltas(facts(), after, apply_event(after, warned, service="unit"), warned) == {"warned": 1}
     assert after.status == S.dispatched
 
 
 def test_a_return_is_counted_per_scope():
     v = TicketView(status=S.dispatched)
     returned = TicketReturned(ticket_id="T", actor=A, department_id="urban", community_id="xinran", reason="x")
-    assert metric_deltas(facts(), v, apply_event(v, returned, service="unit"), returned) == {"returned": 1}
+    assert area_deltas(facts(), v, apply_event(v, returned, service="unit"), returned) == {"returned": 1}
 
 
 def test_leadership_reads_every_digest():

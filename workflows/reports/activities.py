@@ -61,7 +61,7 @@ class ReportActivities:
     async def publish_ranking_snapshot(self, month: str) -> int:
         """One RankingSnapshot each for communities, departments and categories."""
         for kind in ("community", "department", "category"):
-            rows = await self._get("/rankings", by=kind)
+            rows = await self._get("/rankings", by=kind, period="month", date=f"{month}-01")  # that month's tickets
             entries = tuple(
                 RankingEntry(
                     scope=row["scope"],

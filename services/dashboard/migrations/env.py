@@ -1,5 +1,6 @@
 import libs.messaging  # noqa: F401 - outbox and inbox tables
 import services.dashboard.models  # noqa: F401
+import services.dashboard.weights  # noqa: F401 - dashboard_weights
 from libs.db.alembic_env import run
 
 run(table_prefix="dashboard_")
