@@ -12,10 +12,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from libs.events import (
     Actor,
     DeadlineWarned,
+    DepartmentsSummoned,
     ExtensionGranted,
     ExtensionRefused,
     ExtensionRequested,
     ResidentContacted,
+    SummonsCheckedIn,
+    SummonsTaskCompleted,
     TicketAccepted,
     TicketAssignedToCommunity,
     TicketClosed,
@@ -101,6 +104,19 @@ EVENTS_AND_FIELDS = [
     ),
     (TicketSuspended(ticket_id="T-1", actor=STAFF, reason="r"), {}),
     (TicketResumed(ticket_id="T-1", actor=STAFF), {}),
+    (
+        DepartmentsSummoned(
+            ticket_id="T-1", actor=STAFF, summons_id="S-1", community_id="C-1", lead_department_id="D-1",
+            co_department_ids=("D-2", "D-3"), latitude=39.9, longitude=116.4, address="3号楼", reason="联合处置",
+            on_site_due=AT.replace(minute=30),
+        ),
+        {"community_id": "C-1", "summons_id": "S-1", "departments": ["D-1", "D-2", "D-3"], "due": AT.replace(minute=30).isoformat()},
+    ),
+    (
+        SummonsCheckedIn(ticket_id="T-1", actor=DEPT, summons_id="S-1", department_id="D-2", latitude=39.9, longitude=116.4, distance_m=12.0),
+        {"summons_id": "S-1", "department_id": "D-2"},
+    ),
+    (SummonsTaskCompleted(ticket_id="T-1", actor=DEPT, summons_id="S-1", department_id="D-2", note="已完成"), {"summons_id": "S-1", "department_id": "D-2"}),
 ]
 
 

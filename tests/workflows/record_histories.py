@@ -40,6 +40,7 @@ from tests.workflows.ticket_harness import (  # noqa: E402
     RATING_S,
     Lifecycle,
     accepted,
+    checked_in,
     closed,
     contacted,
     dispatched,
@@ -55,7 +56,9 @@ from tests.workflows.ticket_harness import (  # noqa: E402
     returned,
     running_lifecycle,
     sleep_until,
+    summoned,
     suspended,
+    task_completed,
 )
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
@@ -90,7 +93,10 @@ async def returned_reopened_joint_suspended_merged(lc: Lifecycle) -> str:
     await lc.send(pause)
     await asyncio.sleep(1.0)
     await lc.send(resumed(t))
-    await eventually(lambda: len(lc.of(t, "dispatch", "escalated")) >= 1, what="joint dispatch level 1")
+    # Level 1 of the community's clock: `dispatch` in runs before the summons patch, `joint_handling` since.
+    await eventually(
+        lambda: len(lc.of(t, "dispatch", "escalated")) + len(lc.of(t, "joint_handling", "escalated")) >= 1, what="joint level 1"
+    )
     await lc.send(merged(t))
     await asyncio.wait_for(lc.handle(t).result(), timeout=15)
     return t.ticket_id
@@ -109,10 +115,42 @@ async def duplicates_refusal_and_closing(lc: Lifecycle) -> str:
     return t.ticket_id
 
 
+async def summons_two_co_departments_one_late(lc: Lifecycle) -> str:
+    """吹哨报到 on an accepted ticket: lead and one co-department check in at once, the other is late (warned, level 1)
+    and its task overdue; it checks in late, both co-tasks complete, the lead resolves, rated and closed."""
+    t = await lc.file()
+    await lc.send(dispatched(t), accepted(t), contacted(t))
+    summons = summoned(t, co=("water", "power"))
+    await lc.send(summons, checked_in(summons, "urban"), checked_in(summons, "water"), task_completed(summons, "water"))
+    late = lambda stage: [p for p in lc.of(t, stage, "escalated") if p.notice.department_id == "power"]  # noqa: E731
+    await eventually(lambda: late("check_in"), what="power's check-in level 1")
+    await lc.send(checked_in(summons, "power", late=True))
+    await eventually(lambda: late("co_task"), what="power's co-task level 1")
+    await lc.send(task_completed(summons, "power"), resolved(t), closed(t))
+    await asyncio.wait_for(lc.handle(t).result(), timeout=15)
+    return t.ticket_id
+
+
+async def joint_handling_reopen_then_summons(lc: Lifecycle) -> str:
+    """A second failed rating gives the community its joint-handling clock (warned); it 吹哨报到 (dispatch to the lead,
+    the summons), everyone checks in and completes, the lead resolves, closed."""
+    t = await lc.file()
+    await lc.send(dispatched(t), accepted(t), resolved(t), reopened(t, 1), dispatched(t), accepted(t), resolved(t))
+    await lc.send(reopened(t, 2, joint_handling=True))
+    await eventually(lambda: lc.of(t, "joint_handling", "warned"), what="joint handling warning")
+    summons = summoned(t, co=("water",), joint_handling=True)
+    await lc.send(dispatched(t), summons, accepted(t), checked_in(summons, "urban"), checked_in(summons, "water"))
+    await lc.send(task_completed(summons, "water"), resolved(t), closed(t))
+    await asyncio.wait_for(lc.handle(t).result(), timeout=15)
+    return t.ticket_id
+
+
 SCENARIOS: dict[str, Callable[[Lifecycle], Awaitable[str]]] = {
     "full_ladder_then_a_normal_life": full_ladder_then_a_normal_life,
     "returned_reopened_joint_suspended_merged": returned_reopened_joint_suspended_merged,
     "duplicates_refusal_and_closing": duplicates_refusal_and_closing,
+    "summons_two_co_departments_one_late": summons_two_co_departments_one_late,  # since the summons patch
+    "joint_handling_reopen_then_summons": joint_handling_reopen_then_summons,
 }
 
 

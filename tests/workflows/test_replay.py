@@ -19,7 +19,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, WorkflowRepla
 
 from libs.sla.policy import Span
 from workflows.ticket_lifecycle.shared import TicketWorkflowInput
-from workflows.ticket_lifecycle.patches import CALLBACK_PATCH, DEADLINE_EVENTS_PATCH
+from workflows.ticket_lifecycle.patches import CALLBACK_PATCH, DEADLINE_EVENTS_PATCH, SUMMONS_PATCH
 from workflows.ticket_lifecycle.timers import DEADLINE_SET
 from workflows.ticket_lifecycle.workflows import A7E32EF_PATCH, TicketWorkflow
 
@@ -52,6 +52,7 @@ class CarelessTicketWorkflow(TicketWorkflow):
     forget_the_activity_era = False  # what a7e32ef shipped: every run publishes through a local activity
     announce_unpatched = False  # StageDeadlineSet without workflow.patched(): old runs would publish it too
     callback_unpatched = False  # 回访 without workflow.patched(): old runs would start a callback stage too
+    summons_unpatched = False  # the joint_handling clock without workflow.patched(): old joint runs would take it too
 
     @workflow.init
     def __init__(self, input: TicketWorkflowInput) -> None:
@@ -118,10 +119,13 @@ def test_new_runs_record_the_a7e32ef_patch_marker() -> None:
     """Histories recorded since the patch carry its marker, so their replay never depends on the start time."""
     for path in (p for p in HISTORIES if p.name[:4].isdigit()):  # date-prefixed: recorded with the marker
         expected = {A7E32EF_PATCH}
-        if "-deadlines_" in path.name or "-callback_" in path.name:
+        since_callback = "-callback_" in path.name or "-summons_" in path.name
+        if "-deadlines_" in path.name or since_callback:
             expected.add(DEADLINE_EVENTS_PATCH)
-        if "-callback_" in path.name and ("normal_life" in path.name or "long_waits" in path.name):
+        if since_callback and ("normal_life" in path.name or "long_waits" in path.name):
             expected.add(CALLBACK_PATCH)  # the scenarios whose rating window passes
+        if "-summons_" in path.name and "joint" in path.name:
+            expected.add(SUMMONS_PATCH)  # the scenarios with a second failed rating (联席办)
         assert patch_ids(path) == expected, path.name
 
 
@@ -141,7 +145,36 @@ async def test_a_callback_stage_without_the_patch_would_break_tickets_whose_rati
 
 
 @pytest.mark.parametrize(
-    "path", [p for p in HISTORIES if "-deadlines_" not in p.name and "-callback_" not in p.name], ids=lambda p: p.stem
+    "path", [p for p in HISTORIES if "joint" in p.name and "-summons_" not in p.name], ids=lambda p: p.stem
+)
+async def test_a_joint_handling_clock_without_the_summons_patch_would_break_every_earlier_joint_handling_ticket(
+    monkeypatch: pytest.MonkeyPatch, path: Path
+) -> None:
+    """The careless variant: the joint_handling clock (no level-2 escalation at once) for every run, old ones too."""
+    monkeypatch.setattr(workflow, "patched", lambda patch_id: patch_id == SUMMONS_PATCH or _real_patched(patch_id))
+    result = await replay_carelessly(monkeypatch, "summons_unpatched", path)
+
+    assert result.replay_failure is not None, "the summons patch is what keeps this history replaying"
+    assert "nondetermin" in str(result.replay_failure).lower(), result.replay_failure
+
+
+def test_the_summons_histories_carry_the_summons_signals() -> None:
+    """What the new histories stand for: runs that received 吹哨报到 signals (their replay is the test above)."""
+    def signalled(path: Path) -> set[str]:
+        return {
+            JSONPlainPayloadConverter().from_payload(e.workflow_execution_signaled_event_attributes.input.payloads[0])["type"]
+            for e in load(path).events if e.HasField("workflow_execution_signaled_event_attributes")
+        }
+
+    recorded = [p for p in HISTORIES if "-summons_" in p.name and "summons" in p.name.split("-summons_")[1]]
+    assert len(recorded) == 2
+    for path in recorded:
+        assert {"DepartmentsSummoned", "SummonsCheckedIn", "SummonsTaskCompleted"} <= signalled(path), path.name
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in HISTORIES if "-deadlines_" not in p.name and "-callback_" not in p.name and "-summons_" not in p.name],
+    ids=lambda p: p.stem,
 )
 async def test_announcing_deadlines_without_the_patch_would_break_every_earlier_ticket(
     monkeypatch: pytest.MonkeyPatch, path: Path

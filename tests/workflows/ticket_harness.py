@@ -18,11 +18,14 @@ from temporalio.worker import Worker
 
 from libs.events import (
     Actor,
+    DepartmentsSummoned,
     Event,
     ExtensionGranted,
     ExtensionRefused,
     ExtensionRequested,
     ResidentContacted,
+    SummonsCheckedIn,
+    SummonsTaskCompleted,
     TicketAccepted,
     TicketAssignedToCommunity,
     TicketClosed,
@@ -265,3 +268,31 @@ def assigned(t: TicketFiled, community_id: str) -> TicketAssignedToCommunity:
     return TicketAssignedToCommunity(
         ticket_id=t.ticket_id, actor=STAFF, community_id=community_id, from_community_id=t.community_id, note="街道分拨"
     )
+
+
+# --------------------------------------------------------------------------- 吹哨报到
+
+
+def summoned(
+    t: TicketFiled, co: tuple[str, ...] = ("water", "power"), lead: str = URBAN, on_site_s: float = JOINT_ON_SITE_S,
+    joint_handling: bool = False,
+) -> DepartmentsSummoned:
+    """The community summons `lead` and `co` on site within `on_site_s` (the policy's joint_on_site, as dispatch
+    computes it) from now."""
+    now = datetime.now(timezone.utc)
+    return DepartmentsSummoned(
+        ticket_id=t.ticket_id, actor=STAFF, occurred_at=now, summons_id=f"S-{uuid.uuid4().hex[:8]}",
+        community_id=t.community_id, lead_department_id=lead, co_department_ids=co, address="3号楼2单元", reason="多部门联合处置",
+        on_site_due=now + timedelta(seconds=on_site_s), joint_handling=joint_handling,
+    )
+
+
+def checked_in(s: DepartmentsSummoned, department_id: str, late: bool = False) -> SummonsCheckedIn:
+    return SummonsCheckedIn(
+        ticket_id=s.ticket_id, actor=DEPT, summons_id=s.summons_id, department_id=department_id, latitude=39.9,
+        longitude=116.4, distance_m=20.0, late=late,
+    )
+
+
+def task_completed(s: DepartmentsSummoned, department_id: str) -> SummonsTaskCompleted:
+    return SummonsTaskCompleted(ticket_id=s.ticket_id, actor=DEPT, summons_id=s.summons_id, department_id=department_id, note="已完成协办")

@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from libs.events import (
     CONFIG,
     CalendarAdjusted,
+    DepartmentsSummoned,
     Event,
     EventDecodeError,
     ExtensionGranted,
@@ -28,6 +29,8 @@ from libs.events import (
     ExtensionRequested,
     ResidentContacted,
     SlaPolicyPublished,
+    SummonsCheckedIn,
+    SummonsTaskCompleted,
     TicketAccepted,
     TicketAssignedToCommunity,
     TicketClosed,
@@ -99,6 +102,17 @@ def _reopened(event: TicketReopened) -> TicketEventSignal:
     return _signal(event, community_id=event.community_id, reopen_count=event.reopen_count, joint_handling=event.joint_handling)
 
 
+def _summoned(event: DepartmentsSummoned) -> TicketEventSignal:
+    return _signal(
+        event, community_id=event.community_id, summons_id=event.summons_id, departments=list(event.department_ids),
+        due=event.on_site_due.isoformat(),
+    )
+
+
+def _summons_task(event: SummonsCheckedIn | SummonsTaskCompleted) -> TicketEventSignal:
+    return _signal(event, summons_id=event.summons_id, department_id=event.department_id)
+
+
 # The ticket events that start, stop or move a timer (TicketWorkflow.ON_EVENT has one method per type); rated,
 # escalated and warned do not. Each builder copies exactly the fields the workflow reads.
 SIGNALS: dict[type[Event], Callable[[Any], TicketEventSignal]] = {
@@ -117,6 +131,9 @@ SIGNALS: dict[type[Event], Callable[[Any], TicketEventSignal]] = {
     TicketMerged: _in_community,
     TicketSuspended: _signal,
     TicketResumed: _signal,
+    DepartmentsSummoned: _summoned,  # 吹哨报到: a check-in timer per department, a task timer per co-department
+    SummonsCheckedIn: _summons_task,
+    SummonsTaskCompleted: _summons_task,
 }
 
 

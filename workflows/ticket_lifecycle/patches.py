@@ -20,3 +20,8 @@ UNMARKED_A7E32EF_SINCE = datetime(2026, 11, 26, 14, 39, 21, tzinfo=timezone.utc)
 # Issue 11: the rating window passing no longer closes the ticket: the workflow publishes CallbackRequested and runs a
 # `callback` stage (回访, warned and escalated like any stage) until the call's outcome closes or reopens the ticket.
 CALLBACK_PATCH = "rating-expiry-callback-stage"
+# Issue 11, 吹哨报到: a second failed rating (联席办) no longer sends the ticket back on a `dispatch` clock of the
+# `joint_on_site` span with an immediate level-2 escalation of `joint_handling`; it starts a `joint_handling` clock of
+# that span (the community must 吹哨报到, warned and escalated like any stage), which a dispatch or 即办 stops. The
+# summons' own timers (check-in and co-task per department) run only on signals older runs never had.
+SUMMONS_PATCH = "joint-handling-opens-a-summons"

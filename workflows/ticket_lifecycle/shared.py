@@ -32,6 +32,7 @@ class StageTimer:
     warned: bool = False
     level: int = 0
     cycle: int = 0  # unique per (re)start or extension, so each round's warnings and escalations get new event ids
+    department_id: str | None = None  # 吹哨报到: the summoned department a check_in / co_task timer counts for
 
 
 @dataclass
@@ -75,6 +76,9 @@ class TicketEventSignal:
     unit: str | None = None
     reopen_count: int | None = None
     joint_handling: bool = False
+    summons_id: str | None = None  # 吹哨报到: DepartmentsSummoned, SummonsCheckedIn, SummonsTaskCompleted
+    departments: list[str] = field(default_factory=list)  # DepartmentsSummoned: the lead first, then co-departments
+    due: str | None = None  # DepartmentsSummoned: when every department must be on site (on_site_due)
 
 
 @dataclass

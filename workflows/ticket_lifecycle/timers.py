@@ -72,6 +72,14 @@ class TicketClock:
             name=name, started_at=start.isoformat(), deadline=due.isoformat(), warn_at=warn.isoformat() if warn else None, cycle=cycle
         )
 
+    def until(self, name: str, started: str, due: str, cycle: int) -> StageTimer:
+        """A timer from `started` due at a given time (a summons' on-site due), warned at the policy's fraction of the
+        (clock) time between."""
+        start, end = at(started), at(due)
+        warn = start + (end - start) * self.sla.warning_fraction
+        warn_at = warn.isoformat() if start < warn < end else None
+        return StageTimer(name=name, started_at=start.isoformat(), deadline=end.isoformat(), warn_at=warn_at, cycle=cycle)
+
     def extended(self, timer: StageTimer, granted_at: str, span: Span, cycle: int) -> StageTimer:
         """The timer after an extension of `span` granted at `granted_at`: the deadline moves by `span` (working time
         from the old deadline), the warning re-arms at the policy's fraction of the time left, the ladder restarts."""

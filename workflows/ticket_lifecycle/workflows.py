@@ -18,32 +18,15 @@ from temporalio.common import RetryPolicy
 from libs.sla.calendar import WorkCalendar
 from libs.sla.policy import Span, TicketSla
 from libs.ticket import Stage
+from workflows.ticket_lifecycle.patches import A7E32EF_PATCH, CALLBACK_PATCH, DEADLINE_EVENTS_PATCH, SUMMONS_PATCH, UNMARKED_A7E32EF_SINCE
 from workflows.ticket_lifecycle.shared import (
-    AWAITING_ACCEPTANCE,
-    AWAITING_DISPATCH,
-    AWAITING_CALLBACK,
-    AWAITING_RATING,
-    CLOSED,
-    IN_PROGRESS,
-    DeadlineNotice,
-    StageTimer,
-    TicketEventSignal,
-    TicketWorkflowInput,
+    AWAITING_ACCEPTANCE, AWAITING_CALLBACK, AWAITING_DISPATCH, AWAITING_RATING, CLOSED, IN_PROGRESS,
+    DeadlineNotice, StageTimer, TicketEventSignal, TicketWorkflowInput,
 )
+from workflows.ticket_lifecycle.summons import SummonsTimers, stage_of
 from workflows.ticket_lifecycle.timers import (
-    CALLBACK_DUE,
-    DEADLINE_SET,
-    ESCALATED,
-    RATING_EXPIRED,
-    WARNED,
-    Alarm,
-    TicketClock,
-    at,
-    first_wait,
-    shifted,
+    CALLBACK_DUE, DEADLINE_SET, ESCALATED, RATING_EXPIRED, WARNED, Alarm, TicketClock, at, first_wait, shifted,
 )
-
-from workflows.ticket_lifecycle.patches import A7E32EF_PATCH, CALLBACK_PATCH, DEADLINE_EVENTS_PATCH, UNMARKED_A7E32EF_SINCE
 
 with workflow.unsafe.imports_passed_through():
     from workflows.ticket_lifecycle.activities import TicketActivities
@@ -53,9 +36,8 @@ PUBLISH_TIMEOUT = timedelta(seconds=30)
 PUBLISH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
 
-
 @workflow.defn
-class TicketWorkflow:
+class TicketWorkflow(SummonsTimers):
     """One per ticket (workflow id = ticket id); started by TicketFiled, moved by `ticket_event` signals."""
 
     @workflow.init
@@ -128,6 +110,7 @@ class TicketWorkflow:
             return
         self._remember(event.event_id)
         apply = self.ON_EVENT.get(event.type)
+        self._end_summonses(event.type)  # 吹哨报到 timers stop when the lead no longer holds the ticket
         if apply is None:
             workflow.logger.warning("ignoring ticket event %s: it changes no timer", event.type)
         elif apply(self, event):
@@ -136,7 +119,7 @@ class TicketWorkflow:
     # One small method per signalled event type; each returns whether the event moved the ticket.
 
     def _on_dispatched(self, event: TicketEventSignal) -> bool:
-        self._stop(Stage.dispatch, Stage.accept, Stage.resolve)
+        self._stop(Stage.dispatch, Stage.joint_handling, Stage.accept, Stage.resolve)
         self._department_id = event.department_id or self._department_id
         self._stage = AWAITING_ACCEPTANCE
         self._start(Stage.accept, event.occurred_at, self._sla.stages[Stage.accept])
@@ -144,9 +127,8 @@ class TicketWorkflow:
         return True
 
     def _on_assigned_to_community(self, event: TicketEventSignal) -> bool:
-        """街道分拨 placed the ticket in a community: later notices (催办, 督办) name it instead of the triage queue.
-        No timer changes (the dispatch clock runs from filing: the resident's wait includes the triage), so no command
-        changes either and no patch is needed; the new community is carried across continue-as-new in the input."""
+        """街道分拨 placed the ticket in a community: later notices name it. No timer (hence no command) changes: the
+        dispatch clock runs from filing; the new community is carried across continue-as-new in the input."""
         if event.community_id:
             self._input = replace(self._input, community_id=event.community_id)
         return False
@@ -183,7 +165,7 @@ class TicketWorkflow:
         return True
 
     def _on_resolved(self, event: TicketEventSignal) -> bool:  # also 即办 (settled on the spot)
-        self._stop(Stage.dispatch, Stage.accept, Stage.contact, Stage.resolve)
+        self._stop(Stage.dispatch, Stage.joint_handling, Stage.accept, Stage.contact, Stage.resolve)
         self._stage = AWAITING_RATING
         self._start(Stage.rating, event.occurred_at, self._sla.stages[Stage.rating])
         return True
@@ -194,8 +176,11 @@ class TicketWorkflow:
         if not event.joint_handling:
             self._back_to_community(event.occurred_at, self._sla.stages[Stage.dispatch])
             return True
-        # 重办 failed again: the street convenes the departments (联席办), and the ticket is at level 2 at once.
         self._joint_handling = True
+        if workflow.patched(SUMMONS_PATCH):  # 联席办 is a summons: the community has joint_on_site to 吹哨报到
+            self._back_to_community(event.occurred_at, self._sla.joint_on_site, Stage.joint_handling)
+            return True
+        # Runs from before: the street convenes the departments, the dispatch clock on joint_on_site, level 2 at once.
         self._back_to_community(event.occurred_at, self._sla.joint_on_site)
         self._timer_starts += 1
         self._immediate.append(self._notice(ESCALATED, Stage.joint_handling, 2, event.occurred_at, self._timer_starts))
@@ -239,6 +224,9 @@ class TicketWorkflow:
         "TicketMerged": _on_closed,
         "TicketSuspended": _on_suspended,
         "TicketResumed": _on_resumed,
+        "DepartmentsSummoned": SummonsTimers._on_summoned,
+        "SummonsCheckedIn": SummonsTimers._on_checked_in,
+        "SummonsTaskCompleted": SummonsTimers._on_task_completed,
     }
 
     @workflow.query(name="state")
@@ -274,18 +262,17 @@ class TicketWorkflow:
     def _announce(self, timer: StageTimer) -> None:
         """Queue StageDeadlineSet for a started or moved deadline (published by the loop, like 联席办's escalation)."""
         if workflow.patched(DEADLINE_EVENTS_PATCH):
-            self._immediate.append(
-                replace(self._notice(DEADLINE_SET, timer.name, 0, timer.deadline, timer.cycle), warn_at=timer.warn_at)
-            )
+            notice = self._notice(DEADLINE_SET, stage_of(timer), 0, timer.deadline, timer.cycle, timer.department_id)
+            self._immediate.append(replace(notice, warn_at=timer.warn_at))
 
     def _stop(self, *names: str) -> None:
         for name in names:
             self._timers.pop(name, None)
 
-    def _back_to_community(self, started: str, span: Span) -> None:
+    def _back_to_community(self, started: str, span: Span, stage: Stage = Stage.dispatch) -> None:
         self._stage = AWAITING_DISPATCH
         self._dispatch_cycle += 1
-        self._start(Stage.dispatch, started, span)
+        self._start(stage, started, span)
 
     def _extend(self, name: str, granted_at: str, span: Span) -> None:
         """A granted extension moves the deadline; warnings and the ladder start afresh for the new one."""
@@ -305,11 +292,11 @@ class TicketWorkflow:
         if alarm.kind == WARNED:
             timer.warned = True
             self._warnings_total += 1
-            notice = self._notice(WARNED, timer.name, 0, timer.deadline, timer.cycle)
+            notice = self._notice(WARNED, stage_of(timer), 0, timer.deadline, timer.cycle, timer.department_id)
         elif alarm.kind == ESCALATED:
             timer.level += 1
             self._escalations_total += 1
-            notice = self._notice(ESCALATED, timer.name, timer.level, timer.deadline, timer.cycle)
+            notice = self._notice(ESCALATED, stage_of(timer), timer.level, timer.deadline, timer.cycle, timer.department_id)
         elif workflow.patched(CALLBACK_PATCH):  # nobody rated in time: 回访, the community calls the resident back
             self._timers.pop(timer.name, None)
             self._stage = AWAITING_CALLBACK
@@ -323,7 +310,7 @@ class TicketWorkflow:
             self._closed_at = workflow.now().isoformat()
         await self._publish(notice)
 
-    def _notice(self, kind: str, stage: str, level: int, due: str, cycle: int) -> DeadlineNotice:
+    def _notice(self, kind: str, stage: str, level: int, due: str, cycle: int, department_id: str | None = None) -> DeadlineNotice:
         return DeadlineNotice(
             kind=kind,
             ticket_id=self._input.ticket_id,
@@ -332,7 +319,7 @@ class TicketWorkflow:
             cycle=cycle,
             deadline=due,
             community_id=self._input.community_id,
-            department_id=self._department_id,
+            department_id=department_id or self._department_id,  # a summons timer names its department
         )
 
     async def _publish(self, notice: DeadlineNotice) -> None:
