@@ -2,10 +2,11 @@
 from libs.events import REPORTS, TICKETS
 from libs.runtime import service_app
 from services.dashboard.api import router
+from services.dashboard.api_more import router as more
 from services.dashboard.consumers import HANDLERS
 
 create_app = service_app(
-    __file__, [router], HANDLERS,
+    __file__, [router, more], HANDLERS,
     title="Whistle dashboard 数据大屏",
     description="Response, closure and satisfaction rates (三率), rankings and escalations, computed from events.",
     topics=(TICKETS, REPORTS),
