@@ -150,6 +150,7 @@ def test_a_ticket_goes_from_whistle_to_closed_through_the_pages(people, screensh
     # 居民评价: 满意, then the ticket is 已关闭.
     reload_until(page, f"/tickets/{ticket_id}", lambda p: p.locator('form[action$="/rating"]'), "the rating form")
     page.locator("fieldset", has_text="满意度").get_by_text("满意", exact=True).click()
+    page.locator("fieldset", has_text="问题是否解决").get_by_text("已解决", exact=True).click()  # nothing is preselected
     page.get_by_role("button", name="提交评价").click()
     expect(page.get_by_text("感谢您的评价")).to_be_visible()
     reload_until(
