@@ -34,9 +34,10 @@ $(STAMP): pyproject.toml | $(VPY)
 	@$(VPY) -m pip install -q --disable-pip-version-check -e '.[test]'
 	@touch $@
 
-# Front-end files the portal serves itself (Leaflet for the filing form's map): committed; npm only when missing.
+# Front-end files the portal serves itself (Leaflet for the filing form's map, ECharts for the 数据大屏): committed; npm only when missing.
 vendor:
 	@deploy/vendor-leaflet.sh
+	@deploy/vendor-echarts.sh
 
 # Java + Maven for the Kafka broker (deploy/kafka/kafka.sh); jars are fetched once (libs/.complete).
 kafka-deps:
