@@ -16,6 +16,7 @@ from libs.messaging import record_event
 from libs.statemachine import NotFound
 from libs.ticket.deadlines import DeadlineState, beijing_time, default_calendar, time_left
 from libs.ticket.status import STATUS_LABELS_ZH, TicketStatus
+from libs.ticket.summons_public import SummonsPublic, summons_public
 from libs.ticket.view import TicketView, apply_event, fold
 
 Public = TypeVar("Public", bound=SQLModel)
@@ -93,6 +94,7 @@ class TicketViewPublic(SQLModel):
     deadline_state: DeadlineState | None = None  # the most pressing of `deadlines` (None: no clock runs)
     merged_into: str | None
     suspended: bool
+    summons: list[SummonsPublic] = []  # 吹哨报到: each summons with its departments' check-ins and tasks
 
 
 class TicketRecord(SQLModel):
@@ -132,7 +134,7 @@ class TicketViewColumns(SQLModel):
         pressing = max((d.state for d in deadlines), key=_PRESSING.index, default=None)
         return model(
             **self.model_dump(exclude={"warnings"}), warnings=warnings, deadlines=deadlines, status_label=status_label,
-            deadline_state=pressing, **extra,
+            deadline_state=pressing, summons=summons_public(self.view()), **extra,
         )
 
     def store(self, view: TicketView) -> None:

@@ -11,7 +11,7 @@ from libs.statemachine import NotFound
 from libs.ticket import OPEN_FOR_DEPARTMENT, TicketStatus
 from libs.ticket.table import commit_event
 from libs.ticket.worklist import Tab, Worklist
-from services.department import domain
+from services.department import domain, summons
 from services.department.domain import ExtensionStatus
 from services.department.models import DepartmentTicket, ExtensionRequest
 
@@ -52,8 +52,10 @@ def accept_ticket(session: Session, *, principal: Principal, ticket_id: str) -> 
 def resolve_ticket(
     session: Session, *, principal: Principal, ticket_id: str, note: str, evidence: list[str]
 ) -> DepartmentTicket:
-    """办结 with a note and evidence: only after signing for it."""
+    """办结 with a note and evidence: only after signing for it, and (吹哨报到) after every co-task is completed."""
     ticket = _load(session, principal, ticket_id, lock=True)
+    summons.check_co_tasks_done(session, ticket.id)
+    summons.end_summonses(session, ticket.id)
     ticket.resolution_note = note
     ticket.evidence = list(evidence)
     ticket.resolved_at = now()
@@ -66,6 +68,7 @@ def resolve_ticket(
 def return_ticket(session: Session, *, principal: Principal, ticket_id: str, reason: str) -> DepartmentTicket:
     """退单: a misrouted ticket goes back to the community, before or after signing."""
     ticket = _load(session, principal, ticket_id, lock=True)
+    summons.end_summonses(session, ticket.id)  # a summons of a misrouted ticket ends with it
     event = TicketReturned(
         ticket_id=ticket.id,
         actor=Actor(**principal.actor()),

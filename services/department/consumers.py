@@ -23,6 +23,7 @@ from libs.ticket.table import follow_event
 from libs.ticket.view import TicketView
 from services.department.domain import ExtensionStatus
 from services.department.models import DepartmentTicket
+from services.department.summons import with_summons
 
 SERVICE = "department"
 # The deadlines a department answers for; the community's (dispatch) and the resident's (rating) are not on its list.
@@ -87,7 +88,7 @@ def on_suspension(session: Session, event: TicketSuspended | TicketResumed) -> N
         follow_event(session, ticket, event, service=SERVICE)
 
 
-HANDLERS: Handlers = {
+HANDLERS: Handlers = with_summons({  # 吹哨报到: tasks of summoned departments (services/department/summons.py)
     TicketDispatched: on_ticket_dispatched,
     TicketReopened: on_ticket_event,
     TicketClosed: on_ticket_event,
@@ -99,4 +100,4 @@ HANDLERS: Handlers = {
     ExtensionRefused: on_extension_decided,
     TicketSuspended: on_suspension,
     TicketResumed: on_suspension,
-}
+})

@@ -94,3 +94,4 @@ class DepartmentTicketPublic(TicketSummaryPublic, TicketViewPublic):
     accepted_at: datetime | None
     resolved_at: datetime | None
     updated_at: datetime
+from services.department.summons_models import DepartmentSummonsTask  # noqa: E402,F401 - 吹哨报到 (its own module)

@@ -8,6 +8,8 @@ from libs.events import (
     DeadlineWarned,
     StageDeadlineSet,
     CallbackRequested,
+    SummonsCheckedIn,
+    SummonsTaskCompleted,
     Event,
     ExtensionRequested,
     ResidentContacted,
@@ -91,7 +93,7 @@ HANDLERS: Handlers = {
         cls: on_ticket_event
         for cls in (
             TicketAccepted, ResidentContacted, TicketResolved, TicketReopened, TicketClosed, TicketEscalated, DeadlineWarned,
-            StageDeadlineSet, CallbackRequested,
+            StageDeadlineSet, CallbackRequested, SummonsCheckedIn, SummonsTaskCompleted,  # 吹哨报到: who is on site, done
         )
     },
 }
