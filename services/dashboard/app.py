@@ -4,9 +4,10 @@ from libs.runtime import service_app
 from services.dashboard.api import router
 from services.dashboard.api_more import router as more
 from services.dashboard.consumers import HANDLERS
+from services.dashboard.summons_api import router as summons
 
 create_app = service_app(
-    __file__, [router, more], HANDLERS,
+    __file__, [router, more, summons], HANDLERS,
     title="Whistle dashboard 数据大屏",
     description="Response, closure and satisfaction rates (三率), rankings and escalations, computed from events.",
     topics=(TICKETS, REPORTS),

@@ -166,3 +166,44 @@ def test_a_check_in_after_the_on_site_due_time_is_late(service_clients):
     finally:
         restored = {**current["document"], "version": current["version"] + 2}
         assert dispatch.put("/admin/sla-policy", json=restored, headers=ADMIN).status_code == 200
+
+
+def test_the_dashboard_counts_summonses_and_each_departments_on_time_check_ins_from_the_events(service_clients):
+    dispatch, department, dashboard = (service_clients[s] for s in ("dispatch", "department", "dashboard"))
+    leader = bearer("leader", "leader-sm", street_id="changyang")
+
+    def stats(headers, **params) -> dict:  # noqa: ANN001
+        answer = dashboard.get("/summons/stats", headers=headers, params=params)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def of(figures: dict, department_id: str) -> dict:
+        return next((d for d in figures["departments"] if d["department_id"] == department_id), {"on_time": 0, "late": 0})
+
+    before = stats(leader)
+    ticket_id = accepted_by_urban(service_clients)
+    sid = summon(dispatch, ticket_id).json()["summons"][0]["summons_id"]
+    task_of(department, sid, "housing")
+    assert department.post(f"/summons/{sid}/check-in", json=PLACE, headers=DEPT["water"]).status_code == 200
+    assert department.post(f"/summons/{sid}/check-in", json=FAR, headers=DEPT["housing"]).status_code == 200
+
+    after = eventually(
+        lambda: (s := stats(leader))["summonses"] == before["summonses"] + 1
+        and of(s, "housing")["late"] == of(before, "housing")["late"] + 1
+        and of(s, "water")["on_time"] == of(before, "water")["on_time"] + 1 and s
+    )
+    water = of(after, "water")
+    assert water["name"] == "水务局" and 0 < water["on_time_rate"] <= 1
+    assert stats(leader, community_id="shiliuqiao")["summonses"] == 0
+    assert stats(SHILIUQIAO)["summonses"] == 0  # another community's staff see only their own community
+    assert stats(XINRAN)["summonses"] == after["summonses"]
+    assert [d["department_id"] for d in stats(DEPT["water"])["departments"]] == ["water"]  # a department: its own row
+
+    from services.dashboard.access import Visibility  # the read model's own query, as of a later moment
+    from services.dashboard.summons import summons_stats
+
+    later = dashboard.app.state.runtime.read(
+        summons_stats, seen=Visibility(everything=True), now=datetime.fromisoformat("2100-01-01T00:00:00+00:00")
+    )
+    urban = next(d for d in later.departments if d.department_id == "urban")
+    assert urban.missed >= 1  # this summons' lead never checked in: missed once its due time passed
