@@ -67,7 +67,7 @@ def project_event(session: Session, event: Event) -> None:
     """Fold one ticket event into the read models."""
     ticket = session.get(DashboardTicket, event.ticket_id)
     if isinstance(event, TicketFiled):
-        if ticket is None:
+        if ticket is None and event.kind != "wish":  # a 微心愿 is no ticket: the wishes service's statistics count it
             _project_filing(session, event)
         return
     if ticket is None:

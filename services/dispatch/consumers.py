@@ -33,7 +33,8 @@ from services.dispatch.models import DispatchExtension, DispatchReturn, Dispatch
 
 
 def on_ticket_filed(session: Session, event: TicketFiled) -> None:
-    if session.get(DispatchTicket, event.ticket_id) is not None:
+    """A new ticket joins its community's queue; a 微心愿 (kind wish) is the wishes service's, never dispatched."""
+    if event.kind == "wish" or session.get(DispatchTicket, event.ticket_id) is not None:
         return
     ticket = DispatchTicket(
         **event.model_dump(include={*TicketDispatched.TICKET_FIELDS, "channel", "suggested_category", "suggestion_reason"}),

@@ -61,9 +61,13 @@ class FakeHandle:
 class FakeClient:
     signals: list[tuple[str, object, TicketEventSignal]] = field(default_factory=list)
     error: BaseException | None = None
+    started: list[str] = field(default_factory=list)
 
     def get_workflow_handle(self, workflow_id: str) -> FakeHandle:
         return FakeHandle(self, workflow_id)
+
+    async def start_workflow(self, run, arg, *, id: str, **options) -> None:  # noqa: ANN001, A002
+        self.started.append(id)
 
 
 def bridge(client: FakeClient) -> TicketBridge:
@@ -144,6 +148,15 @@ def test_the_consumer_gets_a_handler_per_event_class_and_none_for_events_that_mo
     assert handlers[TicketFiled] == b.start_ticket_workflow
     assert all(handlers[cls] == b.signal_ticket_workflow for cls in SIGNALS)
     assert not {TicketRated, TicketEscalated, DeadlineWarned} & set(handlers)
+
+
+async def test_a_wish_starts_no_ticket_workflow_and_a_problem_or_hazard_does() -> None:
+    """A 微心愿 is the wishes service's (its claim timer is WishClaimWorkflow): no ticket deadlines run for it."""
+    client = FakeClient()
+    filed = {"actor": STAFF, "title": "t", "description": "d", "category": "other", "community_id": "C-1"}
+    for ticket_id, kind in (("T-wish", "wish"), ("T-problem", "problem"), ("T-hazard", "hazard")):
+        await bridge(client).start_ticket_workflow(TicketFiled(ticket_id=ticket_id, kind=kind, **filed))
+    assert client.started == ["T-problem", "T-hazard"]
 
 
 async def test_a_ticket_without_a_running_workflow_is_skipped_and_an_unavailable_temporal_is_raised() -> None:

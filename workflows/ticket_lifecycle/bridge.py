@@ -213,6 +213,10 @@ class TicketBridge:
         )
 
     async def start_ticket_workflow(self, event: TicketFiled) -> None:
+        """A ticket's deadlines start; a 微心愿 (kind wish) has none: the wishes service and its claim timer own it."""
+        if event.kind == "wish":
+            log.info("wish_has_no_ticket_workflow")
+            return
         try:
             await self.client.start_workflow(
                 TicketWorkflow.run,

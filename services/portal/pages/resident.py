@@ -12,6 +12,8 @@ from services.portal.clients import BackendRejected
 from services.portal.grids import grid_names
 from services.portal.forms import FileForm, Posted, RatingForm, SuggestForm
 from services.portal.labels import SATISFACTION_CHOICES
+from services.portal.pages.wish_people import wish_statuses
+from services.portal.wish_forms import WISH_STATUS
 from services.portal.views import (
     AWAITING_RATING,
     BackendsDep,
@@ -94,8 +96,9 @@ async def file_ticket(request: Request, viewer: ResidentPage, clients: BackendsD
 @router.get("/mine")
 async def my_tickets(request: Request, viewer: ResidentPage, clients: BackendsDep) -> Response:
     tickets = await clients.call("intake", "GET", "/tickets/mine", token=viewer.token, params={"limit": 100})
-    awaiting = sum(1 for t in tickets if t["status"] in AWAITING_RATING)
-    return render(request, "mine.html", viewer, tickets=tickets, awaiting=awaiting)
+    awaiting = sum(1 for t in tickets if t["status"] in AWAITING_RATING and t.get("kind") != "wish")
+    wishes = await wish_statuses(clients, viewer, tickets)
+    return render(request, "mine.html", viewer, tickets=tickets, awaiting=awaiting, wishes=wishes, wish_status=WISH_STATUS)
 
 
 async def _ticket_page(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from libs.directory import get_directory
-from services.portal.clients import BackendRejected
+from services.portal.clients import BackendRejected, BackendUnavailable
 from services.portal.forms import Posted
 from services.portal.views import BackendsDep, Viewer, page_for, redirect, rejection_message, render
 from services.portal.wish_forms import REVIEW_TABS, WISH_NOTICES, WISH_STATUS, ApproveForm, ReasonForm, ThanksForm
@@ -38,6 +38,33 @@ async def _my_wishes(request: Request, viewer: Viewer, backends: Any, error: str
 @router.get("/my-wishes")
 async def my_wishes(request: Request, viewer: WisherPage, backends: BackendsDep) -> Response:
     return await _my_wishes(request, viewer, backends)
+
+
+async def wish_statuses(backends: Any, viewer: Viewer, tickets: list[dict[str, Any]]) -> dict[str, str] | None:
+    """我的诉求 names a 微心愿 by its wish status, asked of the wishes service (which owns it: intake only filed it).
+    {} when the person filed no wish; None when the wishes service cannot answer now (the list still shows)."""
+    if not any(t.get("kind") == "wish" for t in tickets):
+        return {}
+    try:
+        wishes = await backends.call("wishes", "GET", "/wishes/mine", token=viewer.token)
+    except (BackendRejected, BackendUnavailable):
+        return None
+    return {w["id"]: w["status"] for w in wishes if w["is_mine"]}
+
+
+@router.get("/my-wishes/{wish_id}")
+async def my_wish(request: Request, wish_id: str, viewer: WisherPage, backends: BackendsDep) -> Response:
+    """One wish of mine: its status, who took it up, what was done, confirm or dispute. Another's wish is 404."""
+    try:
+        wish = await backends.call("wishes", "GET", f"/wishes/{wish_id}", token=viewer.token)
+    except BackendRejected as exc:
+        if exc.status_code != 404:
+            raise
+        wish = None
+    if wish is not None and not wish["is_mine"]:
+        wish = None
+    return render(request, "my_wish.html", viewer, wish=wish, wish_id=wish_id, wish_status=WISH_STATUS,
+                  notice=_notice(request), status_code=200 if wish else 404)
 
 
 @router.post("/my-wishes/{wish_id}/confirm")
