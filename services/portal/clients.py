@@ -51,6 +51,9 @@ FIELD_NAMES_ZH = {
     "files": "照片",
     "latitude": "纬度",
     "longitude": "经度",
+    "lead_department_id": "牵头部门",  # 吹哨报到
+    "co_department_ids": "协办部门",
+    "reason_text": "补充说明",
 }
 
 

@@ -156,6 +156,9 @@ NOTICES = {
     "assigned": "已分拨到社区，由社区转哨办理。",
     "called": "已记录回访结果。",
     "noted": "备注已保存。",
+    "summoned": "已吹哨：相关部门须在时限内到场报到。",
+    "checked_in": "已到场报到。",
+    "task_done": "已登记任务完成。",
 }
 # A backend's 4xx, by status code.
 REJECTION_TITLES = {

@@ -9,6 +9,8 @@ from services.portal.pages import inbox, notify_admin  # noqa: E402 - 站内信,
 
 from services.portal.pages import story  # noqa: E402 - 一件诉求的全过程
 
+from services.portal.pages import summons  # noqa: E402 - 吹哨报到
+
 ROUTERS = (
     session.router,
     signup.router,  # /register (手机号注册) and /login/sms (短信验证码登录): public
@@ -18,6 +20,7 @@ ROUTERS = (
     grid.router,  # 我的网格 (grid workers) and the filing form's map (/file/grids, /file/locate)
     console.router,
     worklist.router,
+    summons.router,  # 吹哨报到: the console's summons form, the departments' tasks, 到场报到 and 任务完成
     contact.router,  # 查看完整号码 on the console and the worklist
     callbacks.router,  # 电话回访: tickets whose rating window passed unrated
     supervision.router,
