@@ -31,11 +31,13 @@ from services.dashboard.models import (
     DashboardRankingSnapshot,
     DashboardTicket,
 )
+from services.dashboard.summons import DashboardSummonsDepartment
 
 log = get_logger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 GROUP = "dashboard"  # the live consumer's group: the inbox rows it writes are the same
-READ_MODELS = (DashboardTicket, DashboardDaily, DashboardCounter, DashboardRankingSnapshot, DashboardOverdueDigest)
+READ_MODELS = (DashboardTicket, DashboardDaily, DashboardCounter, DashboardRankingSnapshot, DashboardOverdueDigest,
+               DashboardSummonsDepartment)  # 吹哨报到 per summoned department (summons.py)
 TOPICS = (TICKETS, REPORTS)
 
 
