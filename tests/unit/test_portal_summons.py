@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from test_portal_dashboard import backed  # noqa: F401  (the big screen's faked figures, a fixture)
 from test_portal_pages import FakeBackends, dispatch_ticket, fake, log_in, portal, settings  # noqa: F401  (fixtures by name)
 
 NOW = datetime.now(timezone.utc)
@@ -166,3 +167,35 @@ def test_only_department_staff_open_tasks_or_check_in(portal: TestClient, fake: 
     assert portal.post("/worklist/summons/S-1/check-in", data={"note": "到了"}).status_code == 403
     assert portal.post("/worklist/summons/S-1/complete", data={"note": "完成了"}).status_code == 403
     assert fake.sent("department", "POST", "/summons/S-1/check-in") == []
+
+
+STATS = {
+    "summonses": 3, "joint_handling": 1,
+    "departments": [
+        {"department_id": "water", "name": "水务局", "summoned": 3, "checked_in": 3, "on_time": 2, "late": 1, "missed": 0, "on_time_rate": 0.6667},
+        {"department_id": "urban", "name": "城市管理委员会", "summoned": 2, "checked_in": 0, "on_time": 0, "late": 0, "missed": 0, "on_time_rate": None},
+    ],
+}
+
+
+def test_the_leaderships_dashboard_has_the_summons_slot_and_its_panel_the_figures(portal: TestClient, fake: FakeBackends) -> None:
+    fake.on("dashboard", "GET", "/summons/stats", httpx.Response(200, json=STATS))
+    log_in(portal, "leader1")
+    panel = portal.get("/dashboard/summons/panel").text
+    assert "共 3 次（其中联席办 1 次）" in panel and "水务局" in panel and "66.7%" in panel
+    assert "<td>城市管理委员会</td>" in panel and "<td>—</td>" in panel  # nobody due yet: no rate
+    assert "准时报到率" in portal.get("/dashboard/summons").text
+
+
+@pytest.mark.parametrize("username", ["water_staff", "xinran_staff", "resident1"])
+def test_only_the_leadership_opens_the_summons_figures(portal: TestClient, fake: FakeBackends, username: str) -> None:
+    log_in(portal, username)
+    assert portal.get("/dashboard/summons/panel").status_code == 403
+    assert fake.sent("dashboard", "GET", "/summons/stats") == []
+
+
+
+def test_the_big_screen_carries_the_summons_slot(portal: TestClient, backed: FakeBackends) -> None:  # noqa: F811
+    log_in(portal, "leader1")
+    page = portal.get("/dashboard", params={"period": "month", "date": "2026-11-15"}).text
+    assert 'data-summons-src="/dashboard/summons/panel"' in page and 'href="/dashboard/summons"' in page

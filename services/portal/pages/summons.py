@@ -4,7 +4,8 @@ with a countdown, 到场报到 (the phone's position through navigator.geolocati
 
 The console's part is the partial _summons_console.html (it reads the selected ticket's `summons`); the worklist's is a
 slot (_summons_worklist_slot.html) that summons.js fills from GET /worklist/summons/panel, and GET /worklist/summons is
-the same list as a page of its own (without script, or as a link)."""
+the same list as a page of its own (without script, or as a link). The leadership dashboard's slot
+(_summons_dashboard_slot.html) shows how many summonses and each department's on-time check-in rate the same way."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -17,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from services.portal.actions import TicketActions
 from services.portal.forms import Posted
 from services.portal.summons_forms import REASON_PRESETS, CheckInForm, CompleteForm, SummonsForm
-from services.portal.views import TEMPLATES, BackendsDep, ConsolePage, Viewer, WorklistPage, redirect, render
+from services.portal.views import TEMPLATES, BackendsDep, ConsolePage, DashboardPage, Viewer, WorklistPage, redirect, render
 
 router = APIRouter(default_response_class=HTMLResponse)
 TEMPLATES.env.globals.update(summons_reasons=REASON_PRESETS)  # the console form's 吹哨事由 presets
@@ -66,3 +67,19 @@ async def check_in(summons_id: str, viewer: WorklistPage, clients: BackendsDep, 
 async def complete(summons_id: str, viewer: WorklistPage, clients: BackendsDep, form: Posted[CompleteForm]) -> Response:
     await clients.call("department", "POST", f"/summons/{quote(summons_id)}/complete", token=viewer.token, json=form.body())
     return redirect("/worklist?ok=task_done")
+
+
+# --------------------------------------------------------------------------- the leadership dashboard
+
+
+@router.get("/dashboard/summons")
+async def summons_stats_page(request: Request, viewer: DashboardPage, clients: BackendsDep) -> Response:
+    stats = await clients.call("dashboard", "GET", "/summons/stats", token=viewer.token)
+    return render(request, "summons_stats.html", viewer, stats=stats)
+
+
+@router.get("/dashboard/summons/panel")
+async def summons_stats_panel(request: Request, viewer: DashboardPage, clients: BackendsDep) -> Response:
+    """How many summonses and each department's on-time check-in rate, for the dashboard's slot."""
+    stats = await clients.call("dashboard", "GET", "/summons/stats", token=viewer.token)
+    return render(request, "_summons_stats.html", viewer, stats=stats)

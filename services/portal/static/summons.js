@@ -1,4 +1,4 @@
-// 吹哨报到 on the department worklist: fill the slot with the tasks, run each countdown to the on-site due time, and
+// 吹哨报到 on the department worklist (and the dashboard's figures): fill the slot from its panel, run each countdown to the on-site due time, and
 // send the phone's position with 到场报到 (navigator.geolocation); without a position the note says where one is.
 (function () {
   "use strict";
@@ -56,8 +56,7 @@
       .then(function (r) { return r.ok ? r.text() : ""; })
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
-        var tasks = doc.querySelectorAll(".summons-task");
-        slot.replaceChildren.apply(slot, Array.prototype.slice.call(tasks));
+        slot.replaceChildren.apply(slot, Array.prototype.slice.call(doc.body.children));
         start(slot);
       });
   });
