@@ -54,6 +54,10 @@ FIELD_NAMES_ZH = {
     "lead_department_id": "牵头部门",  # 吹哨报到
     "co_department_ids": "协办部门",
     "reason_text": "补充说明",
+    "code": "兑换码",  # 积分兑换
+    "points": "所需积分",
+    "stock": "库存",
+    "name": "名称",
 }
 
 

@@ -33,6 +33,8 @@ PAGE_LABELS = {
     "/volunteer": "志愿服务",
     "/wish-review": "心愿审核",
     "/wall": "心愿墙",
+    "/rewards": "积分兑换",
+    "/rewards/desk": "兑换核销",
 }
 
 # The short badge of each status; the long wording is libs.ticket.STATUS_LABELS_ZH, which the services send as

@@ -82,3 +82,36 @@ def test_online_rewards_are_delivered_at_once_and_only_the_own_community_redeems
         db.run(catalogue.redeem, principal=ELSEWHERE, item_id=card)
     with pytest.raises(Forbidden):
         db.run(catalogue.add_item, principal=OTHER_STAFF, community_id="xinran", body=RewardRequest(name="x", points=1, stock=1))
+
+
+def test_the_owner_reads_the_pickup_code_until_it_is_used_and_staff_never_do(db: WishDb) -> None:
+    soap = item(db, stock=3)
+    got = db.run(catalogue.redeem, principal=RESIDENT, item_id=soap)
+    stored = db.read(lambda s: s.get(catalogue.Redemption, got.id))
+    assert got.code not in (stored.code_enc or "") and stored.code_hash != got.code  # kept encrypted and hashed
+    assert [r.code for r in db.read(lambda s: catalogue.mine(s, principal=RESIDENT))] == [got.code]
+    staff_view = db.read(lambda s: catalogue.redemptions_of(s, principal=STAFF, community_id="xinran", status="pending_pickup"))
+    assert [(r.id, r.code, r.owner_label) for r in staff_view] == [(got.id, None, "m-ri…")]
+    with pytest.raises(Forbidden):
+        db.read(lambda s: catalogue.redemptions_of(s, principal=OTHER_STAFF, community_id="xinran", status=None))
+    db.run(catalogue.collect, principal=STAFF, community_id="xinran", code=got.code)
+    assert [(r.status, r.code) for r in db.read(lambda s: catalogue.mine(s, principal=RESIDENT))] == [("collected", None)]
+    assert db.read(lambda s: s.get(catalogue.Redemption, got.id)).code_enc is None
+
+
+def test_staff_restock_reprice_and_withdraw_items_of_their_own_community_only(db: WishDb) -> None:
+    soap = item(db, stock=0)
+    with pytest.raises(Forbidden):
+        db.run(catalogue.change_item, principal=OTHER_STAFF, item_id=soap, body=catalogue.RewardChange(stock=5))
+    with pytest.raises(NotFound):
+        db.run(catalogue.change_item, principal=STAFF, item_id="no-such-item", body=catalogue.RewardChange(stock=5))
+    changed = db.run(catalogue.change_item, principal=STAFF, item_id=soap, body=catalogue.RewardChange(stock=5, points=50))
+    assert (changed.stock, changed.points, changed.name) == (5, 50, "洗衣液")
+    assert db.run(catalogue.redeem, principal=RESIDENT, item_id=soap).points == 50
+    db.run(catalogue.change_item, principal=STAFF, item_id=soap, body=catalogue.RewardChange(active=False))
+    assert db.read(lambda s: catalogue.catalogue(s, community_id="xinran")) == []
+    assert [i.active for i in db.read(lambda s: catalogue.items_of(s, principal=STAFF, community_id="xinran"))] == [False]
+    with pytest.raises(NotFound):
+        db.run(catalogue.redeem, principal=RESIDENT, item_id=soap)
+    with pytest.raises(Forbidden):
+        db.read(lambda s: catalogue.items_of(s, principal=OTHER_STAFF, community_id="xinran"))

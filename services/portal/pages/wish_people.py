@@ -88,19 +88,25 @@ async def dispute(request: Request, wish_id: str, viewer: WisherPage, backends: 
 # --------------------------------------------------------------------------- 心愿审核 (community staff)
 
 
-def _community_of(viewer: Viewer, requested: str | None) -> str:
+def community_of(viewer: Viewer, requested: str | None) -> str:
     """Community staff review their own community; street and district roles pick one (the first by default)."""
     if viewer.role == "community_staff":
         return viewer.principal.community_id or ""
-    known = [c.id for c in get_directory().communities]
-    return requested if requested in known else known[0]
+    known = [c.id for c in _communities(viewer)]
+    return requested if requested in known else (known[0] if known else "")
+
+
+def _communities(viewer: Viewer) -> list[Any]:
+    """The communities a reviewer may pick: a supervisor their street's, admins every one."""
+    directory = get_directory()
+    return directory.communities_of(viewer.principal.street_id) if viewer.role == "supervisor" else directory.communities
 
 
 async def _review(
     request: Request, viewer: Viewer, backends: Any, tab: str, community: str | None,
     error: str | None = None, status_code: int = 200,
 ) -> Response:
-    community_id = _community_of(viewer, community)
+    community_id = community_of(viewer, community)
     tab = tab if tab in dict(REVIEW_TABS) else "pending_review"
     if tab == "volunteers":
         rows = await backends.call("wishes", "GET", f"/communities/{community_id}/volunteers", token=viewer.token)
@@ -108,7 +114,7 @@ async def _review(
         rows = await backends.call("wishes", "GET", f"/communities/{community_id}/wishes", token=viewer.token, params={"status": tab})
     return render(
         request, "wish_review.html", viewer, rows=rows, tab=tab, tabs=REVIEW_TABS, community_id=community_id,
-        community=get_directory().community(community_id), communities=get_directory().communities,
+        community=get_directory().community(community_id), communities=_communities(viewer),
         wish_status=WISH_STATUS, notice=_notice(request), error=error, status_code=status_code,
     )
 
