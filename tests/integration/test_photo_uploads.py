@@ -18,7 +18,8 @@ from tests.photo_samples import SCRIPT, jpeg_with_exif, png, webp
 
 RESIDENT = bearer("resident", "r-photo", community_id="xinran")
 NEIGHBOUR = bearer("resident", "r-photo-2", community_id="xinran")  # same community, another person
-GRID = bearer("grid_worker", "g-photo", community_id="xinran")
+GRID = bearer("grid_worker", "g-photo", community_id="xinran", grid_ids=["xinran-02"])  # patrols another grid
+COMMUNITY_GRID = bearer("grid_worker", "g-photo-3", community_id="xinran")  # no grids given: the whole community
 XINRAN_STAFF = bearer("community_staff", "s-photo", community_id="xinran")
 OTHER_STAFF = bearer("community_staff", "s-photo-2", community_id="shiliuqiao")
 URBAN = bearer("department_staff", "d-photo", department_id="urban")
@@ -187,8 +188,9 @@ def test_a_photo_is_seen_by_the_ticket_s_people_and_nobody_else(services):
     assert filed.status_code == 201, filed.text
     ticket_id = filed.json()["id"]
     assert status_for(XINRAN_STAFF) == {200} and status_for(LEADER) == {200}
-    for other in (NEIGHBOUR, OTHER_STAFF, URBAN, WATER, GRID):  # another resident, community, department
+    for other in (NEIGHBOUR, OTHER_STAFF, URBAN, WATER, GRID):  # another resident, community, department, grid
         assert status_for(other) == {404}
+    assert status_for(COMMUNITY_GRID) == {200}  # a grid worker without grids works the whole community
     assert {intake.get(url).status_code for url in urls} == {401}
     assert intake.post("/attachments", files=[("files", ("p.jpg", jpeg_with_exif(), "image/jpeg"))], headers=URBAN).status_code == 403
 
