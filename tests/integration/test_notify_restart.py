@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalGenerationError, RebalanceInProgressError, UnknownMemberIdError
 from aiokafka.structs import OffsetAndMetadata
 
 from libs.events import TICKETS, TicketFiled, TicketResolved, topic_name
@@ -23,16 +24,24 @@ ADMIN = bearer("admin", "admin")
 TICKETS_IN_BATCH = 20
 
 
-async def rewind_group(group: str, topic: str) -> None:
-    """Commit offset 0 on every partition of `topic` for `group` (the group has no live member now)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=get_settings().kafka_bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
-        consumer.assign(partitions)
-        await consumer.commit({tp: OffsetAndMetadata(0, "") for tp in partitions})
-    finally:
-        await consumer.stop()
+async def rewind_group(group: str, topic: str, timeout: float = 120.0) -> None:
+    """Commit offset 0 on every partition of `topic` for `group`. The stopped member may still hold the group for a
+    moment (the broker answers UnknownMemberId / a rebalance until its leave is processed): retry until it is free."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        consumer = AIOKafkaConsumer(bootstrap_servers=get_settings().kafka_bootstrap, group_id=group, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+            consumer.assign(partitions)
+            await consumer.commit({tp: OffsetAndMetadata(0, "") for tp in partitions})
+            return
+        except (CommitFailedError, UnknownMemberIdError, RebalanceInProgressError, IllegalGenerationError):
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+        finally:
+            await consumer.stop()
+        await asyncio.sleep(1)
 
 
 @pytest.fixture
