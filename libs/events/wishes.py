@@ -147,3 +147,51 @@ class PointsRulesPublished(ConfigEvent):
     scope: str = "points_rules"
     rules_version: int
     document: dict[str, Any]
+
+
+# --------------------------------------------------------------------------- 三张清单: service projects
+
+
+class ProjectEvent(Envelope, abstract=True):
+    """A service project (服务项目, e.g. 为老人义剪) of a community; key = project id."""
+
+    topic: str = Field(default=WISHES, exclude=True)
+    project_id: str
+    community_id: str
+
+    @property
+    def key(self) -> str:
+        return self.project_id
+
+
+class ProjectPublished(ProjectEvent):
+    """Staff published a project: place, time, capacity, and the hours an attendee is credited."""
+
+    title: str
+    place: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    hours: float
+
+
+class ProjectSignedUp(ProjectEvent):
+    """A volunteer (or a 共建单位) signed up for the project."""
+
+    signup_id: str
+    volunteer_id: str
+
+
+class ProjectSignupCancelled(ProjectEvent):
+    """The volunteer withdrew before the project (their place is free again)."""
+
+    signup_id: str
+    volunteer_id: str
+
+
+class ProjectAttendanceConfirmed(ProjectEvent):
+    """Staff confirmed the volunteer attended: the volunteer is credited hours and points once (per signup)."""
+
+    signup_id: str
+    volunteer_id: str
+    hours: float

@@ -58,6 +58,11 @@ FIELD_NAMES_ZH = {
     "points": "所需积分",
     "stock": "库存",
     "name": "名称",
+    "place": "地点",  # 服务项目
+    "starts_at": "开始时间",
+    "ends_at": "结束时间",
+    "capacity": "名额",
+    "hours": "服务时长",
 }
 
 

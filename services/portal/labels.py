@@ -35,6 +35,8 @@ PAGE_LABELS = {
     "/wall": "心愿墙",
     "/rewards": "积分兑换",
     "/rewards/desk": "兑换核销",
+    "/lists": "三张清单",
+    "/projects/manage": "服务项目",
 }
 
 # The short badge of each status; the long wording is libs.ticket.STATUS_LABELS_ZH, which the services send as

@@ -1,6 +1,7 @@
-"""积分兑换's forms and words: redeem, collect with the code, add or change an item (labels are the page's own)."""
+"""积分兑换's and 三张清单's forms and words: collect with the code, add or change an item, publish a project."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
 import segno
@@ -64,3 +65,35 @@ class ItemChangeForm(PageForm):
 def qr_svg(code: str) -> Markup:
     """The pickup code as an inline SVG QR code staff can scan (the same letters are printed beside it)."""
     return Markup(segno.make(code, error="m", micro=False).svg_inline(scale=5, border=2, title=f"兑换码 {code}"))
+
+
+# --------------------------------------------------------------------------- 三张清单: service projects
+
+BEIJING = timezone(timedelta(hours=8))
+SIGNUP_STATUS = {"signed_up": ("已报名", "info"), "withdrawn": ("已取消", "muted"), "attended": ("已到场", "good")}
+PROJECT_NOTICES = {
+    "project_published": "服务项目已发布，志愿者可以报名了。",
+    "signed_up": "报名成功！请按时到场，社区确认到场后计入服务时长和积分。",
+    "withdrawn": "已取消报名。",
+    "attended": "已确认到场，服务时长和积分会自动记入。",
+    "project_cancelled": "服务项目已取消。",
+}
+
+
+class ProjectForm(PageForm):
+    """发布服务项目: times typed on a phone (datetime-local) are Beijing times."""
+
+    title: Text = Field(min_length=2, max_length=60)
+    description: OptionalText = Field(None, max_length=500)
+    place: Text = Field(min_length=2, max_length=100)
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int = Field(ge=1, le=500)
+    hours: float = Field(gt=0, le=24)
+
+    def body(self) -> dict[str, Any]:
+        def beijing(moment: datetime) -> str:
+            return (moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)).isoformat()
+
+        return {"title": self.title, "description": self.description or "", "place": self.place,
+                "starts_at": beijing(self.starts_at), "ends_at": beijing(self.ends_at), "capacity": self.capacity, "hours": self.hours}

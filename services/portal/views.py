@@ -90,6 +90,8 @@ NAV_ROLES = {
     "/wall": ("resident", "grid_worker", "volunteer", "community_staff"),
     "/rewards": ("resident", "grid_worker", "volunteer"),  # 积分兑换
     "/rewards/desk": ("community_staff", "supervisor", "admin"),  # 兑换核销
+    "/lists": ("resident", "grid_worker", "volunteer"),  # 三张清单
+    "/projects/manage": ("community_staff", "supervisor", "admin"),  # 服务项目
 }
 # Statuses in which the resident is asked to rate (while a 回访 call is pending too).
 AWAITING_RATING = (TicketStatus.resolved, TicketStatus.settled_on_spot, TicketStatus.callback)  # a late rating is heard

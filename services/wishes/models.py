@@ -93,6 +93,11 @@ class Volunteer(SQLModel, table=True):
     confirmed_by: str | None = Field(default=None, max_length=80)
     confirmed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
+    def public_label(self) -> str:
+        """How lists and the wall name them: role and surname only (党员志愿者 王*)."""
+        who = "党员志愿者" if self.party_member else "志愿者"
+        return f"{who} {self.name[:1]}*" if self.name else who
+
 
 # --------------------------------------------------------------------------- API schemas
 

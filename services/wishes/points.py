@@ -7,7 +7,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from libs.auth.principal import Principal
 from libs.events import Actor, TicketRated
-from libs.events.wishes import PointsCredited, WishConfirmed
+from libs.events.wishes import PointsCredited, ProjectAttendanceConfirmed, WishConfirmed
 from libs.messaging import record_event
 from libs.observability import get_logger
 from services.wishes import ledger
@@ -17,7 +17,10 @@ from services.wishes.rules import current_rules
 log = get_logger(__name__)
 BEIJING = timezone(timedelta(hours=8))
 SYSTEM = Actor(role="system", id="wishes")
-REASON_ZH = {"wish_fulfilled": "圆梦", "rating_given": "评价", "redemption": "兑换"}
+REASON_ZH = {
+    "wish_fulfilled": "圆梦", "rating_given": "评价", "redemption": "兑换", "project_attended": "志愿服务",
+    "hazard_verified": "隐患随手拍",
+}
 
 
 def _start_of_day(now: datetime) -> datetime:
@@ -55,6 +58,12 @@ def on_wish_confirmed(session: Session, event: WishConfirmed) -> None:
     """圆梦 confirmed: the claimant earns points and the hours they recorded (capped by the rules)."""
     _award(session, action="wish_fulfilled", owner_id=event.claimant_id, community_id=event.community_id,
            source_event_id=str(event.event_id), hours=event.hours)
+
+
+def on_attendance_confirmed(session: Session, event: ProjectAttendanceConfirmed) -> None:
+    """三张清单: staff confirmed attendance; the source is the signup, so one attendance credits once whatever happens."""
+    _award(session, action="project_attended", owner_id=event.volunteer_id, community_id=event.community_id,
+           source_event_id=f"attendance:{event.signup_id}", hours=event.hours)
 
 
 def on_ticket_rated(session: Session, event: TicketRated) -> None:

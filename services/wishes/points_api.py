@@ -37,5 +37,7 @@ add_versioned_document_routes(
     example={"version": 2, "actions": {
         "wish_fulfilled": {"points": 12, "points_per_hour": 5, "max_hours": 8, "daily_cap": None},
         "rating_given": {"points": 2, "points_per_hour": 0, "max_hours": 0, "daily_cap": 3},
+        "project_attended": {"points": 5, "points_per_hour": 5, "max_hours": 8, "daily_cap": 2},
+        "hazard_verified": {"points": 5, "points_per_hour": 0, "max_hours": 0, "daily_cap": 3},
     }},
 )

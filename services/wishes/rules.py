@@ -17,7 +17,9 @@ from libs.statemachine import Rejected, check_next_version
 from libs.versioned import publish_next_version, stored_public
 
 RULES_FILE = Path(__file__).resolve().parents[2] / "config" / "points_rules.yaml"
-ACTIONS = ("wish_fulfilled", "rating_given")
+ACTIONS = ("wish_fulfilled", "rating_given", "project_attended", "hazard_verified")
+# Actions added after version 1 was published: a stored document without them keeps the shipped file's rule.
+LATER_ACTIONS = frozenset({"project_attended", "hazard_verified"})
 
 
 class PointsRulesRow(SQLModel, table=True):
@@ -53,8 +55,9 @@ class PointsRules:
     actions: dict[str, ActionRule]
 
     @classmethod
-    def parse(cls, document: Any) -> "PointsRules":
-        """Validated rules; every error is a 422 naming its key."""
+    def parse(cls, document: Any, defaults: "PointsRules | None" = None) -> "PointsRules":
+        """Validated rules; every error is a 422 naming its key. An action added later and missing from `document`
+        takes the rule of `defaults` (the shipped file) when given."""
         if not isinstance(document, dict):
             raise Rejected("document: 应为对象")
         version = document.get("version")
@@ -69,6 +72,9 @@ class PointsRules:
         actions = {}
         for name in ACTIONS:
             rule = raw.get(name)
+            if rule is None and defaults is not None and name in LATER_ACTIONS:
+                actions[name] = defaults.actions[name]
+                continue
             if not isinstance(rule, dict):
                 raise Rejected(f"actions.{name}: 缺少这项规则")
             actions[name] = ActionRule(
@@ -121,14 +127,14 @@ def current_rules_public(session: Session) -> PointsRulesPublic:
 
 def current_rules(session: Session) -> PointsRules:
     stored = _latest(session)
-    return PointsRules.parse(stored.document) if stored is not None else shipped_rules()
+    return PointsRules.parse(stored.document, shipped_rules()) if stored is not None else shipped_rules()
 
 
 def publish_rules(session: Session, *, principal: Principal, document: dict[str, Any]) -> PointsRulesPublic:
     """The next version (current + 1): credits from now on follow it; earlier credits keep the version they used."""
 
     def accept(current_version: int) -> tuple[int, dict[str, Any]]:
-        rules = PointsRules.parse(document)
+        rules = PointsRules.parse(document, shipped_rules())
         check_next_version(current_version, rules.version)
         return rules.version, rules.document()
 

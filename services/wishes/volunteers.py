@@ -84,11 +84,11 @@ def of_community(session: Session, *, principal: Principal, community_id: str, s
     return list(session.exec(query.order_by(col(Volunteer.registered_at))))
 
 
-def confirmed_volunteer(session: Session, volunteer_id: str, community_id: str) -> Volunteer:
-    """The claimant's confirmed registration in the wish's community, or the reason they may not claim yet."""
+def confirmed_volunteer(session: Session, volunteer_id: str, community_id: str, doing: str = "认领心愿") -> Volunteer:
+    """The claimant's confirmed registration in the wish's (or project's) community, or the reason they may not yet."""
     volunteer = session.get(Volunteer, volunteer_id)
     if volunteer is None or volunteer.community_id != community_id:
-        raise Forbidden("请先到本社区报到，经社区确认后再认领心愿")
+        raise Forbidden(f"请先到本社区报到，经社区确认后再{doing}")
     if volunteer.status != CONFIRMED:
-        raise Forbidden("您的报到还在等待社区确认，确认后才能认领心愿")
+        raise Forbidden(f"您的报到还在等待社区确认，确认后才能{doing}")
     return volunteer

@@ -9,7 +9,7 @@ from services.portal.pages import inbox, notify_admin  # noqa: E402 - 站内信,
 
 from services.portal.pages import story  # noqa: E402 - 一件诉求的全过程
 
-from services.portal.pages import rewards  # noqa: E402 - 积分兑换
+from services.portal.pages import projects, rewards  # noqa: E402 - 三张清单, 积分兑换
 
 from services.portal.pages import summons  # noqa: E402 - 吹哨报到
 
@@ -34,6 +34,7 @@ ROUTERS = (
     wishes.router,  # 心愿墙 (public) and 志愿服务 (volunteers)
     wish_people.router,  # 我的心愿 (wishers) and 心愿审核 (community staff)
     rewards.router,  # 积分兑换 (residents, volunteers) and 兑换核销 (community staff)
+    projects.router,  # 三张清单 (public; volunteers sign up) and 服务项目 (community staff)
     inbox.router,  # 站内信 and 通知设置: every signed-in person
     notify_admin.router,  # 通知管理: dead letters, message log, roster and templates
     devtools.router,  # /dev/sms: development only
