@@ -8,7 +8,8 @@
 
 PostgreSQL refuses to run as root, so when we are root initdb/postgres run as the `postgres`
 user on a data dir (/tmp/whistle-pg-XXXX) that user owns. Trust auth, 127.0.0.1 only, the unix
-socket lives in the same temp dir, durability is switched off (fsync=off) because the data is disposable.
+socket lives in the same temp dir, durability is switched off (fsync=off) because the data is disposable
+(`TempPostgres(durable=True)` keeps production durability: the chaos suite).
 """
 from __future__ import annotations
 
@@ -64,10 +65,17 @@ def to_libpq(url: str) -> str:
 
 
 class TempPostgres:
-    """A disposable single-node cluster. start() -> base DATABASE_URL; stop() stops it and deletes the data."""
+    """A disposable single-node cluster. start() -> base DATABASE_URL; stop() stops it and deletes the data.
 
-    def __init__(self, port: int | None = None, db_name: str = DEFAULT_DB, base_dir: str | Path | None = None) -> None:
+    durable=False (tests): fsync, synchronous_commit and full_page_writes off, fast and lossy on a crash.
+    durable=True (the chaos suite): production durability, so a SIGKILL loses nothing that was acknowledged.
+    """
+
+    def __init__(
+        self, port: int | None = None, db_name: str = DEFAULT_DB, base_dir: str | Path | None = None, *, durable: bool = False
+    ) -> None:
         self.port = port or free_port()
+        self.durable = durable
         self.db_name = db_name
         self._base_dir_arg = base_dir
         self.dir: Path | None = None
@@ -101,13 +109,15 @@ class TempPostgres:
         data = self.dir / "data"
         try:
             self._run_as([str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                          "--encoding=UTF8", "--locale=C.UTF-8" if _has_c_utf8() else "--locale=C", "--no-sync"])
+                          "--encoding=UTF8", "--locale=C.UTF-8" if _has_c_utf8() else "--locale=C",
+                          *([] if self.durable else ["--no-sync"])])
             cmd = [
                 str(self.bindir / "postgres"), "-D", str(data),
                 "-p", str(self.port),
                 "-c", "listen_addresses=127.0.0.1",
                 "-c", f"unix_socket_directories={self.dir}",
-                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                *(["-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on"] if self.durable else
+                  ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]),
                 "-c", "max_connections=300",
                 "-c", "shared_buffers=64MB",
             ]

@@ -15,7 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from libs.db import make_engine, migrate, transaction
+from libs.db import ensure_database, make_engine, migrate, transaction
+from libs.db.durability import check_durability
 from libs.events import TICKETS
 from libs.messaging import EventConsumer, Handlers, OutboxRelay, make_producer
 from libs.observability import bind_ticket, configure_logging, get_logger, instrument_app
@@ -53,8 +54,11 @@ class Runtime:
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def start(self) -> None:
-        await asyncio.to_thread(migrate, self.database_url, self.migrations_dir)
+        await asyncio.to_thread(ensure_database, self.database_url)
         self.engine = make_engine(self.database_url)
+        # Refuses (production) or warns about a server that would lose acknowledged commits, before touching it.
+        await asyncio.to_thread(check_durability, self.engine, self.settings.env, self.service)
+        await asyncio.to_thread(migrate, self.database_url, self.migrations_dir)
         self.producer = make_producer(self.settings.kafka_bootstrap, self.service)
         await _retry("kafka producer", self.producer.start)
         self.relay = OutboxRelay(self.engine, self.producer, self.service, poll_seconds=self.settings.outbox_poll_seconds)

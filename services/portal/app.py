@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from libs.db import ensure_database, make_engine
+from libs.db.durability import check_durability
 from libs.observability import configure_logging, get_logger, instrument_app
 from libs.settings import Settings, get_settings
 from services.portal.clients import Backends
@@ -39,6 +40,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(ensure_database, database_url)
         engine = make_engine(database_url)
+        await asyncio.to_thread(check_durability, engine, settings.env, "portal")  # refuses fsync/synchronous_commit off in production
         users = UserStore(engine)
         await asyncio.to_thread(users.migrate)
         otp_settings = OtpSettings()
