@@ -54,7 +54,7 @@ BEIJING = timezone(timedelta(hours=8))
 RESIDENT_ROLES = ("resident", "grid_worker")
 CONSOLE_ROLES = ("community_staff", "supervisor", "admin")
 WORKLIST_ROLES = ("department_staff", "admin")
-DASHBOARD_ROLES = ("leader", "supervisor", "admin")
+DASHBOARD_ROLES = ("leader", "supervisor", "admin", "community_staff", "department_staff")  # staff: their own figures
 SUPERVISION_ROLES = ("supervisor", "admin")
 ADMIN_ROLES = ("admin",)
 MERGE_ROLES = ("community_staff", "supervisor")
@@ -83,7 +83,6 @@ NAV_ROLES = {
     "/triage": ("supervisor",),
     "/admin": ADMIN_ROLES,
     "/hotline": HOTLINE_ROLES,
-    "/notifications": ("admin", "supervisor", "community_staff", "department_staff"),
     "/my-wishes": RESIDENT_ROLES,
     "/volunteer": ("volunteer",),
     "/wish-review": ("community_staff", "supervisor", "admin"),
@@ -92,6 +91,7 @@ NAV_ROLES = {
     "/rewards/desk": ("community_staff", "supervisor", "admin"),  # 兑换核销
     "/lists": ("resident", "grid_worker", "volunteer"),  # 三张清单
     "/projects/manage": ("community_staff", "supervisor", "admin"),  # 服务项目
+    "/notifications": ("admin", "supervisor", "community_staff", "department_staff"),
 }
 # Statuses in which the resident is asked to rate (while a 回访 call is pending too).
 AWAITING_RATING = (TicketStatus.resolved, TicketStatus.settled_on_spot, TicketStatus.callback)  # a late rating is heard

@@ -120,9 +120,46 @@ def test_a_hot_issue_becomes_the_topic_of_the_month(portal: TestClient, backed: 
     assert json.loads(backed.sent("dashboard", "POST", "/topics")[0].content) == {"scope": "category:heating", "window_days": 30}
 
 
-@pytest.mark.parametrize("username", ["resident1", "xinran_staff", "urban_staff"])
-def test_only_leadership_opens_the_big_screen(portal: TestClient, fake: FakeBackends, username: str) -> None:  # noqa: F811
+@pytest.mark.parametrize("username", ["resident1", "volunteer1"])
+def test_residents_do_not_open_the_big_screen(portal: TestClient, fake: FakeBackends, username: str) -> None:  # noqa: F811
     log_in(portal, username)
     for path in ("/dashboard", "/dashboard/data.json", "/dashboard/tickets", "/dashboard/export/summary"):
         assert portal.get(path, follow_redirects=False).status_code in (303, 403), path
     assert not [r for _, r in fake.requests if r.url.path.startswith(("/summary", "/export", "/tickets"))]
+
+
+@pytest.mark.parametrize(("username", "scope", "name", "by"), [
+    ("xinran_staff", "community:xinran", "馨然嘉园社区", "community"),
+    ("urban_staff", "department:urban", "城管委", "department"),
+])
+def test_staff_open_the_big_screen_with_their_own_figures(portal: TestClient, backed: FakeBackends, username: str,  # noqa: F811
+                                                          scope: str, name: str, by: str) -> None:
+    """The service scopes a staff token to its own community or department: the page asks without a scope, names whose
+    figures they are, shows only the ranking that holds the staff's own row and never asks for the district's hot
+    issues, topics or ranking history."""
+    backed.on("dashboard", "GET", "/summary", httpx.Response(200, json=summary(scope, name)))
+    backed.on("dashboard", "GET", "/rankings", httpx.Response(200, json=[ranking_row(scope, name, 3, -1)]))
+    log_in(portal, username)
+    page = portal.get("/dashboard", params={"period": "month", "date": "2026-11-15"})
+    assert page.status_code == 200
+    assert f"您看到的是{name}自己的数据" in page.text and "75.0%" in page.text and "↓1" in page.text
+    assert f'id="rank-{by}"' in page.text and page.text.count('class="card" id="rank-') == 1
+    assert 'id="topics"' not in page.text and 'id="history"' not in page.text and "设为每月一题" not in page.text
+    assert "scope" not in backed.sent("dashboard", "GET", "/summary")[0].url.params
+    assert [dict(r.url.params)["by"] for r in backed.sent("dashboard", "GET", "/rankings")] == [by]
+    for leadership_only in ("/hot", "/repeated", "/topics", "/rankings/history"):
+        assert not backed.sent("dashboard", "GET", leadership_only), leadership_only
+    nav = page.text[:page.text.index("</nav>")] if "</nav>" in page.text else page.text
+    assert 'href="/dashboard"' in nav
+    backed.on("dashboard", "GET", "/trend", httpx.Response(200, json=[]))
+    backed.on("dashboard", "GET", "/map", httpx.Response(200, json=[]))
+    backed.on("intake", "GET", "/grids", httpx.Response(200, json={"type": "FeatureCollection", "features": []}))
+    data = portal.get("/dashboard/data.json", params={"period": "month"}).json()
+    assert data["summary"]["scope"] == scope and [row["scope"] for row in data[by]] == [scope]
+
+
+def test_staff_are_refused_another_scope_by_the_service_and_the_page_says_so(portal: TestClient, backed: FakeBackends) -> None:  # noqa: F811
+    backed.on("dashboard", "GET", "/tickets", httpx.Response(403, json={"detail": "scope: 'community:shiliuqiao' 超出您的查看范围"}))
+    log_in(portal, "xinran_staff")
+    page = portal.get("/dashboard/tickets", params={"scope": "community:shiliuqiao"})
+    assert page.status_code == 200 and "超出您的查看范围" in page.text

@@ -160,7 +160,7 @@ def test_a_page_without_a_session_redirects_to_login_and_back(portal: TestClient
 @pytest.mark.parametrize(
     ("username", "path"),
     [("resident1", "/worklist"), ("resident1", "/console"), ("resident1", "/dashboard"), ("urban_staff", "/file"),
-     ("xinran_staff", "/dashboard"), ("leader1", "/mine")],
+     ("xinran_staff", "/worklist"), ("leader1", "/mine")],
 )
 def test_a_wrong_role_gets_a_403_page(portal: TestClient, fake: FakeBackends, username: str, path: str) -> None:
     log_in(portal, username)

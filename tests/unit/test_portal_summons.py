@@ -187,11 +187,21 @@ def test_the_leaderships_dashboard_has_the_summons_slot_and_its_panel_the_figure
     assert "准时报到率" in portal.get("/dashboard/summons").text
 
 
-@pytest.mark.parametrize("username", ["water_staff", "xinran_staff", "resident1"])
-def test_only_the_leadership_opens_the_summons_figures(portal: TestClient, fake: FakeBackends, username: str) -> None:
+@pytest.mark.parametrize("username", ["resident1", "volunteer1"])
+def test_residents_do_not_open_the_summons_figures(portal: TestClient, fake: FakeBackends, username: str) -> None:
     log_in(portal, username)
     assert portal.get("/dashboard/summons/panel").status_code == 403
     assert fake.sent("dashboard", "GET", "/summons/stats") == []
+
+
+@pytest.mark.parametrize("username", ["water_staff", "xinran_staff"])
+def test_staff_see_the_summons_figures_the_service_scoped_to_them(portal: TestClient, fake: FakeBackends, username: str) -> None:
+    """The dashboard service answers a staff token with its own community's summonses or its own department's row."""
+    fake.on("dashboard", "GET", "/summons/stats", httpx.Response(200, json=STATS))
+    log_in(portal, username)
+    assert "准时报到率" in portal.get("/dashboard/summons/panel").text
+    sent = fake.sent("dashboard", "GET", "/summons/stats")
+    assert len(sent) == 1 and "community_id" not in sent[0].url.params
 
 
 

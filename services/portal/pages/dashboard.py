@@ -1,7 +1,8 @@
 """Leadership 数据大屏: a period's 三率 and more (gauges, with 环比 and 同比), trend lines, rankings by community, department,
 category, grid, channel and kind with the rank change, the grid map coloured by open tickets, overdue and escalated lists,
 hot issues and 每月一题, what each rate means, the daily digest and the monthly ranking history. Figures are rendered on
-the server (they read without JavaScript); ECharts (vendored from npm) draws the charts and `/dashboard/data.json` is
+the server (they read without JavaScript); community and department staff open it too and see their own community's or
+department's figures only (the dashboard service scopes every answer; hot issues and history are leadership's); ECharts (vendored from npm) draws the charts and `/dashboard/data.json` is
 polled so the screen follows without a reload. Drill-down, exports and topics: dashboard_more.py."""
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ router.include_router(dashboard_more.router)
 PERIODS = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年", "custom": "自定义"}
 DIMENSIONS = {"community": "社区", "department": "部门", "category": "类别", "grid": "网格", "channel": "渠道", "kind": "类型"}
 POLL_SECONDS = 30
+LEADERSHIP = ("leader", "supervisor", "admin")
+# Staff see their own figures only (the dashboard service scopes every answer): their own row of one ranking.
+STAFF_DIMENSION = {"community_staff": "community", "department_staff": "department"}
 
 
 class PeriodQuery(BaseModel):
@@ -72,22 +76,28 @@ async def dashboard(
     chosen: Annotated[PeriodQuery, Query()],
 ) -> Response:
     summary, period, period_error = await _figures(clients, viewer, chosen.params())
+    leadership = viewer.role in LEADERSHIP
+    dimensions = DIMENSIONS if leadership else {k: v for k, v in DIMENSIONS.items() if k == STAFF_DIMENSION.get(viewer.role)}
     rankings = await asyncio.gather(*(
-        clients.call("dashboard", "GET", "/rankings", token=viewer.token, params={**period, "by": by}) for by in DIMENSIONS
+        clients.call("dashboard", "GET", "/rankings", token=viewer.token, params={**period, "by": by}) for by in dimensions
     ))
     escalated = await clients.call("dashboard", "GET", "/escalated", token=viewer.token, params={"limit": 50})
-    (overdue, _), (definitions, _), (hot30, _), (hot7, _), (repeated, _), (topics, _), (method, _) = await asyncio.gather(
-        _optional(clients, viewer, "/overdue", {"limit": 50}), _optional(clients, viewer, "/definitions"),
-        _optional(clients, viewer, "/hot", {"window": 30}), _optional(clients, viewer, "/hot", {"window": 7}),
-        _optional(clients, viewer, "/repeated"), _optional(clients, viewer, "/topics"), _optional(clients, viewer, "/hot/method"),
-    )
+    (overdue, _), (definitions, _) = await asyncio.gather(
+        _optional(clients, viewer, "/overdue", {"limit": 50}), _optional(clients, viewer, "/definitions"))
+    hot30 = hot7 = repeated = topics = history = []
+    method, history_error = {}, None
+    if leadership:  # hot issues, 每月一题 and the monthly ranking history are the whole district's
+        (hot30, _), (hot7, _), (repeated, _), (topics, _), (method, _) = await asyncio.gather(
+            _optional(clients, viewer, "/hot", {"window": 30}), _optional(clients, viewer, "/hot", {"window": 7}),
+            _optional(clients, viewer, "/repeated"), _optional(clients, viewer, "/topics"), _optional(clients, viewer, "/hot/method"),
+        )
+        history, history_error = await _optional(clients, viewer, "/rankings/history", {"month": dates.month})
     digests, digest_error = await _optional(clients, viewer, "/digests", {"day": dates.day})
-    history, history_error = await _optional(clients, viewer, "/rankings/history", {"month": dates.month})
     rankings = [[_complete(row, i) for i, row in enumerate(rows, start=1)] for rows in rankings]
     return render(
-        request, "dashboard.html", viewer,
+        request, "dashboard.html", viewer, leadership=leadership,
         summary=_complete(summary), period=period, picker=chosen, period_error=period_error, periods=PERIODS,
-        rankings=dict(zip(DIMENSIONS, rankings)), dimensions=DIMENSIONS, escalated=escalated, overdue=overdue,
+        rankings=dict(zip(dimensions, rankings)), dimensions=dimensions, escalated=escalated, overdue=overdue,
         definitions=definitions or {}, hot30=hot30, hot7=hot7, repeated=repeated, topics=topics, hot_method=method or {},
         day=dates.day, month=dates.month, digests=digests, digest_error=digest_error, history=history,
         history_error=history_error, query=_query(period), poll_seconds=POLL_SECONDS,
