@@ -1,4 +1,5 @@
-"""Demo data for `make run`: print the portal URL and demo logins, then file three tickets through intake.
+"""Demo data for `make run`: print the portal URL and demo logins, then file demo tickets through intake: three in
+长阳镇 (as the first resident) and three in the second street, 拱辰街道, one per community (as its resident).
 
     python -m deploy.demo            # PORTAL_URL, INTAKE_URL and JWT_SECRET from the environment
 
@@ -53,6 +54,39 @@ DEMO_TICKETS: tuple[dict, ...] = (
 )
 
 
+# The second street's tickets, filed by its resident (resident3), each in the community it names.
+SECOND_STREET_TICKETS: tuple[dict, ...] = (
+    {
+        "kind": "problem",
+        "title": "行宫园小区路灯不亮",
+        "description": "行宫园小区2号楼到4号楼之间的路灯已经一周不亮，晚上出行不安全。",
+        "category": "road",
+        "address": "行宫园小区2号楼北侧",
+        "community_id": "xinggongyuan",
+        "latitude": 39.7752, "longitude": 116.1102,
+        "channel": "h5",
+    },
+    {
+        "kind": "problem",
+        "title": "天星街早市占道经营",
+        "description": "天星街小区东门外早市摊位占满人行道，垃圾无人清理。",
+        "category": "garbage",
+        "address": "天星街小区东门",
+        "community_id": "tianxingjie",
+        "channel": "h5",
+    },
+    {
+        "kind": "problem",
+        "title": "西潞园楼道暖气不热",
+        "description": "西潞园小区6号楼3单元暖气温度很低，家中老人受凉。",
+        "category": "heating",
+        "address": "西潞园小区6号楼3单元",
+        "community_id": "xiluyuan",
+        "channel": "h5",
+    },
+)
+
+
 def idempotency_key(ticket: dict) -> str:
     """Same demo ticket, same key: a rerun gets the ticket filed the first time."""
     digest = hashlib.sha256(json.dumps(ticket, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
@@ -67,8 +101,12 @@ def scope_of(user: DemoUser) -> str:
     if user.department_id:
         department = directory.department(user.department_id)
         return department.name if department else user.department_id
+    if user.role == "leader":  # leaders watch the whole district
+        street = directory.street(user.street_id)
+        return f"{directory.district.name}（{street.name}）" if street else directory.district.name
     if user.street_id:
-        return directory.street.name if directory.street.id == user.street_id else user.street_id
+        street = directory.street(user.street_id)
+        return street.name if street else user.street_id
     return "全区"
 
 
@@ -106,8 +144,11 @@ def wait_for_intake(client: httpx.Client, deadline: float) -> bool:
         time.sleep(1)
 
 
-def file_demo_tickets(intake_url: str, resident: DemoUser, wait_seconds: float | None = None) -> int:
-    """File the demo tickets as `resident`; returns how many intake accepted (new or already filed)."""
+def file_demo_tickets(
+    intake_url: str, resident: DemoUser, wait_seconds: float | None = None, tickets: tuple[dict, ...] = DEMO_TICKETS
+) -> int:
+    """File `tickets` as `resident` (in the resident's community unless a ticket names one); returns how many intake
+    accepted (new or already filed)."""
     wait_seconds = INTAKE_WAIT_SECONDS if wait_seconds is None else wait_seconds
     token = mint_token(
         Principal(sub=resident.username, role="resident", name=resident.name, community_id=resident.community_id)
@@ -118,8 +159,8 @@ def file_demo_tickets(intake_url: str, resident: DemoUser, wait_seconds: float |
             print(f"warning: intake at {intake_url} did not answer within {wait_seconds:.0f}s; no demo tickets filed",
                   file=sys.stderr)
             return 0
-        for ticket in DEMO_TICKETS:
-            body = {**ticket, "community_id": resident.community_id}
+        for ticket in tickets:
+            body = {"community_id": resident.community_id, **ticket}
             try:
                 response = client.post("/tickets", json=body, headers={"Idempotency-Key": idempotency_key(ticket)})
             except httpx.HTTPError as exc:
@@ -164,6 +205,12 @@ def main(users_file: Path = DEMO_USERS_FILE) -> int:
         return 0
     print(f"Filing {len(DEMO_TICKETS)} demo tickets through intake ({settings.intake_url}) ...")
     file_demo_tickets(settings.intake_url, resident)
+    directory = get_directory()
+    second = directory.streets[1] if len(directory.streets) > 1 else None
+    neighbour = next((u for u in users if second and u.role == "resident" and directory.street_of(u.community_id) == second.id), None)
+    if neighbour is not None:
+        print(f"Filing {len(SECOND_STREET_TICKETS)} demo tickets in {second.name} ...")  # type: ignore[union-attr]
+        file_demo_tickets(settings.intake_url, neighbour, wait_seconds=0, tickets=SECOND_STREET_TICKETS)
     print(f"Enrolled {enrol_demo_volunteers(settings.wishes_url, users)} demo volunteers with their communities (志愿者报到)")
     return 0
 

@@ -1,6 +1,7 @@
 """The list one community or department works from (社区转哨 console, 部门办哨 worklist): its tabs (待办 / 办结 /
 已退单 / 全部), filters, search, sort and counts, read from the service's ticket table. A holder's staff see their own
-tickets and no other: another community's or department's staff neither list nor find them."""
+tickets and no other: another community's or department's staff neither list nor find them; a supervisor lists the
+tickets of their street's communities (and its triage queue) only."""
 from __future__ import annotations
 
 import re
@@ -12,7 +13,7 @@ from typing import Any, Generic, Literal
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from libs.auth.principal import Principal, check_scope
+from libs.auth.principal import Principal, check_scope, street_scope
 from libs.pii import mask_phone
 from libs.sla.calendar import BEIJING
 from libs.statemachine import Rejected
@@ -107,6 +108,9 @@ class Worklist(Generic[Row]):
         holder_id = self._holder(principal, holder_id)
         if holder_id:
             query = query.where(col(getattr(table, f"{self.holder}_id")) == holder_id)
+        street = street_scope(principal)  # a supervisor: the tickets of their street's communities only
+        if street is not None:
+            query = query.where(col(table.community_id).in_(street))
         if tab is not None and tab.statuses is not None:
             query = query.where(col(table.status).in_(sorted(s.value for s in tab.statuses)))
         if tab is not None and tab.returned:

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from sqlmodel import Session
 
-from libs.auth.principal import Principal, check_scope
+from libs.auth.principal import Principal, check_scope, check_street
 from libs.events import Actor, ExtensionRequested, ResidentContacted, TicketAccepted, TicketResolved, TicketReturned
 from libs.statemachine import NotFound
 from libs.ticket import OPEN_FOR_DEPARTMENT, TicketStatus
@@ -39,6 +39,7 @@ def _load(session: Session, principal: Principal, ticket_id: str, *, lock: bool 
     if ticket is None or (principal.role == "department_staff" and principal.department_id != ticket.department_id):
         raise NotFound(f"ticket {ticket_id!r} not found in your department's worklist")
     check_scope(principal, department_id=ticket.department_id)
+    check_street(principal, ticket.community_id)  # a supervisor: their street's tickets only
     return ticket
 
 

@@ -85,9 +85,17 @@ triage_actions.add("dispatch", triage.dispatch_ticket, DispatchRequest, summary=
 triage_actions.add("settle", triage.settle_on_spot, SettleRequest, summary="即办: settle on the spot")
 
 
-@router.get("/departments", response_model=list[Department], summary="Departments a ticket can be dispatched to")
-def departments(_principal: Viewer) -> list[Department]:
-    return get_directory().departments
+@router.get(
+    "/departments", response_model=list[Department],
+    summary="Departments a ticket can be dispatched to: the district's and the caller's street's own (every one for district roles)",
+)
+def departments(principal: Viewer) -> list[Department]:
+    directory = get_directory()
+    if principal.role == "community_staff":
+        return directory.departments_for(principal.community_id)
+    if principal.role == "supervisor":
+        return [d for d in directory.departments if d.street in (None, principal.street_id)]
+    return directory.departments
 
 
 triage_actions.add("merge", triage.merge_ticket, MergeRequest, summary="合并: merge a duplicate into another ticket", allowed=Merger)
@@ -143,14 +151,14 @@ supervision_actions.add(
 
 @supervision.get("/extensions", response_model=list[ExtensionPublic], summary="延期申请 waiting for (or decided by) a supervisor")
 def list_extensions(
-    _principal: ExtensionDecider,
+    principal: ExtensionDecider,
     runtime: RuntimeDep,
     page: Page,
     status: Annotated[ExtensionDecision | None, Query(description="pending, granted or refused; default all")] = None,
 ) -> list[ExtensionPublic]:
     with runtime.session() as session:
         found = supervision_commands.list_extensions(
-            session, status=status.value if status else None, limit=page.limit, offset=page.offset
+            session, principal=principal, status=status.value if status else None, limit=page.limit, offset=page.offset
         )
         return [extension_public(e) for e in found]
 

@@ -37,11 +37,17 @@ def recategorize(directory: Directory, current: TicketStatus, *, category: str, 
     return propose_department(directory, new_category)
 
 
-def check_department(directory: Directory, department_id: str) -> None:
-    """派单 / 改派 names a department the district has (whether the move is legal is the ticket fold's call)."""
+def check_department(directory: Directory, department_id: str, community_id: str | None = None) -> None:
+    """派单 / 改派 names a department the district has, and one serving the ticket's street: a district department or
+    the street's own (whether the move is legal is the ticket fold's call)."""
     if directory.department(department_id) is None:
         known = ", ".join(d.id for d in directory.departments)
         raise UnknownDepartment(f"department_id: unknown department {department_id!r}; known: {known}")
+    if community_id is not None and not directory.serves(department_id, community_id):
+        known = ", ".join(d.id for d in directory.departments_for(community_id))
+        raise UnknownDepartment(
+            f"department_id: department {department_id!r} belongs to another street and does not serve {community_id!r}; known: {known}"
+        )
 
 
 class UnknownCommunity(Rejected):
@@ -59,17 +65,24 @@ def check_placed(directory: Directory, community_id: str) -> None:
 def check_assignment(
     directory: Directory, *, current_community: str, status: TicketStatus, community_id: str, grid_id: str | None
 ) -> None:
-    """街道分拨: a ticket still in the street's triage queue goes to a community of the street (and one of its grids)."""
+    """街道分拨: a ticket still in the street's triage queue goes to a community of the street (and one of its grids),
+    or, when it belongs to another street, to that street's triage queue (转其他街道)."""
     if not directory.is_triage(current_community):
         raise DomainError(
             f"community_id: the ticket is already in community {current_community!r}; only the street's triage queue is assigned"
         )
     if status not in AWAITING_COMMUNITY:
         raise DomainError(f"ticket is {status.value}; only a ticket waiting for triage can be assigned to a community")
+    street = directory.street_of(current_community)
+    if directory.is_triage(community_id):
+        if community_id == current_community or grid_id is not None:
+            raise UnknownCommunity(f"community_id: {community_id!r} is this ticket's queue; name a community, or another street's queue without a grid")
+        return
     community = directory.community(community_id)
-    if community is None:
-        known = ", ".join(c.id for c in directory.communities)
-        raise UnknownCommunity(f"community_id: unknown community {community_id!r}; known: {known}")
+    if community is None or community.street != street:
+        known = ", ".join(c.id for c in directory.communities_of(street))
+        what = "unknown community" if community is None else f"community of another street ({community.street}):"
+        raise UnknownCommunity(f"community_id: {what} {community_id!r}; this street's: {known}, or another street's queue street:<id>")
     if grid_id is not None and grid_id not in community.grids:
         raise UnknownCommunity(f"grid_id: grid {grid_id!r} is not one of community {community_id!r}'s grids")
 

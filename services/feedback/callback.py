@@ -11,7 +11,7 @@ from functools import lru_cache
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlmodel import Session, col, select
 
-from libs.auth.principal import WIDE_ROLES, Principal
+from libs.auth.principal import WIDE_ROLES, Principal, street_scope
 from libs.events import Actor, CallbackAttempted, CallbackRequested, TicketClosed
 from libs.messaging import record_event
 from libs.statemachine import DomainError, Rejected
@@ -45,10 +45,13 @@ def on_callback_requested(session: Session, event: CallbackRequested) -> None:
 
 
 def callback_queue(session: Session, *, principal: Principal, limit: int, offset: int = 0) -> list[FeedbackTicket]:
-    """待回访: the community's tickets waiting for a call, the most urgent first; the street and district see all."""
+    """待回访: the community's tickets waiting for a call, the most urgent first; a supervisor their street's, the
+    district roles all."""
     query = select(FeedbackTicket).where(FeedbackTicket.status == FeedbackStatus.awaiting_callback.value)
     if principal.role not in WIDE_ROLES:
         query = query.where(FeedbackTicket.community_id == principal.community_id)
+    elif (street := street_scope(principal)) is not None:
+        query = query.where(col(FeedbackTicket.community_id).in_(street))
     query = query.order_by(col(FeedbackTicket.callback_due), col(FeedbackTicket.id)).offset(offset).limit(limit)
     return list(session.exec(query))
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from sqlmodel import Session, col, select
 
-from libs.auth.principal import Principal, check_scope
+from libs.auth.principal import Principal, check_scope, street_scope
 from libs.events import (
     Actor,
     TicketAssignedToCommunity,
@@ -77,6 +77,8 @@ def awaiting_rating(session: Session, *, principal: Principal, limit: int) -> li
         query = query.where(FeedbackTicket.reporter_id == principal.sub)
     elif principal.role == "community_staff":
         query = query.where(FeedbackTicket.community_id == principal.community_id)
+    elif (street := street_scope(principal)) is not None:  # a supervisor: their street's
+        query = query.where(col(FeedbackTicket.community_id).in_(street))
     return list(session.exec(query.order_by(col(FeedbackTicket.resolved_at)).limit(limit)))
 
 

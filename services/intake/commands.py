@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from libs.auth.principal import Principal
+from libs.auth.principal import Principal, in_street
 from libs.events import Event, TicketRecategorized
 from libs.events import TicketAssignedToCommunity
 from libs.statemachine import NotFound
@@ -22,8 +22,10 @@ def get_ticket(session: Session, *, principal: Principal, ticket_id: str) -> Int
 
 
 def _may_see(principal: Principal, ticket: IntakeTicket) -> bool:
-    if principal.role in ("supervisor", "leader", "admin"):
+    if principal.role in ("leader", "admin"):
         return True
+    if principal.role == "supervisor":
+        return in_street(principal, ticket.community_id)  # their street's tickets only
     if principal.role == "community_staff":
         return principal.community_id == ticket.community_id
     if principal.role == "grid_worker" and in_my_grids(principal, ticket):

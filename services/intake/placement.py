@@ -1,8 +1,8 @@
 """Where a filing belongs (属地): grid boundaries, addresses, and the order in which they decide. No I/O.
 
 The order: an explicit grid or community; else the reported position inside a grid's boundary; else a community or
-residential-compound name in the address; else the filer's own community; else the street's triage queue (街道分拨),
-where a supervisor of the street assigns it. Nothing is dropped.
+residential-compound name in the address; else the filer's own community; else a street's triage queue (街道分拨:
+the street the address names, else the first street), where a supervisor of that street assigns it. Nothing is dropped.
 
 Boundaries: a point on the edge of a grid counts as inside it (`covers`). A point on the edge two grids share
 resolves to the grid whose id sorts first, so the same point always lands in the same grid.
@@ -191,4 +191,5 @@ def place(
         return Placement(by_address, None, "address")
     if fallback_community is not None and directory.community(fallback_community) is not None:
         return Placement(fallback_community, None, "filer")
-    return Placement(directory.triage_scope, None, "street_triage")
+    # The triage queue of the street the address names (拱辰街道…), else the district's first street's.
+    return Placement(directory.triage_scope_of(directory.triage_street_for(address).id), None, "street_triage")

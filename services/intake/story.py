@@ -6,7 +6,7 @@ the same record, with who did it, what the event carried and who may read its no
   community, a supervisor's decision on an extension theirs), staff (the resident does not see the line: extension
   requests and refusals, 催办, deadlines set or moved, internal notes).
 - Staff may read the story of a ticket of their community (community staff), one their department holds or held
-  (department staff), any ticket of their street (supervisors, leaders), any ticket (admin); anyone else: 404.
+  (department staff), any ticket of their street (supervisors), any ticket (leaders, admins); anyone else: 404.
 - Staff add notes (内部 / 公开) as `TicketNoteAdded`: the line is written here, in the command's transaction; a closed
   or merged ticket takes no more notes (409)."""
 from __future__ import annotations
@@ -16,8 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from libs.auth.principal import Principal
-from libs.directory import get_directory
+from libs.auth.principal import Principal, in_street
 from libs.events import (
     DeadlineWarned,
     Event,
@@ -126,8 +125,10 @@ def _may_read(principal: Principal, ticket: IntakeTicket, held: list[str]) -> bo
     role = principal.role
     if role == "admin":
         return True
-    if role in ("supervisor", "leader"):
-        return principal.street_id is not None and principal.street_id == get_directory().street.id
+    if role == "leader":
+        return True  # leaders watch the district
+    if role == "supervisor":
+        return in_street(principal, ticket.community_id)  # their street's tickets only
     if role == "community_staff":
         return principal.community_id is not None and principal.community_id == ticket.community_id
     if role == "department_staff":

@@ -61,7 +61,7 @@ ROSTER_EXAMPLE: dict[str, Any] = {
     "people": {"xinran_staff": {"name": "馨然嘉园社区·赵书记", "email": "xinran.shuji@changyang.example.cn"}},
     "communities": {"xinran": {"handlers": ["xinran_staff"], "level1": ["xinran_staff"]}},
     "departments": {},
-    "street": {"level2": ["xinran_staff"]},
+    "streets": {"changyang": {"level2": ["xinran_staff"]}},
     "district": {"level3": []},
 }
 TEMPLATES_EXAMPLE: dict[str, Any] = {

@@ -89,7 +89,7 @@ def context(event: Envelope, facts: TicketFacts, directory: Directory) -> dict[s
 
     def community_name(community_id: str | None) -> str | None:
         if community_id and directory.is_triage(community_id):
-            return f"{directory.street.name}街道分拨"
+            return directory.triage_name(community_id)
         found = directory.community(community_id) if community_id else None
         return found.name if found else community_id
 

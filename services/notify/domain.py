@@ -39,14 +39,15 @@ class RosterPerson:
 
 @dataclass(frozen=True)
 class Roster:
-    """Who is told at each level, per community, department, the street and the district."""
+    """Who is told at each level, per community, department, street (街道/镇) and the district."""
 
     version: int
     people: dict[str, RosterPerson]
     communities: dict[str, dict[str, tuple[str, ...]]]
     departments: dict[str, dict[str, tuple[str, ...]]]
-    street: dict[str, tuple[str, ...]]
+    streets: dict[str, dict[str, tuple[str, ...]]]  # street id -> its triage queue's handlers/level1 and level2
     district: dict[str, tuple[str, ...]]
+    street_of: dict[str, str]  # community id (and `street:<id>`) -> street id, from the directory it was checked with
 
     @classmethod
     def parse(cls, document: Any, directory: Directory) -> "Roster":
@@ -96,12 +97,20 @@ class Roster:
             if directory.department(department_id) is None:
                 raise Rejected(f"departments.{department_id}: unknown department")
             departments[department_id] = levels(entry, f"departments.{department_id}", ("handlers", "level1"))
-        street = levels(document.get("street"), "street", ("handlers", "level1", "level2"))
+        streets = {}
+        if "street" in document:  # the older shape: one street, the district's first
+            streets[directory.default_street.id] = levels(document.get("street"), "street", ("handlers", "level1", "level2"))
+        for street_id, entry in _mapping(document.get("streets"), "streets").items():
+            if directory.street(street_id) is None:
+                raise Rejected(f"streets.{street_id}: unknown street")
+            streets[street_id] = levels(entry, f"streets.{street_id}", ("handlers", "level1", "level2"))
         district = levels(document.get("district"), "district", ("level3",))
-        unknown = set(document) - {"version", "people", "communities", "departments", "street", "district"}
+        unknown = set(document) - {"version", "people", "communities", "departments", "street", "streets", "district"}
         if unknown:
             raise Rejected(f"{sorted(unknown)[0]}: unknown key")
-        return cls(version, people, communities, departments, street, district)
+        street_of = {c.id: c.street for c in directory.communities}
+        street_of.update({directory.triage_scope_of(s.id): s.id for s in directory.streets})
+        return cls(version, people, communities, departments, streets, district, street_of)
 
     def document(self) -> dict[str, Any]:
         def person(p: RosterPerson) -> dict[str, Any]:
@@ -115,19 +124,20 @@ class Roster:
             "people": {pid: person(p) for pid, p in self.people.items()},
             "communities": {cid: lists(v) for cid, v in self.communities.items()},
             "departments": {did: lists(v) for did, v in self.departments.items()},
-            "street": lists(self.street),
+            "streets": {sid: lists(v) for sid, v in self.streets.items()},
             "district": lists(self.district),
         }
 
     def _ids(self, level: str, community_id: str | None, department_id: str | None) -> tuple[str, ...]:
+        street = self.streets.get(self.street_of.get(community_id or "", ""), {})  # the ticket's street
         if level == "level2":
-            return self.street.get("level2", ())
+            return street.get("level2", ())
         if level == "level3":
             return self.district.get("level3", ())
         if department_id:
             return self.departments.get(department_id, {}).get(level, ())
         if community_id and community_id.startswith("street:"):  # 街道分拨: the street's own queue
-            return self.street.get(level, ())
+            return street.get(level, ())
         return self.communities.get(community_id or "", {}).get(level, ())
 
     def lookup(self, level: str, *, community_id: str | None = None, department_id: str | None = None) -> list[RosterPerson]:

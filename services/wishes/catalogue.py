@@ -110,7 +110,7 @@ def _staff(principal: Principal, community_id: str) -> None:
 
 
 def add_item(session: Session, *, principal: Principal, community_id: str, body: RewardRequest) -> RewardItem:
-    check_staff_scope(Actor(principal.sub, principal.role, principal.community_id), community_id)
+    check_staff_scope(Actor(principal.sub, principal.role, principal.community_id, principal.street_id), community_id)
     item = RewardItem(id=str(uuid.uuid4()), community_id=community_id, created_at=_now(), **body.model_dump())
     session.add(item)
     return item
@@ -149,7 +149,7 @@ def redeem(session: Session, *, principal: Principal, item_id: str) -> Redemptio
 
 def collect(session: Session, *, principal: Principal, community_id: str, code: str) -> RedemptionPublic:
     """Staff type the person's code at the 党群服务中心; a code works once, in its own community."""
-    check_staff_scope(Actor(principal.sub, principal.role, principal.community_id), community_id)
+    check_staff_scope(Actor(principal.sub, principal.role, principal.community_id, principal.street_id), community_id)
     row = session.exec(select(Redemption).where(Redemption.code_hash == _hash(code)).with_for_update()).first()
     if row is None or row.community_id != community_id or row.status != PENDING:
         raise NotFound("兑换码无效或已使用")
@@ -164,7 +164,7 @@ def cancel(session: Session, *, principal: Principal, redemption_id: str) -> Red
     if row is None or (principal.sub != row.owner_id and principal.role not in STAFF_ROLES):
         raise NotFound("没有这条兑换记录")
     if principal.sub != row.owner_id:
-        check_staff_scope(Actor(principal.sub, principal.role, principal.community_id), row.community_id)
+        check_staff_scope(Actor(principal.sub, principal.role, principal.community_id, principal.street_id), row.community_id)
     if row.status != PENDING:
         raise DomainError("兑换已领取或已取消，不能再取消")
     item = session.exec(select(RewardItem).where(RewardItem.id == row.item_id).with_for_update()).one()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from libs.auth.principal import street_covers
 from libs.statemachine import DomainError, Forbidden
 
 
@@ -89,14 +90,18 @@ class Actor:
     sub: str
     role: str
     community_id: str | None
+    street_id: str | None = None  # a supervisor's street
 
 
 def check_staff_scope(actor: Actor, community_id: str) -> None:
-    """Community staff act in their own community only; street and district roles everywhere."""
+    """Community staff act in their own community only; a supervisor in the communities of their street; admins
+    everywhere."""
     if actor.role not in STAFF_ROLES:
         raise Forbidden("只有社区工作人员可以这样操作")
     if actor.role == "community_staff" and actor.community_id != community_id:
         raise Forbidden("这个心愿不属于您所在的社区")
+    if actor.role == "supervisor" and not street_covers(actor.street_id, community_id):
+        raise Forbidden("这个社区不在您督办的街道")
 
 
 def check_claimant(actor: Actor, *, community_id: str, wisher_id: str | None) -> None:

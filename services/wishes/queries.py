@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, or_, select
 
-from libs.auth.principal import Principal
+from libs.auth.principal import Principal, in_street
 from libs.statemachine import NotFound
 from services.wishes import domain
 from services.wishes.commands import actor_of, load_wish
@@ -48,7 +48,7 @@ def get_wish(session: Session, *, principal: Principal, wish_id: str) -> WishPub
     mine = principal.sub in (wish.wisher_id, wish.claimant_id)
     staff_here = principal.role in STAFF_ROLES and (
         principal.role != "community_staff" or principal.community_id == wish.community_id
-    )
+    ) and in_street(principal, wish.community_id)
     if not (mine or staff_here):
         raise NotFound(f"心愿 {wish_id} 不存在")
     return full_view(wish, principal)

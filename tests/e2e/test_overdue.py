@@ -18,7 +18,7 @@ from tests.e2e.test_reports import rank_xinran, trigger_and_collect
 from tests.e2e.test_ticket_life import COMMUNITY, DEADLINE_TIMEOUT, DEPARTMENT, LEADER, RESIDENT, auth, eventually, find
 from workflows.reports.schedules import RANKING_SCHEDULE_ID
 
-SUPERVISOR = Principal(sub="sup-street", role="supervisor")
+SUPERVISOR = Principal(sub="sup-street", role="supervisor", street_id="changyang")
 ADMIN = Principal(sub="admin", role="admin")
 
 

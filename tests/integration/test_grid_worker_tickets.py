@@ -92,7 +92,7 @@ def test_the_grid_map_and_locate_answer_anyone_signed_in(service_clients):
     xinran = intake.get("/grids", params={"community_id": "xinran"}, headers=RESIDENT)
     assert xinran.status_code == 200
     assert [f["properties"]["grid_id"] for f in xinran.json()["features"]] == ["xinran-01", "xinran-02", "xinran-03"]
-    assert len(intake.get("/grids", headers=JIAMENKOU).json()["features"]) == 7
+    assert len(intake.get("/grids", headers=JIAMENKOU).json()["features"]) == 13  # both streets
     assert intake.get("/grids").status_code == 401
     unknown = intake.get("/grids", params={"community_id": "atlantis"}, headers=RESIDENT)
     assert unknown.status_code == 422 and unknown.json()["detail"].startswith("community_id:")

@@ -144,7 +144,7 @@ def test_admins_replace_the_grid_boundaries_and_filings_follow_them(service_clie
         ],
     }
     before = intake.get("/admin/grids", headers=ADMIN).json()
-    assert before["grids"] == 7
+    assert before["grids"] == 13  # 长阳镇 7, 拱辰街道 6
 
     for headers in (SUPERVISOR, XINRAN_STAFF, XINRAN_RESIDENT):
         assert intake.put("/admin/grids", json=moved, headers=headers).status_code == 403

@@ -62,7 +62,8 @@ def test_every_demo_staff_account_is_on_the_roster(roster):
     [
         (lambda d: d["communities"].update(mars={"level1": ["xinran_staff"]}), "communities.mars"),
         (lambda d: d["departments"]["urban"].update(level1=["nobody"]), "departments.urban.level1"),
-        (lambda d: d["street"].update(level9=[]), "street.level9"),
+        (lambda d: d["streets"]["changyang"].update(level9=[]), "streets.changyang.level9"),
+        (lambda d: d["streets"].update(mars={}), "streets.mars"),
         (lambda d: d["people"]["leader1"].update(email="not-an-address"), "people.leader1.email"),
         (lambda d: d.update(version=0), "version"),
     ],

@@ -1,10 +1,11 @@
-"""街道分拨: the street's triage queue holds the tickets nothing placed in a community (no grid, position, address or
-filer's community resolved them); the street's supervisors assign each to a community, whose console takes it over."""
+"""街道分拨: each street's triage queue (`street:<id>`) holds the tickets nothing placed in a community (no grid,
+position, address or filer's community resolved them); the street's supervisors assign each to a community of the
+street, whose console takes it over, or pass it to another street's queue."""
 from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from libs.auth.principal import Principal
+from libs.auth.principal import Principal, check_street
 from libs.directory import Directory, get_directory
 from libs.events import Actor, TicketAssignedToCommunity
 from libs.statemachine import Forbidden
@@ -14,19 +15,20 @@ from services.dispatch import domain
 from services.dispatch.models import DispatchTicket
 
 
-def check_street(principal: Principal, directory: Directory) -> None:
-    """Only supervisors of this street work its triage queue (their token names the street)."""
-    if principal.role != "supervisor" or principal.street_id != directory.street.id:
-        raise Forbidden(f"street: the triage queue of {directory.street.id!r} is outside your scope")
+def check_supervisor(principal: Principal, directory: Directory) -> str:
+    """Only a supervisor of a street of the district works a triage queue: their own street's (the token names it)."""
+    if principal.role != "supervisor" or directory.street(principal.street_id) is None:
+        raise Forbidden(f"street: {principal.street_id!r} is not a street of the district; only its supervisors work its triage queue")
+    return principal.street_id  # type: ignore[return-value]
 
 
 def street_queue(session: Session, *, principal: Principal, limit: int, offset: int) -> list[DispatchTicket]:
-    """The tickets waiting in the street's triage queue, most escalated first, then oldest."""
+    """The tickets waiting in the caller's street's triage queue, most escalated first, then oldest."""
     directory = get_directory()
-    check_street(principal, directory)
+    street = check_supervisor(principal, directory)
     query = (
         select(DispatchTicket)
-        .where(DispatchTicket.community_id == directory.triage_scope)
+        .where(DispatchTicket.community_id == directory.triage_scope_of(street))
         .where(col(DispatchTicket.status).in_(sorted(s.value for s in AWAITING_COMMUNITY)))
         .order_by(col(DispatchTicket.escalation_level).desc(), col(DispatchTicket.filed_at))
     )
@@ -38,8 +40,9 @@ def assign_community(
 ) -> DispatchTicket:
     """分拨: the ticket leaves the street's queue for the community's console (status stays: it waits for triage)."""
     directory = get_directory()
-    check_street(principal, directory)
+    check_supervisor(principal, directory)
     ticket = find_ticket(session, DispatchTicket, ticket_id, lock=True)
+    check_street(principal, ticket.community_id)  # another street's ticket: 403
     domain.check_assignment(
         directory, current_community=ticket.community_id, status=TicketStatus(ticket.status), community_id=community_id, grid_id=grid_id
     )

@@ -41,6 +41,8 @@ def check_summons(directory: Directory, ticket: DispatchTicket, lead: str, co: l
         for department_id in ids:
             if directory.department(department_id) is None:
                 raise Rejected(f"{field}: 没有编号为 {department_id!r} 的部门")
+            if not directory.serves(department_id, ticket.community_id):
+                raise Rejected(f"{field}: {_name(directory, department_id)}是其他街道的部门，不办理本街道的诉求")
     if not co:
         raise Rejected("co_department_ids: 请至少选择一个协办部门")
     if lead in co or len(set(co)) != len(co):
@@ -61,9 +63,10 @@ def check_summons(directory: Directory, ticket: DispatchTicket, lead: str, co: l
 
 
 def check_caller(principal: Principal, directory: Directory) -> None:
-    """A supervisor summons for the street they supervise (community staff: load_ticket checks the community)."""
-    if principal.role == "supervisor" and principal.street_id != directory.street.id:
-        raise Forbidden(f"street: the tickets of {directory.street.id!r} are outside your scope")
+    """A supervisor summons for a street of the district (load_ticket checks the ticket is in theirs, as it checks the
+    community for community staff)."""
+    if principal.role == "supervisor" and directory.street(principal.street_id) is None:
+        raise Forbidden(f"street: {principal.street_id!r} is not a street of the district")
 
 
 def on_site_due(session: Session):  # noqa: ANN201 - a datetime

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from libs.auth.principal import Principal
+from libs.auth.principal import Principal, check_street, street_scope
 from libs.events import Actor, ExtensionGranted, ExtensionRefused, TicketResumed, TicketSuspended
 from libs.messaging import record_event
 from libs.statemachine import NotFound
@@ -31,18 +31,28 @@ def resume_ticket(session: Session, *, principal: Principal, ticket_id: str, not
     return commit_event(session, ticket, TicketResumed(ticket_id=ticket.id, actor=Actor(**principal.actor()), note=note))
 
 
-def list_extensions(session: Session, *, status: str | None, limit: int, offset: int) -> list[DispatchExtension]:
+def list_extensions(
+    session: Session, *, principal: Principal, status: str | None, limit: int, offset: int
+) -> list[DispatchExtension]:
+    """延期申请, oldest first: a supervisor's street's only, an admin's every one."""
     query = select(DispatchExtension)
+    street = street_scope(principal)
+    if street is not None:
+        query = query.where(col(DispatchExtension.community_id).in_(street))
     if status:
         query = query.where(DispatchExtension.status == status)
     return list(session.exec(query.order_by(col(DispatchExtension.requested_at)).offset(offset).limit(limit)))
 
 
-def _load_extension(session: Session, request_event_id: str) -> tuple[DispatchExtension, DispatchTicket | None]:
+def _load_extension(
+    session: Session, principal: Principal, request_event_id: str
+) -> tuple[DispatchExtension, DispatchTicket | None]:
     extension = session.get(DispatchExtension, request_event_id, with_for_update=True)
     if extension is None:
         raise NotFound(f"extension request {request_event_id!r} not found")
-    return extension, session.get(DispatchTicket, extension.ticket_id)
+    ticket = session.get(DispatchTicket, extension.ticket_id)
+    check_street(principal, ticket.community_id if ticket else extension.community_id)  # another street's: 403
+    return extension, ticket
 
 
 def _decide(
@@ -57,7 +67,7 @@ def grant_extension(
     session: Session, *, principal: Principal, request_event_id: str, body: GrantRequest
 ) -> DispatchExtension:
     """批准延期: the resolution deadline moves by the granted time (default: what was asked)."""
-    extension, ticket = _load_extension(session, request_event_id)
+    extension, ticket = _load_extension(session, principal, request_event_id)
     _decide(extension, ticket, ExtensionDecision.granted, principal, body.note)
     extension.granted_amount = body.amount or extension.amount
     extension.granted_unit = body.unit or extension.unit
@@ -79,7 +89,7 @@ def grant_extension(
 
 def refuse_extension(session: Session, *, principal: Principal, request_event_id: str, note: str) -> DispatchExtension:
     """驳回延期: the deadline stays where it was."""
-    extension, ticket = _load_extension(session, request_event_id)
+    extension, ticket = _load_extension(session, principal, request_event_id)
     _decide(extension, ticket, ExtensionDecision.refused, principal, note)
     session.add(extension)
     record_event(

@@ -35,7 +35,7 @@ def dispatch_ticket(
     """派单 (or 改派 after a return): stage TicketDispatched for the department."""
     ticket = load_ticket(session, principal, ticket_id)
     domain.check_placed(get_directory(), ticket.community_id)
-    domain.check_department(get_directory(), department_id)
+    domain.check_department(get_directory(), department_id, ticket.community_id)
     event = TicketDispatched(
         **ticket.model_dump(include=TicketDispatched.TICKET_FIELDS),
         ticket_id=ticket.id,

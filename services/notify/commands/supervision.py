@@ -1,13 +1,13 @@
 """What staff see of the notifications: the message log and the dead letters of their own scope (a community's staff
-their community's tickets, a department's staff their department's, street and district roles all), a retry of a
-dead letter, and the roster's answer to "who is told at this level"."""
+their community's tickets, a department's staff their department's, a supervisor their street's, district roles all),
+a retry of a dead letter, and the roster's answer to "who is told at this level"."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 from sqlmodel import Session, col, select
 
-from libs.auth.principal import WIDE_ROLES, Principal, check_scope
+from libs.auth.principal import WIDE_ROLES, Principal, check_scope, street_scope
 from libs.statemachine import DomainError, NotFound
 from services.notify import documents
 from services.notify.models import MessagePublic, NotifyMessage, RosterPersonPublic
@@ -16,7 +16,8 @@ from services.notify.models import MessagePublic, NotifyMessage, RosterPersonPub
 def _scoped(principal: Principal):  # noqa: ANN202 - a select
     query = select(NotifyMessage)
     if principal.role in WIDE_ROLES:
-        return query
+        street = street_scope(principal)  # a supervisor: the messages of their street's tickets
+        return query if street is None else query.where(col(NotifyMessage.community_id).in_(street))
     if principal.role == "community_staff":
         return query.where(NotifyMessage.community_id == principal.community_id)
     if principal.role == "department_staff":
@@ -47,7 +48,7 @@ def retry_dead_letter(session: Session, *, principal: Principal, message_id: int
         raise NotFound(f"message {message_id} not found")
     check_scope(
         principal,
-        community_id=(row.community_id or "-") if principal.role == "community_staff" else None,
+        community_id=(row.community_id or "-") if principal.role in ("community_staff", "supervisor") else None,
         department_id=(row.department_id or "-") if principal.role == "department_staff" else None,
     )
     if row.status != "dead":

@@ -1,6 +1,6 @@
 """回访: the community's tickets whose rating window passed unrated. Staff reveal the number (recorded by intake),
 call, and record the answer: answered with the resident's verdict (nothing preselected), or not answered (after the
-configured number of unanswered calls the ticket closes unrated). The street's supervisor sees every community's."""
+configured number of unanswered calls the ticket closes unrated). A supervisor sees their street's communities' queue."""
 from __future__ import annotations
 
 from typing import Annotated, Any

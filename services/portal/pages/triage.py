@@ -18,7 +18,10 @@ router = APIRouter(default_response_class=HTMLResponse)
 @router.get("/triage")
 async def street_triage(request: Request, viewer: SupervisorOnly, clients: BackendsDep) -> Response:
     queue = await clients.call("dispatch", "GET", "/street-triage", token=viewer.token, params={"limit": 200})
-    return render(request, "street_triage.html", viewer, queue=queue, communities=get_directory().communities)
+    directory, street = get_directory(), viewer.principal.street_id
+    others = [(directory.triage_scope_of(s.id), directory.triage_name(directory.triage_scope_of(s.id)))
+              for s in directory.streets if s.id != street]
+    return render(request, "street_triage.html", viewer, queue=queue, communities=directory.communities_of(street), other_streets=others)
 
 
 @router.post("/triage/{ticket_id}/assign")

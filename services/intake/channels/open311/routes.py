@@ -50,10 +50,10 @@ admin_router = APIRouter(prefix="/admin/open311", tags=["open311"])
 def discovery(fmt: str, request: Request) -> Response:
     def build() -> tuple[str, Any]:
         changeset = _changeset()
-        street = get_directory().street
+        district = get_directory().district
         return "discovery", {
             "changeset": changeset,
-            "contact": f"{street.name} 吹哨受理平台（Whistle intake）",
+            "contact": f"{district.name} 吹哨受理平台（Whistle intake）",
             "key_service": "api_key 由区级管理员为每个接入方签发（POST /admin/open311/keys）",
             "endpoints": [{
                 "specification": SPECIFICATION,
