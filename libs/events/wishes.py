@@ -118,6 +118,8 @@ class VolunteerRegistered(VolunteerEvent):
     party_member: bool = False
     work_unit: str | None = None
     skills: tuple[str, ...] = ()
+    kind: Literal["person", "unit"] = "person"  # unit: a 共建单位 registered as one claimant
+    unit_type: str | None = None
 
 
 class VolunteerConfirmed(VolunteerEvent):

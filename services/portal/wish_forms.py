@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from services.portal.forms import OptionalText, PageForm, Text
 
@@ -55,8 +55,15 @@ class FulfilForm(PageForm):
     hours: float = Field(gt=0, le=24)
 
 
+UNIT_TYPES = (("company", "企业"), ("school", "学校"), ("department", "机关单位"), ("other", "其他"))
+
+
 class VolunteerForm(PageForm):
+    """报到 as a person (在职党员 / 志愿者) or as a 共建单位 (then `name` is the unit's, `work_unit` its contact)."""
+
     name: Text = Field(min_length=1, max_length=40)
+    kind: Literal["person", "unit"] = "person"
+    unit_type: Annotated[Literal["company", "school", "department", "other"] | None, BeforeValidator(lambda v: v or None)] = None
     party_member: bool = False
     work_unit: OptionalText = Field(None, max_length=80)
     skills: Text = Field("", max_length=200)  # 陪诊、理发、维修 (comma or 、 separated)
@@ -65,6 +72,7 @@ class VolunteerForm(PageForm):
     def body_for(self, community_id: str) -> dict[str, Any]:
         skills = [s for s in (p.strip() for p in self.skills.replace("，", "、").replace(",", "、").split("、")) if s]
         return {
-            "community_id": community_id, "name": self.name, "party_member": self.party_member,
+            "community_id": community_id, "name": self.name, "party_member": self.party_member and self.kind == "person",
+            "kind": self.kind, "unit_type": self.unit_type if self.kind == "unit" else None,
             "work_unit": self.work_unit, "skills": skills[:10], "availability": self.availability,
         }

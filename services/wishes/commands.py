@@ -42,7 +42,7 @@ def claim_span() -> timedelta:
 
 
 def actor_of(principal: Principal) -> domain.Actor:
-    return domain.Actor(sub=principal.sub, role=principal.role, community_id=principal.community_id, street_id=principal.street_id)
+    return domain.Actor(sub=principal.sub, role=principal.role, community_id=principal.community_id)
 
 
 def _event_actor(principal: Principal) -> EventActor:
@@ -155,7 +155,7 @@ def claim(session: Session, *, principal: Principal, wish_id: str) -> Wish:
     except IntegrityError:
         raise DomainError(domain.REFUSALS["claim"][WishStatus.claimed]) from None
     wish.claim_id, wish.claimant_id, wish.claim_expires_at = running.id, principal.sub, running.expires_at
-    wish.claimant_label = domain.claimant_label(volunteer.name, party_member=volunteer.party_member)
+    wish.claimant_label = volunteer.public_label()[:40]  # 党员志愿者 王* / 共建单位 区实验小学
     session.add(wish)
     record_event(session, WishClaimed(
         wish_id=wish.id, community_id=wish.community_id, claim_id=running.id, claimant_id=principal.sub,

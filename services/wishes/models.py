@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, DateTime, Index, text
 from sqlmodel import Field, SQLModel
 
 ATTACHMENT_REF = r"^/attachments/[A-Za-z0-9_-]{1,64}\.jpg$"
+UnitType = Literal["company", "school", "department", "other"]  # 共建单位: 企业 / 学校 / 机关单位 / 其他
 
 
 class Wish(SQLModel, table=True):
@@ -89,12 +90,17 @@ class Volunteer(SQLModel, table=True):
     skills: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     availability: str | None = Field(default=None, max_length=200)
     status: str = Field(max_length=20, index=True)  # pending / confirmed
+    kind: str = Field(default="person", max_length=10, sa_column_kwargs={"server_default": "person"})  # person / unit
+    unit_type: str | None = Field(default=None, max_length=20)  # a 共建单位's: company / school / department / other
     registered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     confirmed_by: str | None = Field(default=None, max_length=80)
     confirmed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
     def public_label(self) -> str:
-        """How lists and the wall name them: role and surname only (党员志愿者 王*)."""
+        """How lists and the wall name them: a person by role and surname only (党员志愿者 王*); a 共建单位 (an
+        organisation, not a person) by its name."""
+        if self.kind == "unit":
+            return f"共建单位 {self.name}"
         who = "党员志愿者" if self.party_member else "志愿者"
         return f"{who} {self.name[:1]}*" if self.name else who
 
@@ -189,17 +195,21 @@ class VolunteerRequest(SQLModel):
         }]},
     )
     community_id: str = Field(min_length=1, max_length=40)
-    name: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=40)  # a 共建单位's: the organisation's name
     party_member: bool = False
-    work_unit: str | None = Field(default=None, max_length=80)
+    work_unit: str | None = Field(default=None, max_length=80)  # a 共建单位's: the contact person (not shown publicly)
     skills: list[str] = Field(default_factory=list, max_length=10)
     availability: str | None = Field(default=None, max_length=200)
+    kind: Literal["person", "unit"] = "person"  # unit: a 共建单位 (company, school, department) claims as one claimant
+    unit_type: UnitType | None = None
 
 
 class VolunteerPublic(SQLModel):
     id: str
     name: str
     community_id: str
+    kind: str = "person"
+    unit_type: str | None = None
     party_member: bool
     work_unit: str | None
     skills: list[str]

@@ -98,6 +98,7 @@ class PublicStanding(SQLModel):
     party_member: bool
     points: int
     hours: float
+    unit: bool = False  # a 共建单位, named in full (an organisation, not a person)
 
 
 def my_points(session: Session, *, principal: Principal, limit: int = 30) -> MyPoints:
@@ -132,6 +133,8 @@ def standings(session: Session, *, community_id: str, limit: int = 50) -> list[P
     result = []
     for v in volunteers:
         points, minutes = (ledger.balance(session, v.id, u) for u in ledger.UNITS)
-        result.append(PublicStanding(name=f"{v.name[:1]}*", party_member=v.party_member, points=points, hours=round(minutes / 60, 1)))
+        unit = v.kind == "unit"
+        result.append(PublicStanding(name=v.name if unit else f"{v.name[:1]}*", party_member=v.party_member, points=points,
+                                     hours=round(minutes / 60, 1), unit=unit))
     return sorted(result, key=lambda s: (-s.points, -s.hours))[:limit]
 

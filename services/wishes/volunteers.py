@@ -32,10 +32,14 @@ def register(session: Session, *, principal: Principal, body: VolunteerRequest) 
     skills = [s.strip() for s in body.skills if s.strip()]
     if any(len(s) > 20 for s in skills):
         raise Rejected("skills: 每项特长最多 20 个字")
+    if body.kind == "unit" and body.unit_type is None:
+        raise Rejected("unit_type: 请选择共建单位的类型（企业、学校、机关单位或其他）")
     volunteer = session.get(Volunteer, principal.sub)
     fields = dict(
-        name=body.name, community_id=body.community_id, party_member=body.party_member, work_unit=body.work_unit,
-        skills=skills, availability=body.availability,
+        name=body.name, community_id=body.community_id, work_unit=body.work_unit,
+        skills=skills, availability=body.availability, kind=body.kind,
+        unit_type=body.unit_type if body.kind == "unit" else None,
+        party_member=body.party_member and body.kind == "person",  # a unit is no party member; its people report alone
     )
     if volunteer is None:
         volunteer = Volunteer(id=principal.sub, status=PENDING, registered_at=_now(), **fields)
@@ -43,12 +47,13 @@ def register(session: Session, *, principal: Principal, body: VolunteerRequest) 
         changed = {k for k, v in fields.items() if getattr(volunteer, k) != v}
         for key, value in fields.items():
             setattr(volunteer, key, value)
-        if changed & {"community_id", "party_member", "work_unit"}:
+        if changed & {"community_id", "party_member", "work_unit", "kind", "name"}:
             volunteer.status, volunteer.confirmed_by, volunteer.confirmed_at = PENDING, None, None
     session.add(volunteer)
     record_event(session, VolunteerRegistered(
         volunteer_id=volunteer.id, community_id=volunteer.community_id, party_member=volunteer.party_member,
-        work_unit=volunteer.work_unit, skills=tuple(skills), actor=Actor(**principal.actor()),
+        work_unit=volunteer.work_unit, skills=tuple(skills), kind=volunteer.kind, unit_type=volunteer.unit_type,
+        actor=Actor(**principal.actor()),
     ))
     return volunteer
 
@@ -58,7 +63,7 @@ def confirm(session: Session, *, principal: Principal, volunteer_id: str) -> Vol
     volunteer = session.exec(select(Volunteer).where(Volunteer.id == volunteer_id).with_for_update()).first()
     if volunteer is None:
         raise NotFound(f"志愿者 {volunteer_id} 没有报到")
-    domain.check_staff_scope(domain.Actor(principal.sub, principal.role, principal.community_id, principal.street_id), volunteer.community_id)
+    domain.check_staff_scope(domain.Actor(principal.sub, principal.role, principal.community_id), volunteer.community_id)
     if volunteer.status == CONFIRMED:
         raise DomainError("这位志愿者已确认报到，不能重复确认")
     volunteer.status, volunteer.confirmed_by, volunteer.confirmed_at = CONFIRMED, principal.sub, _now()
@@ -77,7 +82,7 @@ def me(session: Session, *, principal: Principal) -> Volunteer:
 
 
 def of_community(session: Session, *, principal: Principal, community_id: str, status: str | None) -> list[Volunteer]:
-    domain.check_staff_scope(domain.Actor(principal.sub, principal.role, principal.community_id, principal.street_id), community_id)
+    domain.check_staff_scope(domain.Actor(principal.sub, principal.role, principal.community_id), community_id)
     query = select(Volunteer).where(Volunteer.community_id == community_id)
     if status:
         query = query.where(Volunteer.status == status)

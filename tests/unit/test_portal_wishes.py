@@ -92,7 +92,8 @@ def test_the_volunteer_page_reports_to_the_community_and_records_a_fulfilment(po
     done = portal.post("/volunteer/register", data={"name": "王志强", "party_member": "true", "work_unit": "区卫健委", "skills": "陪诊、理发", "availability": "周末"}, follow_redirects=False)
     assert done.status_code == 303
     sent = json.loads(fake.sent("wishes", "PUT", "/volunteers/me")[0].content)
-    assert sent == {"community_id": "xinran", "name": "王志强", "party_member": True, "work_unit": "区卫健委", "skills": ["陪诊", "理发"], "availability": "周末"}
+    assert sent == {"community_id": "xinran", "name": "王志强", "party_member": True, "work_unit": "区卫健委", "skills": ["陪诊", "理发"],
+                    "availability": "周末", "kind": "person", "unit_type": None}
     fake.on("wishes", "POST", "/wishes/T20261127-0000WISH/fulfil", httpx.Response(200, json=full_wish(status="fulfilled")))
     recorded = portal.post("/volunteer/wishes/T20261127-0000WISH/fulfil", data={"note": "陪同复查", "hours": "2.5"}, follow_redirects=False)
     assert recorded.headers["location"] == "/volunteer?ok=wish_fulfilled"
@@ -129,3 +130,16 @@ def test_staff_review_their_own_community_and_approve_with_public_wording(portal
         "id": "vol-1", "name": "王志强", "community_id": "xinran", "party_member": True, "work_unit": "区卫健委",
         "skills": ["陪诊"], "availability": "周末", "status": "pending", "registered_at": NOW, "confirmed_at": None}]))
     assert "确认报到" in portal.get("/wish-review?tab=volunteers").text
+
+
+def test_a_unit_registers_as_one_claimant_with_its_type(portal: TestClient, fake: FakeBackends) -> None:
+    """共建单位: the unit's name, its type, its contact as the work unit; never a party member."""
+    fake.on("wishes", "PUT", "/volunteers/me", httpx.Response(200, json={}))
+    log_in(portal, "volunteer1")
+    data = {"kind": "unit", "unit_type": "school", "name": "区实验小学", "party_member": "true", "work_unit": "联系人 周老师", "skills": "课业辅导"}
+    done = portal.post("/volunteer/register", data=data, follow_redirects=False)
+    assert done.status_code == 303
+    sent = json.loads(fake.sent("wishes", "PUT", "/volunteers/me")[-1].content)
+    assert (sent["kind"], sent["unit_type"], sent["name"], sent["party_member"]) == ("unit", "school", "区实验小学", False)
+    bad = portal.post("/volunteer/register", data={**data, "unit_type": "castle"})
+    assert bad.status_code == 422 and len(fake.sent("wishes", "PUT", "/volunteers/me")) == 1

@@ -11,7 +11,7 @@ from libs.directory import get_directory
 from services.portal.clients import BackendRejected
 from services.portal.forms import Posted
 from services.portal.views import BackendsDep, Viewer, optional_viewer, page_for, redirect, rejection_message, render
-from services.portal.wish_forms import WALL_TABS, WISH_NOTICES, WISH_STATUS, FulfilForm, VolunteerForm
+from services.portal.wish_forms import UNIT_TYPES, WALL_TABS, WISH_NOTICES, WISH_STATUS, FulfilForm, VolunteerForm
 
 router = APIRouter(default_response_class=HTMLResponse)
 VolunteerPage = Annotated[Viewer, Depends(page_for("volunteer"))]
@@ -94,6 +94,7 @@ async def _volunteer_page(request: Request, viewer: Viewer, backends: Any, error
     return render(
         request, "volunteer.html", viewer, me=me, running=running, waiting=waiting, notices=notices, points=points,
         community=community, wish_status=WISH_STATUS, notice=_notice(request), error=error, status_code=status_code,
+        unit_types=UNIT_TYPES,
     )
 
 
