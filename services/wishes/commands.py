@@ -42,7 +42,7 @@ def claim_span() -> timedelta:
 
 
 def actor_of(principal: Principal) -> domain.Actor:
-    return domain.Actor(sub=principal.sub, role=principal.role, community_id=principal.community_id)
+    return domain.Actor(sub=principal.sub, role=principal.role, community_id=principal.community_id, street_id=principal.street_id)
 
 
 def _event_actor(principal: Principal) -> EventActor:

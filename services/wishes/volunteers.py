@@ -63,7 +63,7 @@ def confirm(session: Session, *, principal: Principal, volunteer_id: str) -> Vol
     volunteer = session.exec(select(Volunteer).where(Volunteer.id == volunteer_id).with_for_update()).first()
     if volunteer is None:
         raise NotFound(f"志愿者 {volunteer_id} 没有报到")
-    domain.check_staff_scope(domain.Actor(principal.sub, principal.role, principal.community_id), volunteer.community_id)
+    domain.check_staff_scope(domain.Actor(principal.sub, principal.role, principal.community_id, principal.street_id), volunteer.community_id)
     if volunteer.status == CONFIRMED:
         raise DomainError("这位志愿者已确认报到，不能重复确认")
     volunteer.status, volunteer.confirmed_by, volunteer.confirmed_at = CONFIRMED, principal.sub, _now()
@@ -82,7 +82,7 @@ def me(session: Session, *, principal: Principal) -> Volunteer:
 
 
 def of_community(session: Session, *, principal: Principal, community_id: str, status: str | None) -> list[Volunteer]:
-    domain.check_staff_scope(domain.Actor(principal.sub, principal.role, principal.community_id), community_id)
+    domain.check_staff_scope(domain.Actor(principal.sub, principal.role, principal.community_id, principal.street_id), community_id)
     query = select(Volunteer).where(Volunteer.community_id == community_id)
     if status:
         query = query.where(Volunteer.status == status)
