@@ -11,6 +11,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from libs.ticket import FINISHED
+from services.dashboard import summons
 from services.dashboard.access import Visibility
 from services.dashboard.models import (
     DashboardCounter,
@@ -29,7 +30,7 @@ from services.dashboard.rates import change, count_change, rates_for
 
 FINISHED_STATUSES = sorted(s.value for s in FINISHED)
 RATE_KEYS = ("response_rate", "resolution_rate", "satisfaction_rate", "closure_rate", "on_time_rate", "overdue_rate",
-             "return_rate", "reopen_rate", "score")
+             "return_rate", "reopen_rate", "summons_on_time_rate", "score")
 
 
 def period_sums(session: Session, period: Period, *, scope: str | None = None, prefix: str | None = None) -> dict[str, dict[str, int]]:
@@ -42,6 +43,21 @@ def period_sums(session: Session, period: Period, *, scope: str | None = None, p
     for row_scope, metric, total in session.execute(query.group_by(DashboardDaily.scope, DashboardDaily.metric)):
         result[row_scope][metric] = int(total or 0)
     return result
+
+
+def _bounds(period: Period) -> tuple[datetime, datetime]:
+    """The period's first and last instant (Beijing days)."""
+    return (datetime.combine(period.start, datetime.min.time(), tzinfo=_BJ),
+            datetime.combine(period.end, datetime.max.time(), tzinfo=_BJ))
+
+
+def with_summons(session: Session, period: Period, sums: dict[str, dict[str, int]], *, scope: str | None = None,
+                 prefix: str | None = None) -> dict[str, dict[str, int]]:
+    """`sums` with the 吹哨报到 figures of the summonses made in the period (summons.period_counts) of the same scopes."""
+    for found, figures in summons.period_counts(session, *_bounds(period)).items():
+        if (found == scope) if scope is not None else found.startswith(prefix or ""):
+            sums.setdefault(found, {}).update(figures)
+    return sums
 
 
 def statuses(session: Session, *, scope: str | None = None, prefix: str | None = None) -> dict[str, dict[str, int]]:
@@ -88,7 +104,7 @@ def _summary(scope: str, period: Period, counts: Mapping[str, int], by_status: M
 def summary(session: Session, scope: str, period: Period, weights: Mapping[str, int] | None = None) -> Summary:
     """One scope over a period, with 环比 and 同比."""
     def counts(p: Period) -> dict[str, int]:
-        return period_sums(session, p, scope=scope).get(scope, {})
+        return with_summons(session, p, period_sums(session, p, scope=scope), scope=scope).get(scope, {})
 
     by_status = statuses(session, scope=scope).get(scope, {})
     if period.kind == "all":
@@ -100,8 +116,9 @@ def ranking(session: Session, by: str, period: Period, vis: Visibility, weights:
     """Every scope of a kind ranked by its composite score (then satisfaction, closure, tickets), with its rank in the
     previous period; staff get only their own row (with its place among all)."""
     prefix = f"{by}:"
-    now = period_sums(session, period, prefix=prefix)
-    before = period_sums(session, period.previous(), prefix=prefix) if period.kind != "all" else {}
+    now = with_summons(session, period, period_sums(session, period, prefix=prefix), prefix=prefix)
+    before = with_summons(session, period.previous(), period_sums(session, period.previous(), prefix=prefix), prefix=prefix) \
+        if period.kind != "all" else {}
     status_now = statuses(session, prefix=prefix)
     rows = [_summary(scope, period, counts, status_now.get(scope, {}), weights, before.get(scope, {}))
             for scope, counts in now.items() if any(counts.values())]
@@ -173,8 +190,7 @@ def tickets(session: Session, vis: Visibility, *, scope: str, period: Period | N
     elif kind in DRILL_SCOPE_COLUMNS:
         query = query.where(getattr(DashboardTicket, DRILL_SCOPE_COLUMNS[kind]) == key)
     if period is not None:
-        start = datetime.combine(period.start, datetime.min.time(), tzinfo=_BJ)
-        end = datetime.combine(period.end, datetime.max.time(), tzinfo=_BJ)
+        start, end = _bounds(period)
         query = query.where(DashboardTicket.filed_at >= start, DashboardTicket.filed_at <= end)
     if flag == "open":
         query = query.where(col(DashboardTicket.status).not_in(FINISHED_STATUSES))

@@ -9,6 +9,9 @@ accepted, resolved or returned by it; the rating of its work is the rating that 
 A rate with no denominator is None (shown as "—"), never 0 or 100%. A ticket's latest outcome counts: rated (satisfied,
 basically satisfied or unsatisfied), unrated (评价期满无人评价) or unreachable (回访未接通) — unrated and unreachable
 tickets are never counted as satisfied, and they are shown beside the satisfaction rate, not inside it.
+
+吹哨报到 (summons.py) is counted on the day of the summons: an area shows how many summonses were made for its tickets;
+a department its times summoned and its on-time check-in rate (报到准时率), which is not part of the composite score.
 """
 from __future__ import annotations
 
@@ -30,6 +33,8 @@ class Rates(BaseModel):
     return_rate: float | None = None  # 退单率
     reopen_rate: float | None = None  # 重办率
     avg_handling_hours: float | None = None  # 平均办理时长（小时）
+    summons_on_time_rate: float | None = None  # 报到准时率 (departments: 吹哨报到)
+    summonses: int = 0  # 吹哨报到次数 (areas: summonses; departments: times summoned)
     score: float | None = None  # 综合得分 0-100
     unrated: int = 0  # 未评价 (评价期满)
     unreachable: int = 0  # 回访未接通
@@ -51,6 +56,9 @@ DEFINITIONS: dict[str, tuple[str, str, str]] = {
     "return_rate": ("退单率", "退单次数 ÷ 派单次数", "该部门退回的派单 ÷ 派给该部门的派单"),
     "reopen_rate": ("重办率", "因不满意被重办过的诉求 ÷ 已办结诉求", "办结后被重办的派单 ÷ 办结的派单"),
     "avg_handling_hours": ("平均办理时长", "从受理到首次办结的平均小时数（自然时间）", "从派单到办结的平均小时数（自然时间）"),
+    "summons_on_time_rate": ("报到准时率", "—（区域显示吹哨报到次数）",
+                             "准时到场报到的次数 ÷ 已到报到时限的被吹哨次数（已报到，或过了到场时限仍未报到）；"
+                             "迟到（超过到场时限或不在现场范围内）和未报到都不算准时，尚未到时限的不计入"),
     "score": ("综合得分", "响应率、解决率、满意率按管理员设定的权重加权（满分 100）；任一率缺数据时不计分",
               "同左，用部门的三率"),
 }
@@ -89,6 +97,7 @@ def compute_rates(counters: Mapping[str, int], weights: Mapping[str, int] | None
         return_rate=_ratio(c("returned", 0), c("dispatches", 0)),
         reopen_rate=_ratio(c("reopened", 0), handled),
         avg_handling_hours=_hours(c("handle_seconds", 0), handled),
+        summonses=c("summonses", 0),
         unrated=c("unrated", 0),
         unreachable=c("unreachable", 0),
         awaiting_rating=max(handled - rated - c("unrated", 0) - c("unreachable", 0), 0),
@@ -112,6 +121,8 @@ def compute_department_rates(counters: Mapping[str, int], weights: Mapping[str, 
         return_rate=_ratio(c("returned", 0), received),
         reopen_rate=_ratio(c("reopened", 0), resolved),
         avg_handling_hours=_hours(c("handle_seconds", 0), resolved),
+        summons_on_time_rate=_ratio(c("summons_on_time", 0), c("summons_checked_in", 0) + c("summons_missed", 0)),
+        summonses=c("summoned", 0),
         unrated=c("unrated", 0),
         unreachable=c("unreachable", 0),
         awaiting_rating=max(resolved - rated - c("unrated", 0) - c("unreachable", 0), 0),

@@ -107,4 +107,34 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)  # SQLite hands back naive times
 
 
+def period_counts(session: Session, start: datetime, end: datetime, *, now: datetime | None = None) -> dict[str, dict[str, int]]:
+    """吹哨报到 figures of the summonses made between `start` and `end` (rates.py turns them into rates):
+    `department:<id>` -> summoned, summons_checked_in, summons_on_time, summons_missed (past due, no check-in);
+    `community:<id>` and `all` -> summonses (distinct), summonses_joint (联席办)."""
+    now = now or datetime.now(timezone.utc)
+    rows = session.exec(select(
+        DashboardSummonsDepartment.summons_id, DashboardSummonsDepartment.community_id, DashboardSummonsDepartment.department_id,
+        DashboardSummonsDepartment.joint_handling, DashboardSummonsDepartment.checked_in_at, DashboardSummonsDepartment.late,
+        DashboardSummonsDepartment.on_site_due,
+    ).where(DashboardSummonsDepartment.summoned_at >= start, DashboardSummonsDepartment.summoned_at <= end)).all()
+    result: dict[str, dict[str, int]] = {}
+    seen: set[str] = set()
 
+    def add(scope: str, metric: str, delta: int = 1) -> None:
+        figures = result.setdefault(scope, {})
+        figures[metric] = figures.get(metric, 0) + delta
+
+    for summons_id, community_id, department_id, joint, checked_in_at, late, due in rows:
+        scope = f"department:{department_id}"
+        add(scope, "summoned")
+        if checked_in_at is not None:
+            add(scope, "summons_checked_in")
+            add(scope, "summons_on_time", int(not late))
+        elif _aware(due) < now:
+            add(scope, "summons_missed")
+        if summons_id not in seen:
+            seen.add(summons_id)
+            for area in ("all", f"community:{community_id}"):
+                add(area, "summonses")
+                add(area, "summonses_joint", int(joint))
+    return result

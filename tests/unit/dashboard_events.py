@@ -23,13 +23,15 @@ from libs.events import (
 )
 from services.dashboard import models, weights
 from services.dashboard.projection import project_event
+from services.dashboard.summons import DashboardSummonsDepartment
 
 RESIDENT = Actor(role="resident", id="r1")
 STAFF = Actor(role="community_staff", id="s1")
 DEPT = Actor(role="department_staff", id="d1")
 SYSTEM = Actor(role="system", id="workflow")
 BJ = timezone(timedelta(hours=8))
-TABLES = [models.DashboardTicket, models.DashboardDaily, models.DashboardCounter, models.DashboardTopic, weights.DashboardWeights]
+TABLES = [models.DashboardTicket, models.DashboardDaily, models.DashboardCounter, models.DashboardTopic, weights.DashboardWeights,
+          DashboardSummonsDepartment]
 
 
 def new_session() -> Session:

@@ -15,6 +15,7 @@ from services.dashboard.periods import parse_period
 from services.dashboard.projection import project_event
 from services.dashboard.queries import ranking as _ranking
 from services.dashboard.queries import summary as _summary
+from services.dashboard.summons import DashboardSummonsDepartment
 
 STAFF = Actor(role="community_staff", id="s1")
 TRIAGE = "street:changyang"
@@ -24,7 +25,8 @@ WHEN = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 @pytest.fixture
 def session():
     engine = create_engine("sqlite://")
-    tables = [models.DashboardTicket.__table__, models.DashboardCounter.__table__, models.DashboardDaily.__table__]
+    tables = [models.DashboardTicket.__table__, models.DashboardCounter.__table__, models.DashboardDaily.__table__,
+              DashboardSummonsDepartment.__table__]
     SQLModel.metadata.create_all(engine, tables=tables)
     with Session(engine) as s:
         yield s

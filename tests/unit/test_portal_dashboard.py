@@ -163,3 +163,24 @@ def test_staff_are_refused_another_scope_by_the_service_and_the_page_says_so(por
     log_in(portal, "xinran_staff")
     page = portal.get("/dashboard/tickets", params={"scope": "community:shiliuqiao"})
     assert page.status_code == 200 and "超出您的查看范围" in page.text
+
+
+def test_the_rankings_and_rates_show_the_summons_figures_explained(portal: TestClient, backed: FakeBackends) -> None:  # noqa: F811
+    def rows(request: httpx.Request) -> httpx.Response:
+        by = request.url.params["by"]
+        row = ranking_row(f"{by}:x", "某单位", 1, 0)
+        row["rates"] = {**RATES, "summonses": 7, "summons_on_time_rate": 0.625 if by == "department" else None}
+        return httpx.Response(200, json=[row])
+
+    backed.on("dashboard", "GET", "/rankings", rows)
+    backed.on("dashboard", "GET", "/summary", httpx.Response(200, json=summary(rates={**RATES, "summonses": 3})))
+    backed.on("dashboard", "GET", "/definitions", httpx.Response(200, json={"rates": [
+        {"key": "summons_on_time_rate", "name": "报到准时率", "area": "—", "department": "准时到场报到的次数 ÷ 已到报到时限的被吹哨次数"}],
+        "weights": {"response": 30, "resolution": 35, "satisfaction": 35}, "counting": ""}))
+    log_in(portal, "leader1")
+    page = portal.get("/dashboard", params={"period": "month"}).text
+    department = page[page.index('id="rank-department"'):page.index('id="rank-category"')]
+    assert "被吹哨" in department and "报到准时率" in department and "62.5%" in department and ">7<" in department
+    community = page[page.index('id="rank-community"'):page.index('id="rank-department"')]
+    assert "吹哨报到" in community and ">7<" in community and "报到准时率" not in community
+    assert "<td>3 次</td>" in page and "已到报到时限的被吹哨次数" in page

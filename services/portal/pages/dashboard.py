@@ -105,7 +105,7 @@ async def dashboard(
 
 
 RATE_KEYS = ("response_rate", "resolution_rate", "satisfaction_rate", "closure_rate", "on_time_rate", "overdue_rate",
-             "return_rate", "reopen_rate", "avg_handling_hours", "score")
+             "return_rate", "reopen_rate", "avg_handling_hours", "summons_on_time_rate", "score")
 
 
 def _complete(row: dict[str, Any], rank: int | None = None) -> dict[str, Any]:
@@ -113,7 +113,7 @@ def _complete(row: dict[str, Any], rank: int | None = None) -> dict[str, Any]:
     rates = row.setdefault("rates", {})
     for key in RATE_KEYS:
         rates.setdefault(key, None)
-    for key in ("unrated", "unreachable", "awaiting_rating"):
+    for key in ("unrated", "unreachable", "awaiting_rating", "summonses"):
         rates.setdefault(key, row.get(key, 0))
     row.setdefault("change", {})
     row.setdefault("change_yoy", {})
