@@ -5,6 +5,7 @@ from libs.messaging import Handlers
 from services.dashboard.commands import store_digest, store_ranking
 from services.dashboard.projection import project_event
 from services.dashboard.summons import DepartmentsSummoned, SummonsCheckedIn, on_checked_in, on_summoned
+from services.dashboard.wishes import WISH_EVENTS, project_wish_event
 
 
 def _and(then):  # noqa: ANN001, ANN202 - the ticket fold first, then the 吹哨报到 read model (one transaction)
@@ -20,4 +21,5 @@ HANDLERS: Handlers = {
     OverdueDigest: store_digest,
     DepartmentsSummoned: _and(on_summoned),
     SummonsCheckedIn: _and(on_checked_in),
+    **{model: project_wish_event for model in WISH_EVENTS},  # 微心愿 and points (wishes, points topics)
 }

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from libs.db import make_engine, migrate
 from libs.events import REPORTS, TICKETS, EventDecodeError, decode_event, topic_name
+from libs.events.topics import POINTS, WISHES
 from libs.messaging.inbox import InboxEntry, apply_once
 from libs.observability import get_logger
 from libs.settings import get_settings
@@ -32,13 +33,15 @@ from services.dashboard.models import (
     DashboardTicket,
 )
 from services.dashboard.summons import DashboardSummonsDepartment
+from services.dashboard.wishes import DashboardWish, DashboardWishVolunteerDay
 
 log = get_logger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 GROUP = "dashboard"  # the live consumer's group: the inbox rows it writes are the same
 READ_MODELS = (DashboardTicket, DashboardDaily, DashboardCounter, DashboardRankingSnapshot, DashboardOverdueDigest,
-               DashboardSummonsDepartment)  # 吹哨报到 per summoned department (summons.py)
-TOPICS = (TICKETS, REPORTS)
+               DashboardSummonsDepartment,  # 吹哨报到 per summoned department (summons.py)
+               DashboardWish, DashboardWishVolunteerDay)  # 微心愿 (wishes.py)
+TOPICS = (TICKETS, REPORTS, WISHES, POINTS)
 
 
 def clear_read_models(engine: Engine) -> None:

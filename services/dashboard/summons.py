@@ -28,7 +28,7 @@ class DashboardSummonsDepartment(SQLModel, table=True):
     department_id: str = Field(max_length=40, index=True)
     role: str = Field(max_length=10)  # lead | co
     joint_handling: bool = False
-    summoned_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    summoned_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))  # period figures
     on_site_due: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     checked_in_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     late: bool | None = None

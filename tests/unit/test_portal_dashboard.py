@@ -184,3 +184,25 @@ def test_the_rankings_and_rates_show_the_summons_figures_explained(portal: TestC
     community = page[page.index('id="rank-community"'):page.index('id="rank-department"')]
     assert "吹哨报到" in community and ">7<" in community and "报到准时率" not in community
     assert "<td>3 次</td>" in page and "已到报到时限的被吹哨次数" in page
+
+
+WISHES = {"scope": "all", "posted": 12, "approved": 10, "declined": 1, "claimed": 8, "fulfilled": 6, "confirmed": 5, "returned": 2,
+          "disputed": 1, "avg_days_to_fulfil": 3.5, "active_volunteers": 4, "volunteers_confirmed": 2, "points_credited": 300,
+          "hours_credited": 12.5, "communities": [{"community_id": "xinran", "posted": 7, "claimed": 5, "fulfilled": 4,
+                                                   "confirmed": 3, "active_volunteers": 3, "points_credited": 200}]}
+
+
+def test_the_wish_figures_of_the_period_are_on_the_page(portal: TestClient, backed: FakeBackends) -> None:  # noqa: F811
+    backed.on("dashboard", "GET", "/wishes/stats", httpx.Response(200, json=WISHES))
+    log_in(portal, "leader1")
+    page = portal.get("/dashboard", params={"period": "month", "date": "2026-11-15"}).text
+    card = page[page.index('id="wishes"'):]
+    assert 'data-wish="posted">12<' in card and 'data-wish="fulfilled">6<' in card and "3.5" in card and "300 / 12.5小时" in card
+    assert "馨然嘉园社区" in card and "每人只计一次" in card
+    assert dict(backed.sent("dashboard", "GET", "/wishes/stats")[0].url.params) == {"period": "month", "date": "2026-11-15"}
+
+
+def test_department_staff_are_not_asked_about_wishes(portal: TestClient, backed: FakeBackends) -> None:  # noqa: F811
+    log_in(portal, "urban_staff")
+    page = portal.get("/dashboard").text
+    assert 'id="wishes"' not in page and not backed.sent("dashboard", "GET", "/wishes/stats")

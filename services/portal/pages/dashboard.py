@@ -93,6 +93,7 @@ async def dashboard(
         )
         history, history_error = await _optional(clients, viewer, "/rankings/history", {"month": dates.month})
     digests, digest_error = await _optional(clients, viewer, "/digests", {"day": dates.day})
+    wishes, wishes_error = ({}, None) if viewer.role == "department_staff" else await _optional(clients, viewer, "/wishes/stats", period)
     rankings = [[_complete(row, i) for i, row in enumerate(rows, start=1)] for rows in rankings]
     return render(
         request, "dashboard.html", viewer, leadership=leadership,
@@ -101,6 +102,7 @@ async def dashboard(
         definitions=definitions or {}, hot30=hot30, hot7=hot7, repeated=repeated, topics=topics, hot_method=method or {},
         day=dates.day, month=dates.month, digests=digests, digest_error=digest_error, history=history,
         history_error=history_error, query=_query(period), poll_seconds=POLL_SECONDS,
+        wishes=wishes or {}, wishes_error=wishes_error,
     )
 
 
