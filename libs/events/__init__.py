@@ -41,10 +41,12 @@ from libs.events.models import (
     deterministic_event_id,
 )
 from libs.events.summons import DepartmentsSummoned, SummonsCheckedIn, SummonsTaskCompleted
+from libs.events.hazards import HazardVerified
 from libs.events.serialization import EventDecodeError, decode_event, encode_event
 from libs.events.topics import CONFIG, DEAD_LETTER, REPORTS, TICKETS, topic_name
 
 __all__ = [
+    "HazardVerified",
     "CalendarAdjusted",
     "GridBoundariesPublished",
     "TicketAssignedToCommunity",

@@ -95,6 +95,7 @@ class TicketViewPublic(SQLModel):
     merged_into: str | None
     suspended: bool
     summons: list[SummonsPublic] = []  # 吹哨报到: each summons with its departments' check-ins and tasks
+    hazard_verified: bool = False  # 隐患随手拍 confirmed by staff (HazardVerified)
 
 
 class TicketRecord(SQLModel):
@@ -134,7 +135,7 @@ class TicketViewColumns(SQLModel):
         pressing = max((d.state for d in deadlines), key=_PRESSING.index, default=None)
         return model(
             **self.model_dump(exclude={"warnings"}), warnings=warnings, deadlines=deadlines, status_label=status_label,
-            deadline_state=pressing, summons=summons_public(self.view()), **extra,
+            deadline_state=pressing, summons=summons_public(self.view()), hazard_verified=self.view().hazard_verified, **extra,
         )
 
     def store(self, view: TicketView) -> None:

@@ -14,6 +14,7 @@ from libs.events import (
     CallbackRequested,
     DeadlineWarned,
     DepartmentsSummoned,
+    HazardVerified,
     Event,
     ExtensionGranted,
     ResidentContacted,
@@ -62,6 +63,7 @@ class TicketView:
     return_count: int = 0
     # 吹哨报到: summons id -> its departments' check-ins, tasks and clocks (libs/ticket/summons.py)
     summons: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    hazard_verified: bool = False  # 隐患随手拍 confirmed by staff (the reporter's points follow, once)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", TicketStatus(self.status))  # rows and JSON hand back plain strings
@@ -197,6 +199,7 @@ _STEPS: dict[type[Event], Callable[[TicketView, Any], TicketView]] = {
     DepartmentsSummoned: summoning.summoned,
     SummonsCheckedIn: summoning.checked_in,
     SummonsTaskCompleted: summoning.task_completed,
+    HazardVerified: lambda v, e: replace(v, hazard_verified=True),  # the handling goes on as it was
 }
 # Events after which the lead no longer holds the ticket as summoned: every open summons ends, its clocks stop.
 ENDS_SUMMONS: frozenset[type[Event]] = frozenset({

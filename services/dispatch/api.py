@@ -12,6 +12,7 @@ from libs.runtime.errors import STATE_REFUSED
 from libs.runtime.documents import add_versioned_document_routes
 from libs.runtime.listing import Page, TicketActions, add_worklist_routes
 from services.dispatch.commands import admin as admin_commands
+from services.dispatch.commands import hazard
 from services.dispatch.commands import street
 from services.dispatch.commands import supervision as supervision_commands
 from services.dispatch.commands import triage
@@ -83,6 +84,10 @@ add_worklist_routes(
 triage_actions = TicketActions(router, Staff, DispatchTicketPublic)
 triage_actions.add("dispatch", triage.dispatch_ticket, DispatchRequest, summary="派单 / 改派 to a department")
 triage_actions.add("settle", triage.settle_on_spot, SettleRequest, summary="即办: settle on the spot")
+triage_actions.add(
+    "verify-hazard", hazard.verify_hazard, hazard.HazardRequest | None, name="verify_hazard",
+    summary="确认隐患: a 隐患随手拍 is real (once); the reporter earns points (HazardVerified)",
+)
 
 
 @router.get(

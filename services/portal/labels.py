@@ -139,6 +139,7 @@ NOTICES = {
     "rated": "感谢您的评价！",
     "dispatched": "已派单到承办部门。",
     "settled": "已记录为社区即办。",
+    "hazard_verified": "已确认隐患，上报的居民会获得积分。",
     "notify_settings": "通知设置已保存。",
     "notify_retry": "已重新发送。",
     "notify_roster": "通知名单新版本已发布。",

@@ -97,3 +97,9 @@ class ProjectForm(PageForm):
 
         return {"title": self.title, "description": self.description or "", "place": self.place,
                 "starts_at": beijing(self.starts_at), "ends_at": beijing(self.ends_at), "capacity": self.capacity, "hours": self.hours}
+
+
+class HazardForm(PageForm):
+    """确认隐患属实 on the console: what staff found (optional)."""
+
+    note: OptionalText = Field(None, max_length=500)

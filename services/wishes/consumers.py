@@ -1,14 +1,24 @@
 """The wish service turns wish filings into wishes, returns expired claims to the wall, and credits points."""
-from libs.events import TicketFiled, TicketRated
+from sqlmodel import Session
+
+from libs.events import HazardVerified, TicketFiled, TicketRated
 from libs.events.wishes import ProjectAttendanceConfirmed, WishClaimExpired, WishConfirmed
 from libs.messaging import Handlers
 from services.wishes.commands import expire_claim, post_from_ticket
+from services.wishes.hazards import on_hazard_verified, record_hazard
 from services.wishes.points import on_attendance_confirmed, on_ticket_rated, on_wish_confirmed
 
+
+def on_ticket_filed(session: Session, event: TicketFiled) -> None:
+    post_from_ticket(session, event)  # kind "wish": a wish awaiting review, from every intake channel
+    record_hazard(session, event)  # kind "hazard": who to credit when staff confirm it
+
+
 HANDLERS: Handlers = {
-    TicketFiled: post_from_ticket,  # kind "wish" only, from every intake channel
+    TicketFiled: on_ticket_filed,
     WishClaimExpired: expire_claim,  # the claim's Temporal timer fired
     WishConfirmed: on_wish_confirmed,  # 圆梦: the claimant's points and hours, once per event
     TicketRated: on_ticket_rated,  # 评价: the rater's points
     ProjectAttendanceConfirmed: on_attendance_confirmed,  # 三张清单: a project's hours and points, once per signup
+    HazardVerified: on_hazard_verified,  # 隐患随手拍 confirmed by staff: the reporter's points, once per ticket
 }

@@ -28,7 +28,7 @@ def _start_of_day(now: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def _award(
+def award(
     session: Session, *, action: str, owner_id: str, community_id: str | None, source_event_id: str, hours: float = 0,
 ) -> None:
     rules = current_rules(session)
@@ -56,13 +56,13 @@ def _award(
 
 def on_wish_confirmed(session: Session, event: WishConfirmed) -> None:
     """圆梦 confirmed: the claimant earns points and the hours they recorded (capped by the rules)."""
-    _award(session, action="wish_fulfilled", owner_id=event.claimant_id, community_id=event.community_id,
+    award(session, action="wish_fulfilled", owner_id=event.claimant_id, community_id=event.community_id,
            source_event_id=str(event.event_id), hours=event.hours)
 
 
 def on_attendance_confirmed(session: Session, event: ProjectAttendanceConfirmed) -> None:
     """三张清单: staff confirmed attendance; the source is the signup, so one attendance credits once whatever happens."""
-    _award(session, action="project_attended", owner_id=event.volunteer_id, community_id=event.community_id,
+    award(session, action="project_attended", owner_id=event.volunteer_id, community_id=event.community_id,
            source_event_id=f"attendance:{event.signup_id}", hours=event.hours)
 
 
@@ -70,7 +70,7 @@ def on_ticket_rated(session: Session, event: TicketRated) -> None:
     """A resident who rates earns points; a rating staff recorded on a 回访 call earns nobody anything."""
     if event.actor.role != "resident":
         return
-    _award(session, action="rating_given", owner_id=event.actor.id, community_id=None, source_event_id=str(event.event_id))
+    award(session, action="rating_given", owner_id=event.actor.id, community_id=None, source_event_id=str(event.event_id))
 
 
 # --------------------------------------------------------------------------- reads

@@ -15,6 +15,7 @@ from libs.events import (
     CallbackRequested,
     DeadlineWarned,
     DepartmentsSummoned,
+    HazardVerified,
     StageDeadlineSet,
     SummonsCheckedIn,
     SummonsTaskCompleted,
@@ -88,6 +89,7 @@ EXAMPLES: dict[type[Event], Event] = {
     ),
     SummonsCheckedIn: SummonsCheckedIn(ticket_id=T, actor=A, summons_id="S-1", department_id="water"),
     SummonsTaskCompleted: SummonsTaskCompleted(ticket_id=T, actor=A, summons_id="S-1", department_id="water", note="已关阀"),
+    HazardVerified: HazardVerified(ticket_id=T, actor=A, community_id="C-1", note="属实"),  # 隐患随手拍 confirmed
 }
 
 

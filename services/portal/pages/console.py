@@ -14,6 +14,7 @@ from services.portal.clients import BackendRejected, Backends
 from services.portal.forms import CategoryForm, DispatchForm, MergeForm, OutcomeForm, ResumeForm, SuspendForm
 from services.portal.grids import community_map, grid_map, grid_names
 from services.portal.lists import FLAGS, SORTS, ListQuery, load_list
+from services.portal.reward_forms import HazardForm
 from services.portal.views import BackendsDep, ConsolePage, MergePage, SupervisorOnly, Viewer, render
 
 router = APIRouter(default_response_class=HTMLResponse)
@@ -84,6 +85,7 @@ async def _duplicate_hints(
 actions = TicketActions(router, "/console", "dispatch", ConsolePage, back_to="/console?selected={ticket_id}")
 actions.add("dispatch", DispatchForm, ok="dispatched")  # 派单 / 改派
 actions.add("settle", OutcomeForm, ok="settled")  # 即办
+actions.add("verify-hazard", HazardForm, ok="hazard_verified")  # 确认隐患: the reporter earns points
 actions.add("category", CategoryForm, ok="recategorized")  # 分类调整: the proposed department follows
 actions.add("merge", MergeForm, ok="merged", viewer=MergePage)  # 合并: a duplicate joins the ticket it repeats
 actions.add("suspend", SuspendForm, ok="suspended", viewer=SupervisorOnly)  # 挂起: every deadline stops
