@@ -1,4 +1,6 @@
 """Intake service: one write API for every channel; emits ticket.filed."""
+from libs.events import TICKETS
+from libs.events.topics import WISHES
 from libs.pii import get_vault
 from libs.runtime import service_app
 from libs.settings import Settings
@@ -18,6 +20,7 @@ _create_app = following_boundaries(service_app(
      story_router], HANDLERS,
     title="Whistle intake 吹哨受理",
     description="Residents, grid workers and hotline operators file tickets and micro-wishes here.",
+    topics=(TICKETS, WISHES),  # wishes: 圆梦 photos join the wish's ticket (WishFulfilled)
 ))
 
 

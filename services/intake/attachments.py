@@ -17,6 +17,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from libs.auth.principal import Principal
 from libs.blobs import Blob, BlobNotFound, BlobStore
 from libs.blobs.images import CONTENT_TYPE, CheckedPhoto
+from libs.events.wishes import WishFulfilled
 from libs.statemachine import DomainError, NotFound, Rejected
 from libs.ticket.table import TicketRecord
 from services.intake import commands
@@ -193,6 +194,19 @@ def link_photos(session: Session, *, ticket_id: str, references: tuple[str, ...]
         if attachment_id not in mine:
             raise FilingRejected(f"attachments: {reference(attachment_id)!r} is not a photo you uploaded; upload it first")
         session.add(IntakeAttachmentLink(ticket_id=ticket_id, attachment_id=attachment_id))
+
+
+def link_fulfilment_photos(session: Session, event: WishFulfilled) -> None:
+    """圆梦: the photos a volunteer recorded join the wish's ticket (a wish's id is its ticket's), so the wisher and
+    the community's staff see them like the ticket's own; only photos that volunteer uploaded, each once."""
+    wanted = {m.group(1) for ref in event.photos if (m := REFERENCE.match(ref))}
+    if not wanted or session.get(IntakeTicket, event.wish_id) is None:
+        return
+    theirs = session.exec(select(IntakeAttachment.id).where(
+        col(IntakeAttachment.id).in_(wanted), IntakeAttachment.uploaded_by == event.claimant_id)).all()
+    linked = set(session.exec(select(IntakeAttachmentLink.attachment_id).where(IntakeAttachmentLink.ticket_id == event.wish_id)))
+    for attachment_id in sorted(set(theirs) - linked):
+        session.add(IntakeAttachmentLink(ticket_id=event.wish_id, attachment_id=attachment_id))
 
 
 def may_see(session: Session, principal: Principal, attachment: IntakeAttachment) -> bool:

@@ -20,11 +20,12 @@ from services.intake.attachments import MAX_PHOTOS, Location, PhotoRefused, Phot
 
 router = APIRouter(prefix="/attachments", tags=["attachments"])
 
-Uploader = Annotated[Principal, Depends(require("resident", "grid_worker", "community_staff", "admin"))]
+# volunteer: 圆梦 photos (the wishes service takes their references; intake links them to the wish's ticket)
+Uploader = Annotated[Principal, Depends(require("resident", "grid_worker", "community_staff", "admin", "volunteer"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
 Viewer = Annotated[
     Principal,
-    Depends(require("resident", "grid_worker", "community_staff", "department_staff", "supervisor", "leader", "admin")),
+    Depends(require("resident", "grid_worker", "community_staff", "department_staff", "supervisor", "leader", "admin", "volunteer")),
 ]
 FIELD = "files"
 FORM_OVERHEAD = 256 * 1024  # multipart boundaries and headers around the files

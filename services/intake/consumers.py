@@ -2,8 +2,10 @@
 from sqlmodel import Session
 
 from libs.events import StageDeadlineSet, TicketAssignedToCommunity, TicketResolved, TicketSettledOnSpot
+from libs.events.wishes import WishFulfilled
 from libs.ticket.table import follow_event
 from libs.messaging import Handlers
+from services.intake.attachments import link_fulfilment_photos
 from services.intake.channels.sms import invite_rating
 from services.intake.commands import apply_ticket_event, on_assigned_to_community
 from services.intake.domain import TIMELINE_NOTES
@@ -31,4 +33,5 @@ HANDLERS: Handlers = {
     TicketResolved: on_resolved,
     TicketSettledOnSpot: on_resolved,
     StageDeadlineSet: on_deadline_set,
+    WishFulfilled: link_fulfilment_photos,  # 圆梦 photos join the wish's ticket (topic wishes)
 }

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from services.portal.forms import OptionalText, PageForm, Text
+from services.portal.forms import PHOTO_REFERENCE, OptionalText, PageForm, Text
 
 WISH_STATUS = {
     "pending_review": ("待审核", "muted"), "declined": ("未通过", "muted"), "open": ("待认领", "wish"),
@@ -51,8 +51,14 @@ class ThanksForm(PageForm):
 
 
 class FulfilForm(PageForm):
+    """圆梦: what was done, the hours, and photos uploaded beforehand through /volunteer/photos (the picker)."""
+
     note: Text = Field(min_length=2, max_length=1000)
     hours: float = Field(gt=0, le=24)
+    attachments: list[Annotated[str, Field(pattern=PHOTO_REFERENCE, max_length=80)]] = Field([], max_length=9)
+
+    def body(self) -> dict[str, Any]:
+        return {"note": self.note, "hours": self.hours, "photos": list(self.attachments)}
 
 
 UNIT_TYPES = (("company", "企业"), ("school", "学校"), ("department", "机关单位"), ("other", "其他"))

@@ -46,7 +46,7 @@ def portal(tmp_path, monkeypatch, fake: FakeBackends) -> Iterator[TestClient]:
     monkeypatch.delenv("PORTAL_DATABASE_URL", raising=False)
     monkeypatch.delenv("PORTAL_DEMO_USERS", raising=False)
     monkeypatch.setattr("services.portal.users.HASH_ITERATIONS", 1000)
-    settings = Settings(data_dir=tmp_path, database_url=None, wishes_url="http://wishes.test")
+    settings = Settings(data_dir=tmp_path, database_url=None, wishes_url="http://wishes.test", intake_url="http://intake.test")
     with TestClient(create_app(settings, transport=httpx.MockTransport(fake.handle))) as client:
         yield client
 
@@ -97,7 +97,7 @@ def test_the_volunteer_page_reports_to_the_community_and_records_a_fulfilment(po
     fake.on("wishes", "POST", "/wishes/T20261127-0000WISH/fulfil", httpx.Response(200, json=full_wish(status="fulfilled")))
     recorded = portal.post("/volunteer/wishes/T20261127-0000WISH/fulfil", data={"note": "陪同复查", "hours": "2.5"}, follow_redirects=False)
     assert recorded.headers["location"] == "/volunteer?ok=wish_fulfilled"
-    assert json.loads(fake.sent("wishes", "POST", "/wishes/T20261127-0000WISH/fulfil")[0].content) == {"note": "陪同复查", "hours": 2.5}
+    assert json.loads(fake.sent("wishes", "POST", "/wishes/T20261127-0000WISH/fulfil")[0].content) == {"note": "陪同复查", "hours": 2.5, "photos": []}
     bad = portal.post("/volunteer/wishes/T20261127-0000WISH/fulfil", data={"note": "好", "hours": "30"})
     assert bad.status_code == 422
 
@@ -143,3 +143,31 @@ def test_a_unit_registers_as_one_claimant_with_its_type(portal: TestClient, fake
     assert (sent["kind"], sent["unit_type"], sent["name"], sent["party_member"]) == ("unit", "school", "区实验小学", False)
     bad = portal.post("/volunteer/register", data={**data, "unit_type": "castle"})
     assert bad.status_code == 422 and len(fake.sent("wishes", "PUT", "/volunteers/me")) == 1
+
+
+def test_a_volunteer_uploads_yuanmeng_photos_through_intake_and_records_them(portal: TestClient, fake: FakeBackends) -> None:
+    """圆梦 photos: the picker posts to /volunteer/photos, sent on to intake with the volunteer's own token; the
+    fulfilment names the references; another role cannot use the volunteer's upload."""
+    ref = "/attachments/" + "a" * 32 + ".jpg"
+    fake.on("wishes", "GET", "/volunteers/me", httpx.Response(404, json={"detail": "您还没有到社区报到"}))
+    fake.on("wishes", "GET", "/wishes/mine", httpx.Response(200, json=[full_wish(status="claimed", is_mine=False, claimed_by_me=True)]))
+    fake.on("wishes", "GET", "/notices", httpx.Response(200, json=[]))
+    fake.on("wishes", "GET", "/me/points", httpx.Response(200, json=POINTS))
+    fake.on("intake", "POST", "/attachments", httpx.Response(201, json={"photos": [{"url": ref}], "suggested_location": None}))
+    log_in(portal, "volunteer1")
+    assert 'data-upload="/volunteer/photos"' in portal.get("/volunteer").text
+    uploaded = portal.post("/volunteer/photos", files=[("photos", ("a.jpg", b"\xff\xd8\xff", "image/jpeg"))])
+    assert uploaded.status_code == 201 and uploaded.json()["photos"][0]["url"] == ref
+    (sent,) = fake.sent("intake", "POST", "/attachments")
+    assert sent.headers["Authorization"].startswith("Bearer ")
+    fake.on("wishes", "POST", "/wishes/T20261127-0000WISH/fulfil", httpx.Response(200, json=full_wish(status="fulfilled")))
+    portal.post("/volunteer/wishes/T20261127-0000WISH/fulfil", data={"note": "陪同复查", "hours": "2", "attachments": [ref]})
+    assert json.loads(fake.sent("wishes", "POST", "/wishes/T20261127-0000WISH/fulfil")[0].content)["photos"] == [ref]
+    foreign = portal.post("/volunteer/wishes/T20261127-0000WISH/fulfil", data={"note": "陪同复查", "hours": "2", "attachments": ["http://x/y.jpg"]})
+    assert foreign.status_code == 422 and len(fake.sent("wishes", "POST", "/wishes/T20261127-0000WISH/fulfil")) == 1
+
+
+def test_only_volunteers_upload_through_the_volunteer_picker(portal: TestClient, fake: FakeBackends) -> None:
+    log_in(portal, "resident1")
+    assert portal.post("/volunteer/photos", files=[("photos", ("a.jpg", b"x", "image/jpeg"))]).status_code == 403
+    assert fake.sent("intake", "POST", "/attachments") == []

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from libs.directory import get_directory
 from services.portal.clients import BackendRejected
 from services.portal.forms import Posted
+from services.portal.pages import photos
 from services.portal.views import BackendsDep, Viewer, optional_viewer, page_for, redirect, rejection_message, render
 from services.portal.wish_forms import UNIT_TYPES, WALL_TABS, WISH_NOTICES, WISH_STATUS, FulfilForm, VolunteerForm
 
@@ -112,6 +113,11 @@ async def register(request: Request, viewer: VolunteerPage, backends: BackendsDe
     except BackendRejected as exc:
         return await _volunteer_page(request, viewer, backends, rejection_message(exc, "报到未成功"), exc.status_code)
     return redirect("/volunteer?ok=volunteer_registered")
+
+
+@router.post("/volunteer/photos", summary="圆梦: upload the picked photos to intake as the volunteer (JSON for the picker)")
+async def upload_photos(request: Request, viewer: VolunteerPage, backends: BackendsDep) -> Response:
+    return await photos.upload_photos(request, viewer, backends)  # the same checks; intake takes the volunteer role
 
 
 @router.post("/volunteer/wishes/{wish_id}/fulfil")

@@ -13,6 +13,8 @@
   };
 
   function setup(box) {
+    if (box.hasAttribute("data-ready")) return;  // a page with several pickers includes this script once per picker
+    box.setAttribute("data-ready", "");
     var form = box.closest("form");
     var list = box.querySelector(".photo-previews");
     var adder = box.querySelector(".photo-add");
