@@ -26,13 +26,13 @@ def stats(
     community_id: Annotated[str | None, Query(max_length=40, pattern=r"^[\w\-]+$", description="one community (leadership)")] = None,
 ) -> WishStats:
     seen = visibility(principal)
-    if not seen.everything:
-        if not seen.community_id:
-            raise Forbidden("wishes: 微心愿统计仅领导、督办和社区可查看")
-        if community_id and community_id != seen.community_id:
-            raise Forbidden(f"community_id: {community_id!r} 超出您的查看范围（community:{seen.community_id}）")
-        community_id = seen.community_id
-    return runtime.read(wish_stats, period=period, community_id=community_id)
+    if not seen.everything and not seen.community_id:
+        raise Forbidden("wishes: 微心愿统计仅领导、督办和社区可查看")
+    if community_id and not seen.may_read(f"community:{community_id}"):
+        raise Forbidden(f"community_id: {community_id!r} 超出您的查看范围（{seen.own_scope or '本街道'}）")
+    stats = runtime.read(wish_stats, period=period, community_id=community_id or seen.community_id)
+    stats.communities = [row for row in stats.communities if seen.may_read(f"community:{row.community_id}")]
+    return stats
 
 
 @router.get("/wishes/definitions", summary="What each wish figure means (shown on the page)")

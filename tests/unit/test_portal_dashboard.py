@@ -206,3 +206,34 @@ def test_department_staff_are_not_asked_about_wishes(portal: TestClient, backed:
     log_in(portal, "urban_staff")
     page = portal.get("/dashboard").text
     assert 'id="wishes"' not in page and not backed.sent("dashboard", "GET", "/wishes/stats")
+
+
+def test_the_overdue_ticker_runs_on_the_page_and_in_the_polled_data(portal: TestClient, backed: FakeBackends) -> None:  # noqa: F811
+    for path, reply in (("/trend", []), ("/map", [])):
+        backed.on("dashboard", "GET", path, httpx.Response(200, json=reply))
+    backed.on("intake", "GET", "/grids", httpx.Response(200, json={"type": "FeatureCollection", "features": []}))
+    log_in(portal, "leader1")
+    page = portal.get("/dashboard", params={"period": "month"}).text
+    ticker = page[page.index('id="overdue-ticker"'):page.index("</div></div>", page.index('id="overdue-ticker"'))]
+    assert 'data-count="1"' in ticker and "超期 1 件" in ticker and 'href="/staff/tickets/T42"' in ticker
+    assert "馨然嘉园社区" in ticker and XSS not in ticker and "&lt;script&gt;" in ticker
+    data = portal.get("/dashboard/data.json", params={"period": "month"}).json()
+    assert data["overdue"] == [{"id": "T42", "title": XSS, "community_id": "xinran", "community": "馨然嘉园社区",
+                                "department": "城市管理委员会", "due": data["overdue"][0]["due"]}] and data["overdue"][0]["due"]
+
+
+def test_the_monthly_report_pdf_is_the_dashboards_file_for_the_viewer(portal: TestClient, backed: FakeBackends) -> None:  # noqa: F811
+    backed.on("dashboard", "GET", "/report/monthly.pdf", httpx.Response(
+        200, content=b"%PDF-1.4 report", headers={"content-type": "application/pdf",
+                                                  "content-disposition": 'attachment; filename="report-2026-11.pdf"'}))
+    log_in(portal, "xinran_staff")
+    page = portal.get("/dashboard").text
+    assert 'action="/dashboard/report.pdf"' in page and 'type="month" name="month"' in page
+    answer = portal.get("/dashboard/report.pdf", params={"month": "2026-11"})
+    assert answer.status_code == 200 and answer.content == b"%PDF-1.4 report" and answer.headers["content-type"] == "application/pdf"
+    sent = backed.sent("dashboard", "GET", "/report/monthly.pdf")[0]
+    assert dict(sent.url.params) == {"month": "2026-11"} and sent.headers["authorization"].startswith("Bearer ")
+    assert portal.get("/dashboard/report.pdf", params={"month": "2026-1"}).status_code == 422
+    backed.on("dashboard", "GET", "/report/monthly.pdf", httpx.Response(503, json={"detail": "缺少中文字体"}))
+    refused = portal.get("/dashboard/report.pdf", params={"month": "2026-11"})
+    assert refused.status_code == 503 and "缺少中文字体" in refused.text

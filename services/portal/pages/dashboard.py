@@ -19,7 +19,7 @@ from services.portal import grids
 from services.portal.clients import BackendRejected, Backends, BackendUnavailable
 from services.portal.forms import ReportDates
 from services.portal.pages import dashboard_more
-from services.portal.views import BackendsDep, DashboardPage, Viewer, rejection_message, render
+from services.portal.views import TEMPLATES, BackendsDep, DashboardPage, Viewer, rejection_message, render
 
 router = APIRouter(default_response_class=HTMLResponse)
 router.include_router(dashboard_more.router)
@@ -131,6 +131,15 @@ def _complete(row: dict[str, Any], rank: int | None = None) -> dict[str, Any]:
     return row
 
 
+def _ticker_item(ticket: dict[str, Any]) -> dict[str, Any]:
+    """An overdue ticket for the ticker (超期滚动), with names and the Beijing due time the page shows."""
+    env = TEMPLATES.env.filters
+    return {"id": ticket["id"], "title": ticket["title"], "community_id": ticket["community_id"],
+            "community": env["community"](ticket["community_id"]),
+            "department": env["department"](ticket["department_id"]) if ticket.get("department_id") else None,
+            "due": env["dt"](ticket.get("next_due")) if ticket.get("next_due") else ""}
+
+
 def _query(period: dict[str, str]) -> str:
     return urlencode(period)
 
@@ -140,12 +149,13 @@ async def dashboard_data(viewer: DashboardPage, clients: BackendsDep, chosen: An
     """What the charts draw, polled by dashboard.js: the summary, the trend, rankings, the grid map and its open tickets."""
     period = chosen.params()
     try:
-        summary, trend, by_community, by_department, open_by_grid = await asyncio.gather(
+        summary, trend, by_community, by_department, open_by_grid, overdue = await asyncio.gather(
             clients.call("dashboard", "GET", "/summary", token=viewer.token, params=period),
             clients.call("dashboard", "GET", "/trend", token=viewer.token, params=period),
             clients.call("dashboard", "GET", "/rankings", token=viewer.token, params={**period, "by": "community"}),
             clients.call("dashboard", "GET", "/rankings", token=viewer.token, params={**period, "by": "department"}),
             clients.call("dashboard", "GET", "/map", token=viewer.token),
+            clients.call("dashboard", "GET", "/overdue", token=viewer.token, params={"limit": 50}),
         )
     except BackendRejected as exc:
         return JSONResponse({"detail": rejection_message(exc, "查询未成功")}, status_code=exc.status_code)
@@ -157,5 +167,5 @@ async def dashboard_data(viewer: DashboardPage, clients: BackendsDep, chosen: An
         geo = grids.EMPTY  # the map waits for intake; the figures do not
     return JSONResponse({
         "summary": summary, "trend": trend, "community": by_community, "department": by_department,
-        "grids": open_by_grid, "geo": geo,
+        "grids": open_by_grid, "geo": geo, "overdue": [_ticker_item(t) for t in overdue],
     }, headers={"Cache-Control": "no-store"})

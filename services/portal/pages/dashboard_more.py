@@ -45,9 +45,19 @@ async def drill_down(
 async def export(request: Request, table: ExportTable, viewer: DashboardPage, clients: BackendsDep) -> Response:
     """The dashboard service's file, fetched with the viewer's token (so it holds only what they may see)."""
     params = {k: v for k, v in request.query_params.items() if k in PASSED or k == "format"}
+    return await _file(clients, viewer, f"/export/{table}", params, f"dashboard-{table}")
+
+
+@router.get("/dashboard/report.pdf", response_class=Response)
+async def monthly_report(viewer: DashboardPage, clients: BackendsDep,
+                         month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]) -> Response:
+    """月度报告 as a PDF to print: the dashboard service's file for the viewer's own scope."""
+    return await _file(clients, viewer, "/report/monthly.pdf", {"month": month}, f"report-{month}.pdf")
+
+
+async def _file(clients: BackendsDep, viewer: DashboardPage, path: str, params: dict[str, str], name: str) -> Response:
     try:
-        reply = await clients.clients["dashboard"].get(f"/export/{table}", params=params,
-                                                       headers={"Authorization": f"Bearer {viewer.token}"})
+        reply = await clients.clients["dashboard"].get(path, params=params, headers={"Authorization": f"Bearer {viewer.token}"})
     except httpx.HTTPError:
         return Response("数据大屏服务暂时不可用", status_code=503, media_type="text/plain; charset=utf-8")
     if reply.status_code != 200:
@@ -55,7 +65,7 @@ async def export(request: Request, table: ExportTable, viewer: DashboardPage, cl
         return Response(f"导出未成功：{detail or reply.status_code}", status_code=reply.status_code if reply.status_code < 500 else 503,
                         media_type="text/plain; charset=utf-8")
     return Response(reply.content, media_type=reply.headers.get("content-type"), headers={
-        "Content-Disposition": reply.headers.get("content-disposition", f"attachment; filename=dashboard-{table}"),
+        "Content-Disposition": reply.headers.get("content-disposition", f"attachment; filename={name}"),
         "Cache-Control": "no-store",
     })
 

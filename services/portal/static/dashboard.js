@@ -100,11 +100,36 @@
     });
   }
 
+  function ticker(rows) {
+    var box = document.getElementById("overdue-ticker");
+    if (!box || !rows) { return; }
+    var track = box.querySelector(".ticker-track");
+    var label = box.querySelector(".ticker-label");
+    track.textContent = "";
+    rows.forEach(function (t) {  // textContent only: titles are user text
+      var a = document.createElement("a");
+      a.className = "ticker-item";
+      a.href = "/staff/tickets/" + encodeURIComponent(t.id);
+      a.textContent = t.id + " " + t.title + " · " + (t.community || t.community_id) + (t.department ? " · " + t.department : "") +
+        " · 时限 " + (t.due || "");
+      track.appendChild(a);
+    });
+    if (!rows.length) {
+      var quiet = document.createElement("span");
+      quiet.className = "ticker-item quiet";
+      quiet.textContent = "当前没有超期未办结的诉求";
+      track.appendChild(quiet);
+    }
+    box.setAttribute("data-count", String(rows.length));
+    track.style.animationDuration = Math.max(20, rows.length * 6) + "s";
+    label.textContent = "超期 " + rows.length + " 件";
+  }
+
   function refresh() {
     fetch("/dashboard/data.json?" + query, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (d) {
-        numbers(d.summary); gauges(d.summary.rates); trend(d.trend); departments(d.department); gridMap(d.geo, d.grids);
+        numbers(d.summary); gauges(d.summary.rates); trend(d.trend); departments(d.department); gridMap(d.geo, d.grids); ticker(d.overdue);
         document.body.setAttribute("data-dashboard-updated", String(Date.now()));
       })
       .catch(function () { document.body.setAttribute("data-dashboard-stale", "1"); });
