@@ -22,8 +22,9 @@ Window = Annotated[Literal[7, 30], Query(description="the window: the last 7 or 
 
 @router.get("/hot", response_model=list[hot.HotIssue], summary="Hot issues: categories and places far above their trailing 12 weeks")
 def hot_issues(principal: Leadership, runtime: RuntimeDep, window: Window = 30) -> list[hot.HotIssue]:
-    visibility(principal).require_everything("hot")
-    return runtime.read(hot.hot_issues, window_days=window)
+    seen = visibility(principal)
+    seen.require_everything("hot")
+    return [h for h in runtime.read(hot.hot_issues, window_days=window) if seen.may_read(h.scope)]
 
 
 @router.get("/hot/method", summary="How hot issues are found (shown on the page)")
@@ -49,12 +50,14 @@ class ClosingTopic(BaseModel):
 @router.get("/topics", response_model=list[hot.TopicPublic], summary="Topics of the month (每月一题) and how far they are")
 def topics(principal: Leadership, runtime: RuntimeDep,
            month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"])] = None) -> list[hot.TopicPublic]:
-    return runtime.read(hot.list_topics, month=month)
+    seen = visibility(principal)
+    return [t for t in runtime.read(hot.list_topics, month=month) if seen.may_read(t.scope)]
 
 
 @router.post("/topics", response_model=hot.TopicPublic, status_code=201, summary="Make a hot issue this month's topic",
              responses={409: {"description": "already this month's topic"}})
 def create_topic(principal: Leadership, runtime: RuntimeDep, body: Annotated[NewTopic, Body()]) -> hot.TopicPublic:
+    visibility(principal).check(body.scope)
     return runtime.run(hot.create_topic, principal=principal, scope=body.scope, window_days=body.window_days, title=body.title)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
 from libs.auth.principal import Principal
+from services.dashboard.access import visibility
 from libs.statemachine import DomainError, NotFound, Rejected
 from libs.ticket import FINISHED
 from services.dashboard.models import DashboardDaily, DashboardTicket, DashboardTopic
@@ -191,7 +192,7 @@ def create_topic(session: Session, *, principal: Principal, scope: str, window_d
 
 def close_topic(session: Session, *, principal: Principal, topic_id: str, note: str) -> TopicPublic:
     topic = session.get(DashboardTopic, topic_id)
-    if topic is None:
+    if topic is None or not visibility(principal).may_read(topic.scope):
         raise NotFound(f"topic {topic_id} not found")
     if topic.status == "closed":
         raise DomainError("该每月一题已办结")

@@ -165,7 +165,7 @@ def grid_map(session: Session, vis: Visibility) -> list[dict]:
     """Open tickets now per grid (the map's colours); staff of a community see their community's grids only."""
     by_grid = statuses(session, prefix="grid:")
     allowed = None
-    if not vis.everything:
+    if not vis.everything or vis.communities is not None:
         query = sa_select(DashboardTicket.grid_id).distinct().where(col(DashboardTicket.grid_id).is_not(None))
         allowed = {g for (g,) in session.execute(vis.filter_tickets(query, DashboardTicket))}
     return [

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from libs.auth import Principal, require
+from libs.auth import Principal, check_scope, require
 from libs.runtime import RuntimeDep
 from libs.runtime.documents import add_versioned_document_routes
 from libs.runtime.errors import STATE_REFUSED
@@ -50,9 +50,10 @@ def retry(message_id: int, principal: Staff, runtime: RuntimeDep) -> MessagePubl
 
 @router.get("/roster/lookup", response_model=list[RosterPersonPublic], summary="通知名单: who is told at a level of a community's or department's ticket")
 def roster_lookup(
-    _principal: Wide, runtime: RuntimeDep, level: Literal["handlers", "level1", "level2", "level3"],
+    principal: Wide, runtime: RuntimeDep, level: Literal["handlers", "level1", "level2", "level3"],
     community_id: str | None = None, department_id: str | None = None,
 ) -> list[RosterPersonPublic]:
+    check_scope(principal, community_id=community_id, department_id=department_id)  # a supervisor: their street's
     return runtime.read(supervision.roster_lookup, level=level, community_id=community_id, department_id=department_id)
 
 
