@@ -197,3 +197,32 @@ class ProjectAttendanceConfirmed(ProjectEvent):
     signup_id: str
     volunteer_id: str
     hours: float
+
+
+# --------------------------------------------------------------------------- statistics for the dashboard
+
+
+class WishStatistics(Envelope):
+    """A community's 微心愿 figures for one Beijing day, as they stand after the change that caused it (key =
+    community id, so one community's snapshots stay in order): the latest snapshot of a (community, day) replaces
+    the earlier ones. Published by the wishes service whenever a wish is posted, approved, claimed, fulfilled or
+    confirmed, or a project attendance is confirmed. See docs/architecture.md (微心愿 statistics)."""
+
+    topic: str = Field(default=WISHES, exclude=True)
+    community_id: str
+    day: date  # Beijing day
+    posted: int = 0  # 寻梦: wishes filed that day
+    approved: int = 0  # 审核通过 that day
+    claimed: int = 0  # 揽梦: claims made that day (a wish claimed again counts again)
+    fulfilled: int = 0  # 圆梦 recorded by the claimant that day
+    confirmed: int = 0  # confirmed by the wisher (or staff) that day
+    days_to_fulfil_mean: float | None = None  # posted → confirmed, days, over the wishes confirmed that day
+    days_to_fulfil_max: float | None = None
+    active_volunteers: int = 0  # distinct volunteers and units who claimed, fulfilled or attended a project that day
+    active_volunteers_30d: int = 0  # the same over the 30 days ending that day
+    open_now: int = 0  # on the wall waiting, as of this snapshot
+    claimed_now: int = 0  # claimed and not yet fulfilled, as of this snapshot
+
+    @property
+    def key(self) -> str:
+        return self.community_id

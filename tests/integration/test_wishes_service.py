@@ -123,7 +123,7 @@ def test_points_and_hours_are_credited_once_when_kafka_redelivers_the_confirmati
     again = wishes.get("/me/points", headers=helper).json()
     assert (again["points"], again["minutes"], len(again["lines"])) == (20, 120, 1)
     board = wishes.get("/public/communities/xinran/points").json()
-    assert {"name": "孙*", "party_member": True, "points": 20, "hours": 2.0} in board
+    assert {"name": "孙*", "party_member": True, "points": 20, "hours": 2.0, "unit": False} in board
     assert "vol-points" not in str(board)
 
 

@@ -72,7 +72,7 @@ def test_a_residents_rating_earns_points_up_to_the_daily_cap_and_staff_recording
 def test_the_community_standings_show_surnames_points_and_hours_only(db: WishDb) -> None:
     db.run(points.on_wish_confirmed, event=confirmed_event(db, hours=2))
     board = db.read(lambda s: points.standings(s, community_id="xinran"))
-    assert [s.model_dump() for s in board] == [{"name": "王*", "party_member": True, "points": 20, "hours": 2.0}]
+    assert [s.model_dump() for s in board] == [{"name": "王*", "party_member": True, "points": 20, "hours": 2.0, "unit": False}]
     assert db.read(lambda s: points.standings(s, community_id="shiliuqiao")) == []
 
 
