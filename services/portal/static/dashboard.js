@@ -23,10 +23,12 @@
     var c = chart("chart-gauges");
     if (!c) { return; }
     var items = [["响应率", rates.response_rate], ["解决率", rates.resolution_rate], ["满意率", rates.satisfaction_rate]];
+    var box = document.getElementById("chart-gauges");  // three side by side: each as wide as a third allows
+    var radius = Math.max(30, Math.min(box.clientWidth / 6.6, box.clientHeight / 2.4));
     c.setOption({
       series: items.map(function (item, i) {
         return {
-          type: "gauge", center: [(16.7 + 33.3 * i) + "%", "58%"], radius: "80%", min: 0, max: 100,
+          type: "gauge", center: [(16.7 + 33.3 * i) + "%", "58%"], radius: radius, min: 0, max: 100,
           progress: { show: true, width: 10 }, axisLine: { lineStyle: { width: 10 } }, splitLine: { show: false },
           axisTick: { show: false }, axisLabel: { show: false }, pointer: { show: false },
           title: { offsetCenter: [0, "70%"], fontSize: 13 },
