@@ -24,7 +24,8 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # connect_timeout: a server that does not answer (down host, full backlog) fails a request in 5 s, not minutes
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 
 
 def ensure_database(url: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Union
@@ -23,7 +24,7 @@ from structlog.contextvars import bound_contextvars
 
 from libs.events import DEAD_LETTER, Envelope, Event, EventDecodeError, decode_event, topic_name
 from libs.messaging.inbox import apply_once
-from libs.observability import CONSUMER_BLOCKED, CONSUMER_LAG, EVENTS_CONSUMED, get_logger
+from libs.observability import CONSUMER_BLOCKED, CONSUMER_LAG, CONSUMER_LAG_SECONDS, EVENTS_CONSUMED, get_logger
 
 log = get_logger(__name__)
 
@@ -72,7 +73,7 @@ class EventConsumer:
     service: str
     max_attempts: int = 5
     is_transient: Callable[[BaseException], bool] = is_infrastructure_error
-    max_backoff: float = 30.0
+    max_backoff: float = 5.0  # an outage's end is noticed within this (the retry is one cheap connection attempt)
     consumer: AIOKafkaConsumer | None = field(default=None, init=False)
     blocked_by: str | None = field(default=None, init=False)  # the infrastructure error being waited out, if any
     _stopping: bool = field(default=False, init=False)
@@ -159,6 +160,7 @@ class EventConsumer:
         if handler is None:
             EVENTS_CONSUMED.labels(self.service, event.type, "ignored").inc()
             return
+        self._record_age(record)
         with bound_contextvars(ticket_id=event.ticket_id if isinstance(event, Event) else None, event_id=str(event.event_id), event_type=event.type):
             failures = outages = 0
             while True:
@@ -171,6 +173,7 @@ class EventConsumer:
                     if self.is_transient(exc):
                         outages += 1
                         await self._wait_out(exc, outages)
+                        self._record_age(record)
                         continue
                     self._unblock(outages)  # the infrastructure answered; this failure is the event's own
                     failures += 1
@@ -183,6 +186,11 @@ class EventConsumer:
             self._unblock(outages)
             EVENTS_CONSUMED.labels(self.service, event.type, outcome).inc()
             log.info("event_handled", outcome=outcome)
+
+    def _record_age(self, record: ConsumerRecord | None) -> None:
+        """`whistle_consumer_lag_seconds`: how old the record in hand is (0 when there is none: caught up)."""
+        age = max(time.time() - record.timestamp / 1000, 0.0) if record is not None and record.timestamp else 0.0
+        CONSUMER_LAG_SECONDS.labels(self.service, self.group).set(age)
 
     def _record_lag(self, record: ConsumerRecord) -> None:
         assert self.consumer is not None
@@ -199,6 +207,8 @@ class EventConsumer:
             batches: dict[TopicPartition, list[ConsumerRecord]] = {}
             try:
                 batches = await self.consumer.getmany(timeout_ms=500, max_records=500)
+                if not batches:
+                    self._record_age(None)
                 for tp, records in batches.items():
                     for record in records:
                         await self._handle(record)

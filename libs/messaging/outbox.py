@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from sqlalchemy import Column, DateTime, Index, LargeBinary, delete, func, select, update
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
@@ -161,6 +162,10 @@ class OutboxRelay:
             except (KafkaError, OSError, asyncio.TimeoutError) as exc:
                 log.warning("outbox_relay_kafka_unavailable", error=str(exc))
                 backoff = min(backoff * 2 if backoff else 0.1, 5.0)
+            except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError) as exc:
+                # The database is down or restarting: the rows wait in it; not a bug, so no traceback.
+                log.warning("outbox_relay_database_unavailable", error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+                backoff = min(max(backoff, 0.1) * 2, 5.0)
             except Exception:  # noqa: BLE001 - keep relaying; the row stays until it goes out
                 log.exception("outbox_relay_error")
                 backoff = min(max(backoff, 0.1) * 2, 5.0)

@@ -3,6 +3,7 @@ from libs.observability.logging import bind_ticket, configure_logging, get_logge
 from libs.observability.metrics import (
     CONSUMER_BLOCKED,
     CONSUMER_LAG,
+    CONSUMER_LAG_SECONDS,
     EVENTS_CONSUMED,
     EVENTS_PRODUCED,
     HTTP_LATENCY,
@@ -15,6 +16,7 @@ from libs.observability.metrics import (
 __all__ = [
     "CONSUMER_BLOCKED",
     "CONSUMER_LAG",
+    "CONSUMER_LAG_SECONDS",
     "EVENTS_CONSUMED",
     "EVENTS_PRODUCED",
     "HTTP_LATENCY",

@@ -26,6 +26,11 @@ CONSUMER_BLOCKED = Gauge(
     "whistle_consumer_blocked", "1 while the consumer holds its partitions waiting out an infrastructure outage", ["service", "group"]
 )
 CONSUMER_LAG = Gauge("whistle_consumer_lag", "Messages behind the high watermark", ["service", "topic", "partition"])
+CONSUMER_LAG_SECONDS = Gauge(
+    "whistle_consumer_lag_seconds",
+    "Age of the record the consumer is handling or waiting on (0 once it has caught up); for the worker, the bridge's lag",
+    ["service", "group"],
+)
 TICKET_MOVES_REFUSED = Counter(
     "whistle_ticket_moves_refused_total",
     "Ticket events whose status move the lifecycle table forbids (logged, view left as it was)",

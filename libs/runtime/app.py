@@ -22,6 +22,7 @@ from libs.messaging import EventConsumer, Handlers, OutboxRelay, make_producer
 from libs.observability import bind_ticket, configure_logging, get_logger, instrument_app
 from libs.runtime.docs import install_docs
 from libs.runtime.errors import document_errors
+from libs.runtime.unavailable import install_unavailable_handler
 from libs.settings import Settings, get_settings
 from libs.statemachine import DomainError
 
@@ -73,9 +74,16 @@ class Runtime:
                 engine=self.engine,
                 service=self.service,
             )
-            await _retry("kafka consumer", self.consumer.start)
-            self._tasks.append(asyncio.create_task(self.consumer.run(), name=f"{self.service}-consumer"))
+            # Joining the group waits for a killed predecessor's session to expire (~10 s after a kill -9): the API
+            # does not wait for that, so a restarted service answers /readyz in about a second.
+            self._tasks.append(asyncio.create_task(self._consume(), name=f"{self.service}-consumer"))
         log.info("service_started", database=self.engine.url.render_as_string(hide_password=True))
+
+    async def _consume(self) -> None:
+        assert self.consumer is not None
+        await _retry("kafka consumer", self.consumer.start)
+        log.info("consumer_started", group=self.consumer.group)
+        await self.consumer.run()
 
     async def stop(self) -> None:
         if self.relay:
@@ -194,6 +202,8 @@ def build_app(
     app.state.runtime = runtime
     install_docs(app)
     document_errors(app)
+
+    install_unavailable_handler(app, service)  # a database outage: 503 + Retry-After, never a 500
 
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:

@@ -13,11 +13,13 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from libs.auth import Principal, decode_token
 from libs.directory import get_directory
 from libs.observability import get_logger
+from libs.runtime.unavailable import RETRY_AFTER_SECONDS, is_outage
 from libs.ticket import TicketStatus
 from services.portal.inbox_badge import fetch_unread
 from services.portal.clients import (
@@ -340,9 +342,11 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(BackendUnavailable)
     async def _unavailable(request: Request, exc: BackendUnavailable) -> Response:
         service = BACKEND_NAMES_ZH.get(exc.service, exc.service)
-        return _error_page(
+        page = _error_page(
             request, 503, "服务暂时不可用", f"{service}暂时没有响应，请稍后再试。您的操作没有丢失，可以刷新页面重试。"
         )
+        page.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return page
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -352,6 +356,18 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _bad_form(request: Request, exc: RequestValidationError) -> Response:
         return _error_page(request, 422, "提交的内容有误", describe_detail(exc.errors()))
+
+    async def _database_down(request: Request, exc: Exception) -> Response:
+        if not is_outage(exc):
+            raise exc  # a database bug, not an outage: the 500 page below
+        log.warning("service_unavailable", service="portal", path=request.url.path, error=type(exc).__name__)
+        page = render(request, "error.html", None, status_code=503, title="服务暂时不可用",
+                      message="系统正在恢复，请稍后刷新页面重试。您的操作没有丢失。")
+        page.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return page
+
+    app.add_exception_handler(sa_exc.DBAPIError, _database_down)  # the portal's own database is down or restarting
+    app.add_exception_handler(sa_exc.TimeoutError, _database_down)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
