@@ -10,8 +10,9 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 PYTEST_ARGS ?=
 BENCH_ARGS  ?=
+ROUNDS      ?= 100
 
-.PHONY: help install run stop test bench bench-intake clean distclean system-deps kafka-deps vendor
+.PHONY: help install run stop test bench bench-intake chaos clean distclean system-deps kafka-deps vendor
 
 help:
 	@echo "make install   venv + Python deps (when pyproject.toml changed) + Kafka jars"
@@ -20,6 +21,7 @@ help:
 	@echo "make test      install + postgresql/chromium if missing, then pytest (PYTEST_ARGS='-k x')"
 	@echo "make bench     bench/pipeline.py (BENCH_ARGS=...)"
 	@echo "make bench-intake  bench/intake.py: filings/s and POST p50/p99 per channel (BENCH_ARGS=...)"
+	@echo "make chaos     ROUNDS=100 random SIGKILLs under load, then verify; figures in bench/results/chaos-<commit>.json"
 	@echo "make clean     remove .data/ and caches;  make distclean: also .venv and Kafka jars"
 
 install: $(STAMP) kafka-deps vendor
@@ -81,6 +83,11 @@ bench: install
 
 bench-intake: install
 	PYTHONPATH=$(CURDIR) $(VPY) bench/intake.py $(BENCH_ARGS)
+
+# Chaos rounds (tests/chaos): a stack on free ports with PostgreSQL at production durability; `make test` runs one
+# kill of each component (tests/chaos/test_chaos.py).
+chaos: install system-deps
+	PYTHONPATH=$(CURDIR) $(VPY) -m tests.chaos.run --rounds $(ROUNDS)
 
 clean:
 	rm -rf .data .pytest_cache $(STAMP)

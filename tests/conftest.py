@@ -36,7 +36,7 @@ from deploy.stack import Stack, random_ports, start_kafka, start_temporal, wait_
 
 __all__ = ["free_port"]
 
-INFRA_DIRS = ("integration", "workflows", "e2e", "browser")
+INFRA_DIRS = ("integration", "workflows", "e2e", "browser", "chaos")
 INFRA_FIXTURES = {"kafka_bootstrap", "temporal_address", "postgres_url", "stack", "make_stack"}
 TESTS_DIR = Path(__file__).resolve().parent
 
