@@ -32,7 +32,8 @@ DEPARTMENT_STAGES = frozenset({Stage.accept, Stage.contact, Stage.resolve})
 
 def _held(session: Session, event: Event, department_id: str | None = None) -> DepartmentTicket | None:
     """The department's view of the ticket, if it holds it (and the event concerns that department)."""
-    ticket = session.get(DepartmentTicket, event.ticket_id)
+    # Locked: a command (accept, resolve) folding the same row concurrently must not have its change overwritten.
+    ticket = session.get(DepartmentTicket, event.ticket_id, with_for_update=True)
     if ticket is None or (department_id is not None and department_id != ticket.department_id):
         return None
     return ticket
@@ -40,7 +41,7 @@ def _held(session: Session, event: Event, department_id: str | None = None) -> D
 
 def on_ticket_dispatched(session: Session, event: TicketDispatched) -> None:
     """A ticket arrives in (or is reassigned to) a department's worklist; its handling starts afresh."""
-    ticket = session.get(DepartmentTicket, event.ticket_id) or DepartmentTicket(id=event.ticket_id, fold=TicketView().to_dict())
+    ticket = session.get(DepartmentTicket, event.ticket_id, with_for_update=True) or DepartmentTicket(id=event.ticket_id, fold=TicketView().to_dict())
     ticket.sqlmodel_update(event.model_dump(include=TicketDispatched.TICKET_FIELDS))
     ticket.department_id, ticket.dispatch_note, ticket.dispatched_at = event.department_id, event.note, event.occurred_at
     ticket.accepted_at = ticket.resolved_at = ticket.contacted_at = None
