@@ -202,7 +202,7 @@ def on_summoned(session: Session, event: DepartmentsSummoned) -> None:
 
 
 def _follow(session: Session, event: Event) -> None:
-    ticket = session.get(DepartmentTicket, event.ticket_id)
+    ticket = session.get(DepartmentTicket, event.ticket_id, with_for_update=True)  # see consumers._held
     if ticket is not None:
         follow_event(session, ticket, event, service=SERVICE)
 
