@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from libs.db import ensure_database, make_engine
@@ -18,6 +18,7 @@ from libs.settings import Settings, get_settings
 from services.portal.clients import Backends
 from services.portal.otp import OtpSettings, OtpStore
 from services.portal.pages import ROUTERS
+from services.portal.security import check_csrf, install_security
 from services.portal.users import DEMO_USERS_FILE, UserStore, load_demo_users
 from services.portal.views import install_error_pages
 
@@ -68,6 +69,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(check_csrf)],  # every POST carries the page's CSRF token (security.py)
     )
     app.state.settings = settings
 
@@ -77,6 +79,7 @@ def create_app(
 
     instrument_app(app, "portal", {"database": check_db})
     install_error_pages(app)
+    install_security(app, secret=settings.jwt_secret, production=settings.env == "production")
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)

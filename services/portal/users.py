@@ -3,10 +3,9 @@ resident account a mobile number owns (username = libs/pii `resident_id(phone)`,
 that number's tickets under)."""
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,13 +21,17 @@ from libs.db import migrate
 from libs.directory import get_directory
 from libs.observability import get_logger
 from libs.pii import get_vault, mask_phone, normalize_phone
+from services.portal.passwords import hash_password, needs_rehash, verify_password
+
+__all__ = ["hash_password", "verify_password"]  # re-exported: signup, user admin and the tests hash here
+# None: every hash is argon2id (passwords.py). Unit tests that seed many users set a small pbkdf2 iteration count here
+# to stay fast; the hashes they make are then the policy, and a login does not upgrade them.
+HASH_ITERATIONS: int | None = None
 
 log = get_logger(__name__)
 
 DEMO_USERS_FILE = Path(__file__).resolve().parents[2] / "config" / "demo_users.yaml"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-HASH_ALGORITHM = "pbkdf2_sha256"
-HASH_ITERATIONS = 120_000
 # The stored hash of an account nobody set a password for (a hotline caller's): verify_password never accepts it.
 NO_PASSWORD = "!"
 
@@ -84,25 +87,6 @@ class DemoUser(BaseModel):
     password: str | None = None
 
 
-def hash_password(password: str, *, iterations: int | None = None) -> str:
-    """pbkdf2_sha256$iterations$salt$hash — the iteration count travels with the hash so it can be raised later."""
-    iterations = iterations or HASH_ITERATIONS
-    salt = secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
-    return f"{HASH_ALGORITHM}${iterations}${salt.hex()}${digest.hex()}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    try:
-        algorithm, iterations, salt, expected = stored.split("$")
-        if algorithm != HASH_ALGORITHM:
-            return False
-        digest = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), int(iterations))
-    except ValueError:
-        return False
-    return hmac.compare_digest(digest.hex(), expected)
-
-
 # Checked against when the username is unknown, so a wrong username costs as long as a wrong password.
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(12))
 
@@ -147,9 +131,10 @@ class UserStore:
         added = 0
         with Session(self.engine) as session:
             existing = set(session.exec(select(PortalUser.username)))
-            for user in demo_users:
-                if user.username in existing:
-                    continue
+            missing = [u for u in demo_users if u.username not in existing]
+            with ThreadPoolExecutor(max_workers=4) as pool:  # argon2 releases the GIL: the cores share the work
+                hashes = list(pool.map(lambda u: hash_password(u.password or "", iterations=HASH_ITERATIONS), missing))
+            for user, password_hash in zip(missing, hashes, strict=True):
                 session.add(
                     PortalUser(
                         username=user.username,
@@ -159,7 +144,7 @@ class UserStore:
                         department_id=user.department_id,
                         street_id=user.street_id,
                         grid_ids=user.grid_ids,
-                        password_hash=hash_password(user.password or ""),
+                        password_hash=password_hash,
                     )
                 )
                 added += 1
@@ -175,7 +160,17 @@ class UserStore:
         if user is None or not user.active:
             verify_password(password, _DUMMY_HASH)
             return None
-        return user if verify_password(password, user.password_hash) else None
+        if not verify_password(password, user.password_hash):
+            return None
+        if HASH_ITERATIONS is None and needs_rehash(user.password_hash):  # a pbkdf2 hash of before: stored again as argon2id, now it is known
+            with Session(self.engine, expire_on_commit=False) as session:
+                stored = session.get(PortalUser, user.username)
+                if stored is not None:
+                    stored.password_hash = user.password_hash = hash_password(password)
+                    session.add(stored)
+                    session.commit()
+            log.info("password_rehashed", username=user.username)
+        return user
 
     def get(self, username: str) -> PortalUser | None:
         with Session(self.engine) as session:

@@ -13,6 +13,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.portal_client import PortalClient
+
 from libs.auth import decode_token
 from libs.pii import get_vault
 from libs.settings import Settings
@@ -68,7 +70,7 @@ def portal(service_clients) -> Iterator[tuple[TestClient, Phone, Clock]]:
     assert settings.database_url_for("portal").startswith("postgresql")
     app = create_app(settings, transport=forward_to(service_clients), demo_users_file=None)
     phone, clock = Phone(), Clock()
-    with TestClient(app) as client:
+    with PortalClient(app) as client:
         app.state.otps = OtpStore(app.state.users.engine, settings.jwt_secret, gateway=lambda: phone, clock=clock)
         yield client, phone, clock
 

@@ -7,6 +7,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.portal_client import PortalClient
+
 from libs.settings import Settings
 from libs.sms import DevSmsSink, sink_path
 from services.portal.app import create_app
@@ -18,7 +20,7 @@ def portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: str) -> TestCli
     monkeypatch.setenv("PORTAL_DEMO_USERS", "none")
     settings = Settings(env=env, jwt_secret="a-real-secret-for-this-test", data_dir=tmp_path, database_url=None)
     app = create_app(settings, transport=httpx.MockTransport(lambda request: httpx.Response(404)))
-    return TestClient(app)
+    return PortalClient(app)
 
 
 def test_the_dev_page_shows_what_the_sink_sent_newest_first(tmp_path, monkeypatch):

@@ -10,6 +10,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.portal_client import PortalClient
+
 from libs.auth import decode_token
 from libs.settings import Settings
 from services.portal.views import SESSION_COOKIE
@@ -79,7 +81,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 @pytest.fixture
 def portal(settings: Settings, fake: FakeBackends) -> Iterator[TestClient]:
     app = create_app(settings, transport=httpx.MockTransport(fake.handle))
-    with TestClient(app) as client:
+    with PortalClient(app) as client:
         yield client
 
 

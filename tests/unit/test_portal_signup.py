@@ -10,6 +10,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.portal_client import PortalClient
+
 from test_portal_pages import FakeBackends, fake, intake_ticket, settings  # noqa: F401  (fixtures are used by name)
 from test_portal_otp import Clock, Phone
 
@@ -59,7 +61,7 @@ class Portal:
 def portal(settings, fake: FakeBackends) -> Iterator[Portal]:  # noqa: F811
     app = create_app(settings, transport=httpx.MockTransport(fake.handle))
     phone, clock = Phone(), Clock()
-    with TestClient(app) as client:
+    with PortalClient(app) as client:
         app.state.otps = OtpStore(app.state.users.engine, "test-secret", gateway=lambda: phone, clock=clock)
         yield Portal(client, phone, clock)
 

@@ -9,6 +9,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.portal_client import PortalClient
+
 from libs.settings import Settings
 from services.portal.app import create_app
 from tests.unit.test_portal_pages import FakeBackends, intake_ticket, log_in
@@ -28,7 +30,7 @@ def portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeBackends) 
     monkeypatch.delenv("PORTAL_DEMO_USERS", raising=False)
     monkeypatch.setattr("services.portal.users.HASH_ITERATIONS", 1000)
     settings = Settings(data_dir=tmp_path, database_url=None, intake_url="http://intake.test", wishes_url="http://wishes.test")
-    with TestClient(create_app(settings, transport=httpx.MockTransport(fake.handle))) as client:
+    with PortalClient(create_app(settings, transport=httpx.MockTransport(fake.handle))) as client:
         yield client
 
 

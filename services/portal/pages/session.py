@@ -8,6 +8,7 @@ from libs.auth import mint_token
 from libs.pii import mask_phone
 from libs.observability import get_logger
 from services.portal.forms import LoginForm, Posted
+from services.portal.login_limits import LoginLimiter, wait_in_words
 from services.portal.users import PortalUser, is_mobile
 from services.portal.views import HOME_BY_ROLE, SESSION_COOKIE, optional_viewer, redirect, render
 
@@ -36,16 +37,37 @@ def login_page(request: Request, next: str | None = None) -> Response:  # noqa: 
 
 @router.post("/login")
 def login(request: Request, form: Posted[LoginForm]) -> Response:
+    limiter = login_limiter(request)
+    address = request.client.host if request.client else None
+    # A resident types their phone number as the username: it reaches the log masked only.
+    typed = mask_phone(form.username) if is_mobile(form.username) else form.username[:60]
+    wait = limiter.retry_after(form.username, address)
+    if wait is not None:
+        log.info("login_locked_out", username=typed, retry_after=wait)
+        page = render(
+            request, "login.html", None, status_code=429, next=form.next, username=form.username,
+            error=f"登录失败次数过多，账号已暂时锁定，请 {wait_in_words(wait)}后再试。",
+        )
+        page.headers["Retry-After"] = str(wait)
+        return page
     user = request.app.state.users.authenticate(form.username, form.password)
     if user is None:
-        # A resident types their phone number as the username: it reaches the log masked only.
-        typed = mask_phone(form.username) if is_mobile(form.username) else form.username[:60]
+        limiter.failed(form.username, address)
         log.info("login_failed", username=typed)
         return render(
             request, "login.html", None, status_code=401, next=form.next, username=form.username,
             error="用户名或密码不正确",
         )
+    limiter.succeeded(form.username)
     return start_session(request, user, form.next)
+
+
+def login_limiter(request: Request) -> LoginLimiter:
+    """The portal's one limiter (made on first use, so each app has its own)."""
+    state = request.app.state
+    if getattr(state, "login_limiter", None) is None:
+        state.login_limiter = LoginLimiter()
+    return state.login_limiter
 
 
 def start_session(request: Request, user: PortalUser, next_page: str | None, *, how: str = "password") -> Response:

@@ -206,7 +206,7 @@
     suggested = text;
     fetch(history.dataset.suggest, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': (document.querySelector('meta[name="csrf-token"]') || {}).content || '' },
       body: JSON.stringify({ title: '', description: text }),
       credentials: 'same-origin',
     })

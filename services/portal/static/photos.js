@@ -126,7 +126,9 @@
       pending += 1;
       refresh();
       if (!status.textContent) say(TEXT.uploading);
-      fetch(box.getAttribute("data-upload"), { method: "POST", body: body, credentials: "same-origin" })
+      var csrf = document.querySelector('meta[name="csrf-token"]');  // the page's CSRF token (services/portal/security.py)
+      fetch(box.getAttribute("data-upload"), { method: "POST", body: body, credentials: "same-origin",
+                                              headers: { "X-CSRF-Token": csrf ? csrf.content : "" } })
         .then(function (response) {
           return response.json().catch(function () { return {}; }).then(function (data) {
             if (!response.ok || !data.photos) {

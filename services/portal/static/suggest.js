@@ -45,7 +45,7 @@
     asked = key;
     fetch('/file/suggest', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': (document.querySelector('meta[name="csrf-token"]') || {}).content || '' },
       body: JSON.stringify(text),
       credentials: 'same-origin',
     })
