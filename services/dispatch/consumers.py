@@ -51,7 +51,7 @@ def on_ticket_filed(session: Session, event: TicketFiled) -> None:
 
 def on_ticket_event(session: Session, event: Event) -> DispatchTicket | None:
     """Department, feedback and deadline events move the community's view (accepted, resolved, escalated...)."""
-    ticket = session.get(DispatchTicket, event.ticket_id)
+    ticket = session.get(DispatchTicket, event.ticket_id, with_for_update=True)
     return None if ticket is None else follow_event(session, ticket, event, service="dispatch")
 
 
@@ -70,7 +70,7 @@ def on_extension_requested(session: Session, event: ExtensionRequested) -> None:
     """A department's 延期申请 joins the supervisors' queue."""
     if session.get(DispatchExtension, str(event.event_id)) is not None:
         return
-    ticket = session.get(DispatchTicket, event.ticket_id)
+    ticket = session.get(DispatchTicket, event.ticket_id, with_for_update=True)
     session.add(
         DispatchExtension(
             request_event_id=str(event.event_id),

@@ -71,7 +71,7 @@ def timeline(session: Session, ticket_id: str) -> list[IntakeTimeline]:
 
 def apply_ticket_event(session: Session, event: Event) -> None:
     """Mirror a later ticket event onto the resident's view and the ticket's story (from the idempotent inbox)."""
-    ticket = session.get(IntakeTicket, event.ticket_id)
+    ticket = session.get(IntakeTicket, event.ticket_id, with_for_update=True)
     if ticket is None:
         return  # not filed through this intake (e.g. another district's topic); nothing to mirror
     if isinstance(event, TicketRecategorized):
@@ -82,7 +82,7 @@ def apply_ticket_event(session: Session, event: Event) -> None:
 
 def on_assigned_to_community(session: Session, event: TicketAssignedToCommunity) -> None:
     """街道分拨: the ticket now belongs to the community the street's supervisor chose (its staff may see it)."""
-    ticket = session.get(IntakeTicket, event.ticket_id)
+    ticket = session.get(IntakeTicket, event.ticket_id, with_for_update=True)
     if ticket is not None:
         ticket.community_id, ticket.grid_id = event.community_id, event.grid_id
     apply_ticket_event(session, event)

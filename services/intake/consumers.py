@@ -21,7 +21,7 @@ def on_resolved(session: Session, event: TicketResolved | TicketSettledOnSpot) -
 
 def on_deadline_set(session: Session, event: StageDeadlineSet) -> None:
     """时限: the resident sees when their ticket is due; the deadline set or moved is a line of the staff's story only."""
-    ticket = session.get(IntakeTicket, event.ticket_id)
+    ticket = session.get(IntakeTicket, event.ticket_id, with_for_update=True)
     if ticket is not None:
         follow_event(session, ticket, event, service="intake")
         session.add(timeline_row(event, note=None))
