@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -215,6 +214,8 @@ def load_directory(path: Path | None = None) -> Directory:
     return Directory.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-@lru_cache
 def get_directory() -> Directory:
-    return load_directory()
+    """The directory in force in this process: the file until an admin publishes a version (libs/directory/live.py)."""
+    from libs.directory import live
+
+    return live.current()

@@ -40,6 +40,7 @@ from libs.events.models import (
     TicketSettledOnSpot,
     deterministic_event_id,
 )
+from libs.events.directory import DirectoryPublished
 from libs.events.summons import DepartmentsSummoned, SummonsCheckedIn, SummonsTaskCompleted
 from libs.events.hazards import HazardVerified
 from libs.events.serialization import EventDecodeError, decode_event, encode_event
@@ -48,6 +49,7 @@ from libs.events.topics import CONFIG, DEAD_LETTER, REPORTS, TICKETS, topic_name
 __all__ = [
     "HazardVerified",
     "CalendarAdjusted",
+    "DirectoryPublished",
     "GridBoundariesPublished",
     "TicketAssignedToCommunity",
     "CategoryRulesPublished",

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from libs.db import ensure_database, make_engine, migrate, transaction
 from libs.db.durability import check_durability
+from libs.directory import live as directory_live
 from libs.events import TICKETS
 from libs.messaging import EventConsumer, Handlers, OutboxRelay, make_producer
 from libs.observability import bind_ticket, configure_logging, get_logger, instrument_app
@@ -53,6 +54,7 @@ class Runtime:
         self.relay: OutboxRelay | None = None
         self.consumer: EventConsumer | None = None
         self._tasks: list[asyncio.Task[Any]] = []
+        self._config_stop = asyncio.Event()  # ends the directory follower
 
     async def start(self) -> None:
         await asyncio.to_thread(ensure_database, self.database_url)
@@ -63,6 +65,8 @@ class Runtime:
         self.producer = make_producer(self.settings.kafka_bootstrap, self.service)
         await _retry("kafka producer", self.producer.start)
         self.relay = OutboxRelay(self.engine, self.producer, self.service, poll_seconds=self.settings.outbox_poll_seconds)
+        # The reference data in force: every process follows the admins' publications on `config` (caught up first).
+        self._tasks.append(await directory_live.start_following(self.settings.kafka_bootstrap, self._config_stop))
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.service}-outbox-relay"))
         if self.handlers:
             self.consumer = EventConsumer(
@@ -86,6 +90,7 @@ class Runtime:
         await self.consumer.run()
 
     async def stop(self) -> None:
+        self._config_stop.set()
         if self.relay:
             self.relay.stop()
         if self.consumer:

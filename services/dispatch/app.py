@@ -2,10 +2,11 @@
 from libs.runtime import service_app
 from services.dispatch.api import admin, router, supervision
 from services.dispatch.consumers import HANDLERS
+from services.dispatch.directory_admin import admin_router as directory_admin, reference_router
 from services.dispatch.summons_api import summons
 
 create_app = service_app(
-    __file__, [router, supervision, admin, summons], HANDLERS,
+    __file__, [router, supervision, admin, summons, directory_admin, reference_router], HANDLERS,
     title="Whistle dispatch 社区转哨",
     description=(
         "Community staff triage tickets: dispatch to a department (派单), settle on the spot (即办), merge duplicates "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from libs.db import ensure_database, make_engine
 from libs.db.durability import check_durability
 from libs.observability import configure_logging, get_logger, instrument_app
 from libs.settings import Settings, get_settings
+from services.portal import reference_sync
 from services.portal.clients import Backends
 from services.portal.otp import OtpSettings, OtpStore
 from services.portal.pages import ROUTERS
@@ -55,10 +57,15 @@ def create_app(
         app.state.otps = otps
         app.state.otp_settings = otp_settings
         app.state.backends = Backends(settings, transport=transport)
+        stop_refresh = asyncio.Event()  # the directory in force follows the admins' publications (reference_sync.py)
+        refresh = asyncio.create_task(reference_sync.keep_fresh(app.state.backends, stop_refresh), name="portal-directory")
         log.info("service_started", database=engine.url.render_as_string(hide_password=True))
         try:
             yield
         finally:
+            stop_refresh.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(refresh, 2)
             await app.state.backends.aclose()
             engine.dispose()
 
