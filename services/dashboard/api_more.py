@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from libs.runtime import RuntimeDep
 from services.dashboard import export, hot, queries, weights
@@ -17,7 +17,15 @@ from services.dashboard.api import Dimension, Flag, Leadership, PeriodDep, Scope
 from services.dashboard.names import DIMENSIONS
 
 router = APIRouter(tags=["dashboard"])
-Window = Annotated[Literal[7, 30], Query(description="the window: the last 7 or 30 days (Beijing), ending today")]
+def _seven_or_thirty(value: int) -> int:
+    if value not in (7, 30):
+        raise ValueError("window: 只能是 7 或 30（天）")
+    return value
+
+
+# An int checked after parsing: a Literal[7, 30] refuses the query string "7" (pydantic compares it strictly).
+Window = Annotated[int, AfterValidator(_seven_or_thirty),
+                   Query(description="the window: the last 7 or 30 days (Beijing), ending today", examples=[30])]
 
 
 @router.get("/hot", response_model=list[hot.HotIssue], summary="Hot issues: categories and places far above their trailing 12 weeks")

@@ -24,6 +24,7 @@ from services.dashboard.domain import (
 from services.dashboard.models import DashboardCounter, DashboardDaily, DashboardTicket
 
 PLACE_CELL = 0.002  # degrees (~200 m): tickets without a named 小区 are grouped by position
+BATCH = "dashboard_batch"  # session.info key of a batch.Batch (rebuild and bulk loads): figures summed, written once
 
 
 def _insert(session: Session):  # noqa: ANN202 - the dialect's insert construct
@@ -31,10 +32,15 @@ def _insert(session: Session):  # noqa: ANN202 - the dialect's insert construct
 
 
 def bump_daily(session: Session, scope: str, metric: str, day: str | date, delta: int) -> None:
-    """Atomic upsert-increment of one day's figure, safe when several consumers touch the same row."""
+    """Atomic upsert-increment of one day's figure, safe when several consumers touch the same row (inside a batch,
+    batch.py adds the deltas up and writes each row once when the batch ends)."""
     if not delta:
         return
     day = date.fromisoformat(day) if isinstance(day, str) else day
+    batch = session.info.get(BATCH)
+    if batch is not None:
+        batch.daily[(scope, metric, day)] += delta
+        return
     stmt = _insert(session)(DashboardDaily).values(scope=scope, metric=metric, day=day, value=delta)
     stmt = stmt.on_conflict_do_update(
         index_elements=["scope", "metric", "day"], set_={"value": DashboardDaily.__table__.c.value + delta}
@@ -43,6 +49,10 @@ def bump_daily(session: Session, scope: str, metric: str, day: str | date, delta
 
 
 def bump_status(session: Session, scope: str, metric: str, delta: int) -> None:
+    batch = session.info.get(BATCH)
+    if batch is not None:
+        batch.counters[(scope, metric)] += delta
+        return
     stmt = _insert(session)(DashboardCounter).values(scope=scope, metric=metric, value=delta)
     stmt = stmt.on_conflict_do_update(
         index_elements=["scope", "metric"], set_={"value": DashboardCounter.__table__.c.value + delta}
@@ -65,7 +75,8 @@ def place_of(event: TicketFiled) -> str | None:
 
 def project_event(session: Session, event: Event) -> None:
     """Fold one ticket event into the read models."""
-    ticket = session.get(DashboardTicket, event.ticket_id)
+    batch = session.info.get(BATCH)
+    ticket = batch.ticket(session, event.ticket_id) if batch is not None else session.get(DashboardTicket, event.ticket_id)
     if isinstance(event, TicketFiled):
         if ticket is None and event.kind != "wish":  # a 微心愿 is no ticket: the wishes service's statistics count it
             _project_filing(session, event)
@@ -112,6 +123,8 @@ def _project_filing(session: Session, event: TicketFiled) -> None:
     ticket.store(fold(None, event))
     _keep_facts(ticket, facts)
     session.add(ticket)
+    if (batch := session.info.get(BATCH)) is not None:
+        batch.tickets[ticket.id] = ticket
     for scope in area_scopes(facts):
         bump_daily(session, scope, "filed", facts.filed_day, 1)
         bump_status(session, scope, f"status:{ticket.status}", 1)

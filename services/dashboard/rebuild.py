@@ -1,6 +1,6 @@
 """Rebuild the dashboard's read models from the topics, from offset zero: every ticket and report event is applied again,
 through the same handlers and the same idempotent inbox as the live consumer, so the result equals the incremental one
-(a redelivered event is applied once). Admin state (score weights, topics of the month) is not a read model and is kept.
+(a redelivered event is applied once); records are applied a batch per transaction (batch.py). Admin state (score weights, topics of the month) is not a read model and is kept.
 
     python -m services.dashboard.rebuild [--database-url URL]
 
@@ -21,9 +21,10 @@ from sqlmodel import Session
 from libs.db import make_engine, migrate
 from libs.events import REPORTS, TICKETS, EventDecodeError, decode_event, topic_name
 from libs.events.topics import POINTS, WISHES
-from libs.messaging.inbox import InboxEntry, apply_once
+from libs.messaging.inbox import InboxEntry
 from libs.observability import get_logger
 from libs.settings import get_settings
+from services.dashboard.batch import apply_batch
 from services.dashboard.consumers import HANDLERS
 from services.dashboard.models import (
     DashboardCounter,
@@ -52,7 +53,7 @@ def clear_read_models(engine: Engine) -> None:
         session.commit()
 
 
-async def rebuild(database_url: str, bootstrap: str, *, batch: int = 500) -> dict[str, int]:
+async def rebuild(database_url: str, bootstrap: str, *, batch: int = 2000) -> dict[str, int]:
     """Empty the read models of `database_url` and apply every event of the topics; how many were applied, skipped
     (already applied: redelivered) and undecodable."""
     await asyncio.to_thread(migrate, database_url, MIGRATIONS)
@@ -72,11 +73,10 @@ async def rebuild(database_url: str, bootstrap: str, *, batch: int = 500) -> dic
         ends = await consumer.end_offsets(partitions)
         remaining = {tp for tp in partitions if ends[tp] > 0}
         while remaining:
-            records = await consumer.getmany(*remaining, timeout_ms=1000)
-            for tp, items in records.items():
-                for record in items:
-                    if record.offset < ends[tp]:
-                        await asyncio.to_thread(_apply, engine, record.value or b"", counts)
+            records = await consumer.getmany(*remaining, timeout_ms=1000, max_records=batch)
+            raw = [record.value or b"" for tp, items in records.items() for record in items if record.offset < ends[tp]]
+            if raw:
+                await asyncio.to_thread(_apply, engine, raw, counts)
             for tp in list(remaining):
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
@@ -99,17 +99,16 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
     return set()
 
 
-def _apply(engine: Engine, raw: bytes, counts: dict[str, int]) -> None:
-    try:
-        event = decode_event(raw)
-    except EventDecodeError:
-        counts["undecodable"] += 1  # the live consumer dead-lettered it too
-        return
-    handler = HANDLERS.get(type(event))
-    if handler is None:
-        counts["ignored"] += 1
-        return
-    counts["applied" if apply_once(engine, GROUP, event, handler) else "duplicate"] += 1
+def _apply(engine: Engine, raw: list[bytes], counts: dict[str, int]) -> None:
+    """One batch of records in one transaction (batch.py: the same handlers and inbox, figures summed per row)."""
+    events = []
+    for value in raw:
+        try:
+            events.append(decode_event(value))
+        except EventDecodeError:
+            counts["undecodable"] += 1  # the live consumer dead-lettered it too
+    for key, value in apply_batch(engine, GROUP, events, HANDLERS).items():
+        counts[key] += value
 
 
 def main() -> None:

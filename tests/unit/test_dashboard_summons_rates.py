@@ -125,3 +125,19 @@ def test_the_api_scopes_the_summons_figures() -> None:
     assert get(xinran, "/summary", scope="community:shiliuqiao").status_code == 403
     assert any(d["key"] == "summons_on_time_rate" for d in get(xinran, "/definitions").json()["rates"])
     engine.dispose()
+
+
+def test_the_hot_window_is_read_from_the_query_string() -> None:
+    """/hot?window=7 (what the portal sends) is a window, not a 422; anything but 7 or 30 is refused naming it."""
+    engine = create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)
+    SQLModel.metadata.create_all(engine, tables=[t.__table__ for t in TABLES])
+    app = create_app()
+    app.state.runtime.engine = engine
+    client = TestClient(app)
+    headers = {"Authorization": f"Bearer {mint_token(Principal(sub='l', role='leader'))}"}
+    assert client.get("/hot", params={"window": "7"}, headers=headers).status_code == 200
+    assert client.get("/hot", params={"window": 30}, headers=headers).status_code == 200
+    assert client.get("/export/hot", params={"window": "7", "format": "csv"}, headers=headers).status_code == 200
+    refused = client.get("/hot", params={"window": "14"}, headers=headers)
+    assert refused.status_code == 422 and "window" in str(refused.json())
+    engine.dispose()
