@@ -9,6 +9,7 @@ from services.intake.boundaries import following_boundaries
 from services.intake.category_api import router as category_router
 from services.intake.attachments_api import router as attachments_router
 from services.intake.channels import ROUTERS
+from services.intake.audit import router as audit_router, with_audit
 from services.intake.consumers import HANDLERS
 from services.intake.privacy import router as privacy_router
 from services.intake.story_api import router as story_router
@@ -17,7 +18,7 @@ from services.intake.grids_api import router as grids_router
 
 _create_app = following_boundaries(service_app(
     __file__, [*ROUTERS, router, category_router, attachments_router, grids_router, grid_map_router, privacy_router,
-     story_router], HANDLERS,
+     story_router, audit_router], with_audit(HANDLERS),  # 审计: one append-only line per ticket event
     title="Whistle intake 吹哨受理",
     description="Residents, grid workers and hotline operators file tickets and micro-wishes here.",
     topics=(TICKETS, WISHES),  # wishes: 圆梦 photos join the wish's ticket (WishFulfilled)
