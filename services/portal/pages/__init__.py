@@ -9,7 +9,7 @@ from services.portal.pages import inbox, notify_admin  # noqa: E402 - 站内信,
 
 from services.portal.pages import story  # noqa: E402 - 一件诉求的全过程
 
-from services.portal.pages import audit, reference, users_admin  # noqa: E402 - 审计, 基础数据, 用户与权限
+from services.portal.pages import audit, public, reference, users_admin  # noqa: E402 - 审计, 政务公开, 基础数据, 用户与权限
 
 from services.portal.pages import projects, rewards  # noqa: E402 - 三张清单, 积分兑换
 
@@ -33,6 +33,7 @@ ROUTERS = (
     reference.router,  # 系统设置 · 基础数据: streets, communities, grids, departments, categories and routing
     users_admin.router,  # 系统设置 · 用户与权限: accounts, roles, scope, 停用/启用, change history
     audit.router,  # 审计: every action on a ticket (leaders, admins)
+    public.router,  # 政务公开: monthly rates and rankings, wishes, points (no login, aggregates only)
     dashboard.router,
     hotline.router,  # 热线受理: 12345 operators
     story.router,  # /staff/tickets/{id}: 一件诉求的全过程 for staff
