@@ -53,13 +53,14 @@ kafka-deps:
 	@if [ ! -f deploy/kafka/libs/.complete ]; then echo "fetching Kafka jars with Maven ..."; fi
 	@deploy/kafka/kafka.sh fetch
 
-# PostgreSQL (tests run a throwaway cluster), Chromium (Playwright browser tests) and a CJK font (without one the
-# browser draws Chinese as empty boxes), only when missing.
+# PostgreSQL (tests run a throwaway cluster), Chromium (Playwright browser tests), a CJK font (without one the
+# browser draws Chinese as empty boxes) and promtool (Debian's prometheus: tests check deploy/prometheus), only when missing.
 system-deps:
 	@pkgs=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || pkgs="$$pkgs postgresql"; \
 	[ -x /usr/bin/chromium ] || [ -n "$${CHROMIUM_PATH:-}" ] || pkgs="$$pkgs chromium"; \
 	dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || dpkg -s fonts-noto-cjk >/dev/null 2>&1 || pkgs="$$pkgs fonts-wqy-microhei"; \
+	command -v promtool >/dev/null 2>&1 || pkgs="$$pkgs prometheus"; \
 	if [ -n "$$pkgs" ]; then \
 	  echo "apt-get install$$pkgs ..."; \
 	  $(SUDO) apt-get update -qq && $(APT_INSTALL) $$pkgs >/dev/null; \

@@ -51,6 +51,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "temporal": 7233,
     "temporal_ui": 8233,
     "worker_metrics": 9464,
+    "temporal_sdk_metrics": 9465,  # the worker's Temporal SDK metrics (task failures), scraped by deploy/prometheus
 }
 
 HOST = "127.0.0.1"
@@ -223,6 +224,7 @@ class Stack:
             TEMPORAL_ADDRESS=self.temporal_address,
             DATA_DIR=str(self.base_dir),
             WORKER_METRICS_PORT=str(self.ports["worker_metrics"]),
+            TEMPORAL_SDK_METRICS_PORT=str(self.ports.get("temporal_sdk_metrics", 0)),
         )
         for name, url in self.urls.items():
             env[f"{name.upper()}_URL"] = url

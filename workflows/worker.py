@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from prometheus_client import start_http_server
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from libs.events import TICKETS
@@ -67,12 +68,26 @@ def _serve_metrics() -> None:
         log.warning("metrics_port_unavailable", port=port, error=str(exc))
 
 
+def _sdk_runtime() -> Runtime | None:
+    """The Temporal SDK's own metrics (workflow and activity task failures, polls, latencies) on
+    TEMPORAL_SDK_METRICS_PORT for Prometheus (deploy/prometheus); unset or 0: the default runtime, no metrics."""
+    port = int(os.environ.get("TEMPORAL_SDK_METRICS_PORT") or 0)
+    if not port:
+        return None
+    try:
+        return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}")))
+    except Exception as exc:  # noqa: BLE001 - the port is taken: run without SDK metrics, say so
+        log.warning("sdk_metrics_port_unavailable", port=port, error=str(exc))
+        return None
+
+
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     """Run the Temporal worker and the bridge consumer until `stop` is set or either fails."""
     task_queue = settings.temporal_task_queue
+    sdk_runtime = _sdk_runtime()
     client = await _retry(
         "temporal",
-        lambda: Client.connect(settings.temporal_address, namespace=settings.temporal_namespace),
+        lambda: Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, runtime=sdk_runtime),
     )
     producer = make_producer(settings.kafka_bootstrap, SERVICE)
     await _retry("kafka producer", producer.start)
