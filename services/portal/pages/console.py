@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from libs.directory import get_directory
 from services.portal.actions import TicketActions
 from services.portal.clients import BackendRejected, Backends
 from services.portal.forms import CategoryForm, DispatchForm, MergeForm, OutcomeForm, ResumeForm, SuspendForm
@@ -40,8 +41,11 @@ async def console(request: Request, viewer: ConsolePage, clients: BackendsDep) -
 
 
 async def _own_grids(clients: Backends, viewer: Viewer, names: dict[str, str]) -> dict[str, str]:
-    """The grids the 网格 filter offers: the staff's community's (every grid for supervisors and leaders)."""
+    """The grids the 网格 filter offers: the staff's community's, a supervisor's street's (every grid for leaders)."""
     community_id = viewer.principal.community_id
+    if viewer.role == "supervisor":
+        street = {g for c in get_directory().communities_of(viewer.principal.street_id) for g in c.grids}
+        return {grid: name for grid, name in names.items() if grid in street}
     if not community_id or not names:
         return names
     features = community_map(await grid_map(clients, viewer.token), community_id)["features"]
