@@ -6,9 +6,10 @@ applying the events one by one (sums commute; each ticket's events keep their or
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timezone
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -16,7 +17,9 @@ from libs.events import Envelope
 from libs.messaging import Handlers
 from libs.messaging.inbox import InboxEntry
 from services.dashboard.models import DashboardCounter, DashboardDaily, DashboardTicket
-from services.dashboard.projection import BATCH, _insert, project_event
+from libs.ticket.view import TicketView
+from services.dashboard.domain import TicketFacts
+from services.dashboard.projection import BATCH, _insert, keep, project_event
 
 CHUNK = 2000  # rows per multi-row statement
 
@@ -28,6 +31,8 @@ class Batch:
         self.daily: dict[tuple[str, str, date], int] = defaultdict(int)
         self.counters: dict[tuple[str, str], int] = defaultdict(int)
         self.tickets: dict[str, DashboardTicket | None] = {}
+        self.folded: dict[str, tuple[TicketFacts, TicketView]] = {}  # ticket -> its facts and fold so far
+        self.updated: dict[str, datetime] = {}  # ticket -> its latest event's time
 
     def ticket(self, session: Session, ticket_id: str) -> DashboardTicket | None:
         if ticket_id not in self.tickets:
@@ -43,20 +48,44 @@ class Batch:
             for ticket_id in chunk:
                 self.tickets[ticket_id] = found.get(ticket_id)
 
-    def write(self, session: Session) -> None:
-        """The tickets (inserted or updated), then each summed figure once (upsert-add)."""
+    def write_tickets(self, session: Session) -> None:
+        """Every ticket folded in the batch onto its row (inserted or updated)."""
+        for ticket_id, (facts, view) in self.folded.items():
+            ticket = self.tickets[ticket_id]
+            keep(ticket, facts, view, self.updated[ticket_id])  # type: ignore[arg-type]
+            session.add(ticket)
+        self.folded.clear()
         session.flush()
+
+    def write(self, session: Session) -> None:
+        """The tickets, then each summed figure once (upsert-add)."""
+        self.write_tickets(session)
         insert = _insert(session)
         for table, key_columns, rows in (
             (DashboardDaily, ["scope", "metric", "day"], [{"scope": s, "metric": m, "day": d, "value": v} for (s, m, d), v in self.daily.items()]),
             (DashboardCounter, ["scope", "metric"], [{"scope": s, "metric": m, "value": v} for (s, m), v in self.counters.items()]),
         ):
-            if rows:  # one statement, compiled once, executed for every row (the driver pipelines them)
+            if rows and session.get_bind().dialect.name == "postgresql":
+                _upsert_arrays(session, table.__tablename__, key_columns, rows)
+            elif rows:  # one statement, compiled once, executed for every row (the driver pipelines them)
                 stmt = insert(table.__table__)
                 stmt = stmt.on_conflict_do_update(index_elements=key_columns, set_={"value": table.__table__.c.value + stmt.excluded.value})
                 session.connection().execute(stmt, sorted(rows, key=lambda r: tuple(str(r[k]) for k in key_columns)))
         self.daily.clear()
         self.counters.clear()
+
+
+ARRAY_TYPES = {"scope": "text[]", "metric": "text[]", "day": "date[]", "value": "bigint[]"}
+
+
+def _upsert_arrays(session: Session, table: str, keys: list[str], rows: list[dict]) -> None:
+    """PostgreSQL: every row in one statement, the columns sent as arrays (unnest), added to what is there."""
+    columns = [*keys, "value"]
+    arrays = ", ".join(f"CAST(:{c} AS {ARRAY_TYPES[c]})" for c in columns)
+    session.execute(text(
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "  # noqa: S608 - fixed names
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET value = {table}.value + EXCLUDED.value"
+    ), {c: [r[c] for r in rows] for c in columns})
 
 
 def _new_events(session: Session, consumer: str, events: Sequence[Envelope]) -> set[str]:
@@ -65,6 +94,11 @@ def _new_events(session: Session, consumer: str, events: Sequence[Envelope]) -> 
     rows = {str(e.event_id): {"consumer": consumer, "event_id": str(e.event_id), "event_type": e.type, "handled_at": now} for e in events}
     if not rows:
         return set()
+    if session.get_bind().dialect.name == "postgresql":  # one statement, the ids as arrays
+        return set(session.execute(text(
+            "INSERT INTO inbox (consumer, event_id, event_type, handled_at) SELECT :consumer, e, t, :now "
+            "FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[])) AS u(e, t) ON CONFLICT DO NOTHING RETURNING event_id"
+        ), {"consumer": consumer, "now": now, "ids": list(rows), "types": [r["event_type"] for r in rows.values()]}).scalars())
     table = InboxEntry.__table__
     stmt = _insert(session)(table).on_conflict_do_nothing().returning(table.c.event_id)
     return set(session.connection().execute(stmt, list(rows.values())).scalars())
@@ -77,21 +111,24 @@ def apply_batch(engine: Engine, consumer: str, events: Sequence[Envelope], handl
         fresh = _new_events(session, consumer, [e for e in events if type(e) in handlers])
         batch = session.info[BATCH] = Batch()
         batch.preload(session, (e.ticket_id for e in events if isinstance(getattr(e, "ticket_id", None), str)))
-        for event in events:
-            handler = handlers.get(type(event))
-            if handler is None:
-                counts["ignored"] += 1
-            elif str(event.event_id) not in fresh:
-                counts["duplicate"] += 1
-            elif handler is project_event:
-                with session.no_autoflush:
-                    handler(session, event)
-                counts["applied"] += 1
-            else:  # 吹哨报到, wishes, reports: read their own rows, so what the batch added so far is flushed first
-                session.flush()
-                handler(session, event)
-                counts["applied"] += 1
-            fresh.discard(str(event.event_id))  # the same event twice in one batch is applied once
+        later: list[tuple[Callable[[Session, Envelope], None], Envelope]] = []
+        with session.no_autoflush:  # the tickets are the batch's own: nothing to read back before it ends
+            for event in events:
+                handler = handlers.get(type(event))
+                if handler is None:
+                    counts["ignored"] += 1
+                elif str(event.event_id) not in fresh:
+                    counts["duplicate"] += 1
+                else:
+                    counts["applied"] += 1
+                    if handler is project_event or hasattr(handler, "then"):
+                        project_event(session, event)
+                    if handler is not project_event:
+                        later.append((getattr(handler, "then", handler), event))
+                fresh.discard(str(event.event_id))  # the same event twice in one batch is applied once
+        batch.write_tickets(session)
+        for handler, event in later:  # 吹哨报到, wishes, reports: their own rows, read back as they go (in order)
+            handler(session, event)
         batch.write(session)
         session.commit()
     return counts

@@ -12,6 +12,7 @@ def _and(then):  # noqa: ANN001, ANN202 - the ticket fold first, then the 吹哨
     def handle(session, event):  # noqa: ANN001, ANN202
         project_event(session, event)
         then(session, event)
+    handle.then = then  # batch.py applies the two parts apart (the fold with the batch's tickets, then the rest)
     return handle
 
 

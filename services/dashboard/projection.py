@@ -3,7 +3,7 @@ facts), per-day figures (dashboard_daily) and tickets by status now (dashboard_c
 comes from the events, so a rebuild from offset zero equals the incremental result."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from libs.directory import get_directory
 from libs.events import Event, TicketAssignedToCommunity, TicketFiled, TicketRecategorized
-from libs.ticket.view import apply_event, fold
+from libs.ticket.view import TicketView, apply_event, fold
 from services.dashboard.domain import (
     TicketFacts,
     area_deltas,
@@ -83,8 +83,9 @@ def project_event(session: Session, event: Event) -> None:
         return
     if ticket is None:
         return  # an event for a ticket filed before this read model existed
-    facts = facts_of(ticket)
-    before, before_areas, before_status_scopes = ticket.view(), area_scopes(facts), status_scopes(facts)
+    held = batch.folded.get(ticket.id) if batch is not None else None  # a batch keeps the fold and facts until it ends
+    facts, before = held if held is not None else (facts_of(ticket), ticket.view())
+    before_areas, before_status_scopes = area_scopes(facts), status_scopes(facts)
     after = apply_event(before, event, service="dashboard")
     facts.department_id = after.department_id or facts.department_id  # set by a dispatch the fold accepted
     if isinstance(event, TicketAssignedToCommunity):  # 街道分拨: from the triage queue to the chosen community
@@ -105,10 +106,19 @@ def project_event(session: Session, event: Event) -> None:
         facts.counted[metric] = facts.counted.get(metric, 0) + delta
     for department, dispatch_day, metric, delta in department_deltas(facts, before, after, event):
         bump_daily(session, f"department:{department}", metric, dispatch_day, delta)
-    ticket.store(after)
-    _keep_facts(ticket, facts)
-    ticket.updated_at = event.occurred_at
+    if batch is not None:
+        batch.folded[ticket.id] = (facts, after)
+        batch.updated[ticket.id] = event.occurred_at
+        return
+    keep(ticket, facts, after, event.occurred_at)
     session.add(ticket)
+
+
+def keep(ticket: DashboardTicket, facts: TicketFacts, view: TicketView, at: datetime) -> None:
+    """The fold and facts onto the ticket's row."""
+    ticket.store(view)
+    _keep_facts(ticket, facts)
+    ticket.updated_at = at
 
 
 def _project_filing(session: Session, event: TicketFiled) -> None:
