@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS  ?=
 ROUNDS      ?= 100
 
-.PHONY: help install run stop test bench bench-intake chaos clean distclean system-deps kafka-deps vendor
+.PHONY: help install run stop test bench bench-intake chaos fuzz clean distclean system-deps kafka-deps vendor
 
 help:
 	@echo "make install   venv + Python deps (when pyproject.toml changed) + Kafka jars"
@@ -21,7 +21,9 @@ help:
 	@echo "make test      install + postgresql/chromium if missing, then pytest (PYTEST_ARGS='-k x')"
 	@echo "make bench     bench/pipeline.py (BENCH_ARGS=...)"
 	@echo "make bench-intake  bench/intake.py: filings/s and POST p50/p99 per channel (BENCH_ARGS=...)"
+	@echo "make bench-dashboard  bench/dashboard.py: 1,000,000 ticket lives into the dashboard on PostgreSQL, load rate, rebuild, query p50/p99 (BENCH_ARGS=...)"
 	@echo "make chaos     ROUNDS=100 random SIGKILLs under load, then verify; figures in bench/results/chaos-<commit>.json"
+	@echo "make fuzz      schemathesis on every service's OpenAPI as every role + the portal's forms (FUZZ_EXAMPLES=50); figures in bench/results/fuzz-<commit>.json"
 	@echo "make clean     remove .data/ and caches;  make distclean: also .venv and Kafka jars"
 
 install: $(STAMP) kafka-deps vendor
@@ -85,10 +87,21 @@ bench: install
 bench-intake: install
 	PYTHONPATH=$(CURDIR) $(VPY) bench/intake.py $(BENCH_ARGS)
 
+.PHONY: bench-dashboard
+bench-dashboard: install
+	PYTHONPATH=$(CURDIR) $(VPY) bench/dashboard.py $(BENCH_ARGS)
+
 # Chaos rounds (tests/chaos): a stack on free ports with PostgreSQL at production durability; `make test` runs one
 # kill of each component (tests/chaos/test_chaos.py).
 chaos: install system-deps
 	PYTHONPATH=$(CURDIR) $(VPY) -m tests.chaos.run --rounds $(ROUNDS)
+
+# Fuzzing (tests/fuzz): every operation of every service's OpenAPI with each role the authorization matrix lets in,
+# and every portal form; `make test` runs 2 examples per operation (first role) and 6 per form.
+FUZZ_EXAMPLES ?= 50
+fuzz: install system-deps
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_ROLES=all FUZZ_REPORT=bench/results/fuzz-{commit}.json \
+	  $(VPY) -m pytest -q -s -p no:randomly tests/integration/test_fuzz_api.py tests/unit/test_fuzz_portal_forms.py
 
 clean:
 	rm -rf .data .pytest_cache $(STAMP)

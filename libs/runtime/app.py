@@ -21,6 +21,7 @@ from libs.directory import live as directory_live
 from libs.events import TICKETS
 from libs.messaging import EventConsumer, Handlers, OutboxRelay, make_producer
 from libs.observability import bind_ticket, configure_logging, get_logger, instrument_app
+from libs.runtime.bad_values import install_bad_value_handler
 from libs.runtime.docs import install_docs
 from libs.runtime.errors import document_errors
 from libs.runtime.unavailable import install_unavailable_handler
@@ -209,6 +210,7 @@ def build_app(
     document_errors(app)
 
     install_unavailable_handler(app, service)  # a database outage: 503 + Retry-After, never a 500
+    install_bad_value_handler(app, service)  # a NUL character or an out-of-range number: 422, never a 500
 
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:

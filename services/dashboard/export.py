@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from services.dashboard.hot import HotIssue, RepeatedPlace
@@ -83,6 +84,13 @@ def _safe(value: Any) -> Any:
     return value
 
 
+def _cell(value: Any) -> Any:
+    """A spreadsheet cell: formula-safe, without the control characters a worksheet cannot hold (a title typed with
+    one would otherwise make the whole export fail; found by fuzzing)."""
+    value = _safe(value)
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def to_csv(table: Table) -> bytes:
     _, headers, rows = table
     out = io.StringIO()
@@ -99,7 +107,7 @@ def to_xlsx(table: Table) -> bytes:
     sheet.title = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31] or "Sheet1"
     sheet.append(headers)
     for row in rows:
-        sheet.append([_safe(v) for v in row])
+        sheet.append([_cell(v) for v in row])
     for index, header in enumerate(headers, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(10, len(str(header)) * 2 + 2)
     sheet.freeze_panes = "A2"

@@ -125,6 +125,7 @@ def duplicate_hints(ticket_id: str, principal: Viewer, runtime: RuntimeDep) -> l
     "/duplicates",
     response_model=dict[str, list[DuplicateHint]],
     summary="疑似重复 of several tickets at once: ticket id → its hints (tickets without any are left out)",
+    responses={404: {"description": "one of the tickets does not exist or is outside your scope"}},
 )
 def duplicate_hints_for(
     principal: Viewer,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from libs.auth import Principal, check_scope, require
 from libs.runtime import RuntimeDep
@@ -44,7 +44,7 @@ def dead_letters(
     "/dead-letters/{message_id}/retry", response_model=MessagePublic, responses=STATE_REFUSED,
     summary="Send a dead letter again from a first attempt",
 )
-def retry(message_id: int, principal: Staff, runtime: RuntimeDep) -> MessagePublic:
+def retry(message_id: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: Staff, runtime: RuntimeDep) -> MessagePublic:
     return runtime.run(supervision.retry_dead_letter, principal=principal, message_id=message_id)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from libs.auth import ROLES, Principal, require
 from libs.runtime import RuntimeDep
@@ -36,7 +36,7 @@ def read_all(principal: Anyone, runtime: RuntimeDep) -> UnreadCount:
 
 
 @router.post("/inbox/{item_id}/read", response_model=InboxItemPublic, summary="Mark one of my messages read (another's: 404)")
-def read_one(item_id: int, principal: Anyone, runtime: RuntimeDep) -> InboxItemPublic:
+def read_one(item_id: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: Anyone, runtime: RuntimeDep) -> InboxItemPublic:
     return runtime.run(inbox.mark_read, principal=principal, item_id=item_id)
 
 

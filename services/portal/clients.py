@@ -176,6 +176,8 @@ class Backends:
         auth = {"Authorization": f"Bearer {token}"} if token is not None else {}
         try:
             response = await client.request(method, path, json=json, params=params, headers={**auth, **(headers or {})})
+        except httpx.InvalidURL as exc:  # an id with characters no URL holds (typed or forged): nothing has that id
+            raise BackendRejected(service, 404, "not found: the id is not a valid one") from exc
         except httpx.HTTPError as exc:
             log.warning("backend_unreachable", backend=service, path=path, error=f"{type(exc).__name__}: {exc}")
             raise BackendUnavailable(service, type(exc).__name__) from exc

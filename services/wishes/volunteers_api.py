@@ -26,7 +26,8 @@ def register(body: VolunteerRequest, principal: Volunteer, runtime: RuntimeDep) 
     return _public(runtime.run(volunteers.register, principal=principal, body=body))
 
 
-@router.get("/volunteers/me", response_model=VolunteerPublic, summary="My registration")
+@router.get("/volunteers/me", response_model=VolunteerPublic, summary="My registration",
+            responses={404: {"description": "not registered yet (您还没有到社区报到)"}})
 def me(principal: Volunteer, runtime: RuntimeDep) -> VolunteerPublic:
     return _public(runtime.read(volunteers.me, principal=principal))
 

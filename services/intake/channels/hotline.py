@@ -87,6 +87,8 @@ class HotlineTicketCreate(TicketBase):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be blank")
+        if len(value.strip()) < 2:  # the length the ticket keeps (TicketPublic) is checked after the trim (found by fuzzing)
+            raise ValueError("must have at least 2 characters besides spaces")
         return value.strip()
 
     @field_validator("caller_name")

@@ -256,7 +256,8 @@ async def _raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-@router.get("", response_class=PlainTextResponse, summary="Server verification (服务器配置): echo echostr when signed")
+@router.get("", response_class=PlainTextResponse, summary="Server verification (服务器配置): echo echostr when signed",
+            responses={403: {"description": "Forged or stale: the signature or timestamp does not check out"}})
 def verify(
     settings: Settings,
     signature: Annotated[str, Query(max_length=64)],
