@@ -22,7 +22,6 @@ help:
 	@echo "make bench     bench/pipeline.py (BENCH_ARGS=...)"
 	@echo "make bench-intake  bench/intake.py: filings/s and POST p50/p99 per channel (BENCH_ARGS=...)"
 	@echo "make bench-dashboard  bench/dashboard.py: 1,000,000 ticket lives into the dashboard on PostgreSQL, load rate, rebuild, query p50/p99 (BENCH_ARGS=...)"
-	@echo "make bench-dashboard  bench/dashboard.py: 1,000,000 ticket lives into the dashboard on PostgreSQL, load rate, rebuild, query p50/p99 (BENCH_ARGS=...)"
 	@echo "make chaos     ROUNDS=100 random SIGKILLs under load, then verify; figures in bench/results/chaos-<commit>.json"
 	@echo "make fuzz      schemathesis on every service's OpenAPI as every role + the portal's forms (FUZZ_EXAMPLES=50); figures in bench/results/fuzz-<commit>.json"
 	@echo "make clean     remove .data/ and caches;  make distclean: also .venv and Kafka jars"
@@ -87,10 +86,6 @@ bench: install
 
 bench-intake: install
 	PYTHONPATH=$(CURDIR) $(VPY) bench/intake.py $(BENCH_ARGS)
-
-.PHONY: bench-dashboard
-bench-dashboard: install
-	PYTHONPATH=$(CURDIR) $(VPY) bench/dashboard.py $(BENCH_ARGS)
 
 .PHONY: bench-dashboard
 bench-dashboard: install
