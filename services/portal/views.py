@@ -2,6 +2,7 @@
 and the error pages."""
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -276,6 +277,17 @@ def optional_viewer(request: Request) -> Viewer | None:
         return None
 
 
+async def check_account(request: Request, viewer: Viewer) -> None:
+    """A session outlives no change an admin makes (用户与权限): a deactivated account, or one whose role changed since
+    its token was minted, signs in again."""
+    users = getattr(request.app.state, "users", None)
+    if users is None:
+        return
+    account = await asyncio.to_thread(users.get, viewer.principal.sub)
+    if account is None or not account.active or account.role != viewer.role:
+        raise LoginRequired()
+
+
 def page_for(*roles: str):  # noqa: ANN201 - returns a FastAPI dependency
     """Dependency: a logged-in viewer holding one of `roles`, else the login page or a 403 page."""
 
@@ -285,6 +297,7 @@ def page_for(*roles: str):  # noqa: ANN201 - returns a FastAPI dependency
             raise LoginRequired()
         if viewer.role not in roles:
             raise PageForbidden(viewer.role, roles)
+        await check_account(request, viewer)
         if request.method == "GET":
             await fetch_unread(request, viewer.token)  # 站内信 badge in the header
         return viewer

@@ -157,3 +157,22 @@ def test_the_form_change_keeps_ids_and_names_the_change() -> None:
     assert [d["id"] for d in renamed["departments"]] == [d["id"] for d in document["departments"]]
     routed, line = reference_forms.change(document, "category", {"id": "road", "name": "道路破损", "department": "housing", "urgency": "urgent"})
     assert next(c for c in routed["categories"] if c["id"] == "road")["department"] == "housing" and "默认承办部门：housing" in line
+
+
+def test_a_session_ends_when_its_account_is_deactivated_or_its_role_changes(portal: TestClient, settings) -> None:  # noqa: ANN001
+    from tests.portal_client import PortalClient as Client
+
+    log_in(portal, "admin")
+    new = {"mode": "create", "username": "acting_staff", "display_name": "代班·李", "role": "community_staff",
+           "community_id": "xinran", "password": "whistle123"}  # log_in's password
+    assert portal.post("/admin/users", data=new, follow_redirects=False).status_code == 303
+    with Client(portal.app) as other:
+        log_in(other, "acting_staff")
+        assert other.get("/console", follow_redirects=False).status_code != 303
+        changed = {**new, "mode": "update", "role": "resident", "password": ""}
+        assert portal.post("/admin/users", data=changed, follow_redirects=False).status_code == 303
+        gone = other.get("/console", follow_redirects=False)
+        assert gone.status_code == 303 and gone.headers["location"].startswith("/login")  # the role changed: sign in again
+        log_in(other, "acting_staff")
+        assert portal.post("/admin/users/acting_staff/active", data={"active": "0"}, follow_redirects=False).status_code == 303
+        assert other.get("/mine", follow_redirects=False).status_code == 303  # deactivated
