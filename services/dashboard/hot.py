@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
@@ -23,7 +23,8 @@ from libs.statemachine import DomainError, NotFound, Rejected
 from libs.ticket import FINISHED
 from services.dashboard.models import DashboardDaily, DashboardTicket, DashboardTopic
 from services.dashboard.names import scope_name
-from services.dashboard.periods import beijing_day, today
+from services.dashboard.queries import starts_with
+from services.dashboard.periods import today
 
 BASELINE_DAYS = 84
 MIN_COUNT = 3
@@ -86,15 +87,19 @@ def poisson_tail(observed: int, expected: float) -> float:
     return max(0.0, 1.0 - below)
 
 
-def _daily_filed(session: Session, start: date, end: date) -> dict[str, dict[date, int]]:
-    query = sa_select(DashboardDaily.scope, DashboardDaily.day, DashboardDaily.value).where(
-        DashboardDaily.metric == "filed", DashboardDaily.day >= start, DashboardDaily.day <= end,
-        or_(*(col(DashboardDaily.scope).startswith(f"{kind}:") for kind in HOT_KINDS)),
-    )
-    result: dict[str, dict[date, int]] = defaultdict(dict)
-    for scope, day, value in session.execute(query):
-        result[scope][day] = value
-    return result
+def _window_counts(session: Session, baseline_start: date, window_start: date, end: date) -> list[tuple[str, int, int]]:
+    """(scope, tickets in the window, tickets in the baseline) of every hot-issue scope, summed by the database from
+    the per-day `filed` figures (the (metric, day) index holds scope and value: an index-only scan)."""
+    value = DashboardDaily.value
+    query = sa_select(
+        DashboardDaily.scope,
+        func.coalesce(func.sum(value).filter(DashboardDaily.day >= window_start), 0),
+        func.coalesce(func.sum(value).filter(DashboardDaily.day < window_start), 0),
+    ).where(
+        DashboardDaily.metric == "filed", DashboardDaily.day >= baseline_start, DashboardDaily.day <= end,
+        or_(*(and_(*starts_with(DashboardDaily.scope, f"{kind}:")) for kind in HOT_KINDS)),
+    ).group_by(DashboardDaily.scope)
+    return [(scope, int(window), int(baseline)) for scope, window, baseline in session.execute(query)]
 
 
 def hot_issues(session: Session, *, window_days: int, as_of: date | None = None) -> list[HotIssue]:
@@ -103,11 +108,9 @@ def hot_issues(session: Session, *, window_days: int, as_of: date | None = None)
     window_start = end - timedelta(days=window_days - 1)
     baseline_start = window_start - timedelta(days=BASELINE_DAYS)
     found = []
-    for scope, days in _daily_filed(session, baseline_start, end).items():
-        observed = sum(v for d, v in days.items() if d >= window_start)
+    for scope, observed, baseline in _window_counts(session, baseline_start, window_start, end):
         if observed < MIN_COUNT:
             continue
-        baseline = sum(v for d, v in days.items() if d < window_start)
         expected = max(baseline, 1) / BASELINE_DAYS * window_days
         p = poisson_tail(observed, expected)
         if p < P_THRESHOLD:
@@ -116,31 +119,33 @@ def hot_issues(session: Session, *, window_days: int, as_of: date | None = None)
     return sorted(found, key=lambda h: (h.p_value, -h.observed, h.scope))
 
 
-def repeated_places(session: Session, *, days: int = 30, as_of: date | None = None) -> list[RepeatedPlace]:
-    """Places (小区 or ~200 m cell) with REPEAT_MIN or more tickets filed in the last `days`."""
+def repeated_places(session: Session, *, days: int = 30, as_of: date | None = None, limit: int = 50) -> list[RepeatedPlace]:
+    """Places (小区 or ~200 m cell) with REPEAT_MIN or more tickets filed in the last `days`, the `limit` with the most
+    first. The database counts (by place, category and status, from the filed_at index that holds them); each place
+    then lists its latest 50 tickets from the (place, filed_at) index."""
     end = as_of or today()
-    since = datetime.combine(end - timedelta(days=days - 1), datetime.min.time(), tzinfo=timezone(timedelta(hours=8)))
-    rows = session.exec(
-        select(DashboardTicket).where(col(DashboardTicket.place).is_not(None), DashboardTicket.filed_at >= since)
-        .order_by(col(DashboardTicket.filed_at).desc())
-    ).all()
-    by_place: dict[str, list[DashboardTicket]] = defaultdict(list)
-    for ticket in rows:
-        if beijing_day(ticket.filed_at) <= end:
-            by_place[ticket.place].append(ticket)  # type: ignore[index]
+    bj = timezone(timedelta(hours=8))
+    since = datetime.combine(end - timedelta(days=days - 1), datetime.min.time(), tzinfo=bj)
+    until = datetime.combine(end, datetime.max.time(), tzinfo=bj)
+    t = DashboardTicket
+    in_window = (col(t.place).is_not(None), t.filed_at >= since, t.filed_at <= until)
+    finished = {s.value for s in FINISHED}
+    places: dict[str, dict] = defaultdict(lambda: {"tickets": 0, "open": 0, "categories": defaultdict(int)})
+    for place, category, status, count in session.execute(
+        sa_select(t.place, t.category, t.status, func.count()).where(*in_window).group_by(t.place, t.category, t.status)
+    ):
+        entry = places[place]
+        entry["tickets"] += count
+        entry["open"] += count if status not in finished else 0
+        entry["categories"][category] += count
+    chosen = sorted(((p, e) for p, e in places.items() if e["tickets"] >= REPEAT_MIN), key=lambda pe: (-pe[1]["tickets"], pe[0]))[:limit]
     result = []
-    for place, tickets in by_place.items():
-        if len(tickets) < REPEAT_MIN:
-            continue
-        categories: dict[str, int] = defaultdict(int)
-        for t in tickets:
-            categories[t.category] += 1
-        result.append(RepeatedPlace(
-            scope=f"place:{place}", name=scope_name(f"place:{place}"), tickets=len(tickets),
-            open=sum(1 for t in tickets if t.status not in {s.value for s in FINISHED}), categories=dict(categories),
-            ticket_ids=[t.id for t in tickets[:50]],
-        ))
-    return sorted(result, key=lambda r: (-r.tickets, r.scope))
+    for place, entry in chosen:
+        ids = session.execute(sa_select(t.id).where(t.place == place, *in_window[1:])
+                              .order_by(col(t.filed_at).desc(), col(t.id)).limit(50)).scalars().all()
+        result.append(RepeatedPlace(scope=f"place:{place}", name=scope_name(f"place:{place}"), tickets=entry["tickets"],
+                                    open=entry["open"], categories=dict(entry["categories"]), ticket_ids=list(ids)))
+    return result
 
 
 # ------------------------------------------------------------------ topics of the month (每月一题)

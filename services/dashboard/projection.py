@@ -129,6 +129,7 @@ def _project_filing(session: Session, event: TicketFiled) -> None:
     ticket = DashboardTicket(
         id=event.ticket_id, community_id=event.community_id, category=event.category, urgency=event.urgency,
         title=event.title, filed_at=event.occurred_at, updated_at=event.occurred_at,
+        warnings={}, fold={}, counted={}, facts={},  # given, not defaulted: pydantic inspects each default_factory per row
     )
     ticket.store(fold(None, event))
     _keep_facts(ticket, facts)

@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from libs.directory import get_directory
 from libs.ticket import FINISHED
 from services.dashboard import summons
 from services.dashboard.access import Visibility
@@ -33,12 +34,20 @@ RATE_KEYS = ("response_rate", "resolution_rate", "satisfaction_rate", "closure_r
              "return_rate", "reopen_rate", "summons_on_time_rate", "score")
 
 
+def starts_with(column, prefix: str | None) -> list:  # noqa: ANN001 - a column
+    """`column` starts with `prefix`, as a range an index can seek (LIKE 'x%' cannot under the databases' C.UTF-8
+    collation): prefix <= column < the prefix with its last character moved one up."""
+    if not prefix:
+        return []
+    return [column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+
+
 def period_sums(session: Session, period: Period, *, scope: str | None = None, prefix: str | None = None) -> dict[str, dict[str, int]]:
     """scope -> metric -> sum over the period's days, for one scope or every scope starting with `prefix`."""
     query = sa_select(DashboardDaily.scope, DashboardDaily.metric, func.sum(DashboardDaily.value)).where(
         DashboardDaily.day >= period.start, DashboardDaily.day <= period.end
     )
-    query = query.where(DashboardDaily.scope == scope) if scope is not None else query.where(col(DashboardDaily.scope).startswith(prefix or ""))
+    query = query.where(DashboardDaily.scope == scope) if scope is not None else query.where(*starts_with(DashboardDaily.scope, prefix))
     result: dict[str, dict[str, int]] = defaultdict(dict)
     for row_scope, metric, total in session.execute(query.group_by(DashboardDaily.scope, DashboardDaily.metric)):
         result[row_scope][metric] = int(total or 0)
@@ -54,6 +63,9 @@ def _bounds(period: Period) -> tuple[datetime, datetime]:
 def with_summons(session: Session, period: Period, sums: dict[str, dict[str, int]], *, scope: str | None = None,
                  prefix: str | None = None) -> dict[str, dict[str, int]]:
     """`sums` with the 吹哨报到 figures of the summonses made in the period (summons.period_counts) of the same scopes."""
+    wanted = scope.partition(":")[0] if scope is not None else (prefix or "").rstrip(":")
+    if wanted not in ("all", "community", "department", ""):
+        return sums  # grids, categories, channels, kinds and places have no summons figures
     for found, figures in summons.period_counts(session, *_bounds(period)).items():
         if (found == scope) if scope is not None else found.startswith(prefix or ""):
             sums.setdefault(found, {}).update(figures)
@@ -65,7 +77,7 @@ def statuses(session: Session, *, scope: str | None = None, prefix: str | None =
     query = sa_select(DashboardCounter.scope, DashboardCounter.metric, DashboardCounter.value).where(
         col(DashboardCounter.metric).startswith("status:")
     )
-    query = query.where(DashboardCounter.scope == scope) if scope is not None else query.where(col(DashboardCounter.scope).startswith(prefix or ""))
+    query = query.where(DashboardCounter.scope == scope) if scope is not None else query.where(*starts_with(DashboardCounter.scope, prefix))
     result: dict[str, dict[str, int]] = defaultdict(dict)
     for row_scope, metric, value in session.execute(query):
         if value:
@@ -165,7 +177,11 @@ def grid_map(session: Session, vis: Visibility) -> list[dict]:
     """Open tickets now per grid (the map's colours); staff of a community see their community's grids only."""
     by_grid = statuses(session, prefix="grid:")
     allowed = None
-    if not vis.everything or vis.communities is not None:
+    communities = vis.communities if vis.communities is not None else ({vis.community_id} if vis.community_id else None)
+    if communities is not None:  # a community's or a street's: the grids the directory gives them
+        directory = get_directory()
+        allowed = {g for c in communities if (found := directory.community(c)) for g in found.grids}
+    elif not vis.everything:  # a department: the grids of its tickets (an index-only scan of department_id, grid_id)
         query = sa_select(DashboardTicket.grid_id).distinct().where(col(DashboardTicket.grid_id).is_not(None))
         allowed = {g for (g,) in session.execute(vis.filter_tickets(query, DashboardTicket))}
     return [

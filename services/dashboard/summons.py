@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import Column, DateTime, UniqueConstraint, func, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from libs.directory import get_directory
 from libs.events import DepartmentsSummoned, SummonsCheckedIn
@@ -108,33 +109,28 @@ def _aware(value: datetime) -> datetime:
 
 
 def period_counts(session: Session, start: datetime, end: datetime, *, now: datetime | None = None) -> dict[str, dict[str, int]]:
-    """吹哨报到 figures of the summonses made between `start` and `end` (rates.py turns them into rates):
-    `department:<id>` -> summoned, summons_checked_in, summons_on_time, summons_missed (past due, no check-in);
-    `community:<id>` and `all` -> summonses (distinct), summonses_joint (联席办)."""
+    """吹哨报到 figures of the summonses made between `start` and `end` (rates.py turns them into rates), counted by
+    the database: `department:<id>` -> summoned, summons_checked_in, summons_on_time, summons_missed (past due, no
+    check-in); `community:<id>` and `all` -> summonses (distinct), summonses_joint (联席办). Zero figures are left out."""
     now = now or datetime.now(timezone.utc)
-    rows = session.exec(select(
-        DashboardSummonsDepartment.summons_id, DashboardSummonsDepartment.community_id, DashboardSummonsDepartment.department_id,
-        DashboardSummonsDepartment.joint_handling, DashboardSummonsDepartment.checked_in_at, DashboardSummonsDepartment.late,
-        DashboardSummonsDepartment.on_site_due,
-    ).where(DashboardSummonsDepartment.summoned_at >= start, DashboardSummonsDepartment.summoned_at <= end)).all()
+    t = DashboardSummonsDepartment
+    in_period = (t.summoned_at >= start, t.summoned_at <= end)
+    checked = col(t.checked_in_at).is_not(None)
+    per_department = session.execute(sa_select(
+        t.department_id, func.count(), func.count(t.checked_in_at),
+        func.count().filter(checked, or_(col(t.late).is_(None), t.late == False)),  # noqa: E712 - SQL
+        func.count().filter(col(t.checked_in_at).is_(None), t.on_site_due < now),
+    ).where(*in_period).group_by(t.department_id)).all()
+    per_community = session.execute(sa_select(
+        t.community_id, func.count(func.distinct(t.summons_id)), func.count(func.distinct(t.summons_id)).filter(t.joint_handling == True),  # noqa: E712
+    ).where(*in_period).group_by(t.community_id)).all()
     result: dict[str, dict[str, int]] = {}
-    seen: set[str] = set()
-
-    def add(scope: str, metric: str, delta: int = 1) -> None:
-        figures = result.setdefault(scope, {})
-        figures[metric] = figures.get(metric, 0) + delta
-
-    for summons_id, community_id, department_id, joint, checked_in_at, late, due in rows:
-        scope = f"department:{department_id}"
-        add(scope, "summoned")
-        if checked_in_at is not None:
-            add(scope, "summons_checked_in")
-            add(scope, "summons_on_time", int(not late))
-        elif _aware(due) < now:
-            add(scope, "summons_missed")
-        if summons_id not in seen:
-            seen.add(summons_id)
-            for area in ("all", f"community:{community_id}"):
-                add(area, "summonses")
-                add(area, "summonses_joint", int(joint))
+    for department, summoned, checked_in, on_time, missed in per_department:
+        figures = {"summoned": summoned, "summons_checked_in": checked_in, "summons_on_time": on_time, "summons_missed": missed}
+        result[f"department:{department}"] = {k: int(v) for k, v in figures.items() if v}
+    for community, summonses, joint in per_community:
+        result[f"community:{community}"] = {"summonses": int(summonses), "summonses_joint": int(joint)}
+        district = result.setdefault("all", {"summonses": 0, "summonses_joint": 0})
+        district["summonses"] += int(summonses)
+        district["summonses_joint"] += int(joint)
     return result
