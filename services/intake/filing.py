@@ -12,7 +12,7 @@ from libs.directory import get_directory
 from libs.events import Actor, TicketFiled
 from libs.events.models import Channel, TicketKind, Urgency
 from libs.messaging import record_event
-from libs.pii import get_vault
+from libs.pii import get_vault, mask_phones_in_text
 from libs.statemachine import DomainError
 from libs.ticket.view import fold
 from services.intake.attachments import link_photos
@@ -91,10 +91,12 @@ def file_ticket(session: Session, command: FileTicket) -> tuple[IntakeTicket, bo
     now = datetime.now(timezone.utc)
     ticket = IntakeTicket(
         **command.model_dump(
-            include={"kind", "title", "description", "address", "latitude", "longitude", "channel", "anonymous",
+            include={"kind", "address", "latitude", "longitude", "channel", "anonymous",
                      "reporter_id", "filed_by", "idempotency_key", "verified_on_site"}
         ),
         attachments=list(command.attachments),
+        title=mask_phones_in_text(command.title),  # a number typed into the text is masked like the contact's
+        description=mask_phones_in_text(command.description),
         category=category,
         suggested_category=suggested,
         suggestion_reason=reason,
