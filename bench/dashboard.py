@@ -155,13 +155,14 @@ def run(args: argparse.Namespace, database_url: str) -> dict:
 
     migrate(database_url, MIGRATIONS)
     engine = make_engine(database_url)
-    lives = Lives(args.tickets, seed=args.seed, end=_loaded_until(engine) if args.queries_only else None)
+    already = args.queries_only or args.rebuild_only
+    lives = Lives(args.tickets, seed=args.seed, end=_loaded_until(engine) if already else None)
     loaded = rebuilt = None
-    if not args.queries_only:
+    if not already:
         print(f"loading {args.tickets:,} ticket lives (batches of {args.batch}) ...", flush=True)
         loaded = load(engine, lives, args.batch, args.progress)
         print(f"  {loaded['events']:,} events in {loaded['elapsed_s']} s: {loaded['events_per_s']:,} events/s", flush=True)
-    if not args.skip_rebuild and not args.queries_only:
+    if (not args.skip_rebuild and not already) or args.rebuild_only:
         print("rebuild: emptying the read models and applying every event again ...", flush=True)
         t0 = time.perf_counter()
         clear_read_models(engine)
@@ -176,7 +177,7 @@ def run(args: argparse.Namespace, database_url: str) -> dict:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
     sizes = table_sizes(engine)
     print(f"measuring {len(queries(lives))} queries x {args.reps} ...", flush=True)
-    rows = measure(engine, lives, args.reps)
+    rows = measure(engine, lives, args.reps) if args.reps else []
     engine.dispose()
     return {"load": loaded, "rebuild": rebuilt, "tables": sizes, "queries": rows}
 
@@ -189,6 +190,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--skip-rebuild", action="store_true")
     parser.add_argument("--queries-only", action="store_true", help="only time the queries of an already loaded --database-url")
+    parser.add_argument("--rebuild-only", action="store_true", help="only the rebuild of an already loaded --database-url")
     parser.add_argument("--progress", action="store_true", help="print the load rate as it goes")
     parser.add_argument("--database-url", help="an existing empty database (default: a throwaway PostgreSQL)")
     parser.add_argument("--out", help="where to write the JSON (default bench/results/dashboard-<N>.json)")
@@ -221,7 +223,7 @@ def main() -> None:
     out = Path(args.out) if args.out else REPO / "bench" / "results" / f"dashboard-{args.tickets}.json"
     out.write_text(json.dumps({
         "benchmark": "dashboard", "backend": "postgres", "tickets": args.tickets, "batch": args.batch, "reps": args.reps,
-        "seed": args.seed, **result, "all_under_target": all(r["under_target"] for r in result["queries"]),
+        "seed": args.seed, **result, "all_under_target": bool(result["queries"]) and all(r["under_target"] for r in result["queries"]),
         "target_p99_ms": TARGET_P99_MS, "wall_s": round(time.perf_counter() - started, 1), "commit": commit(),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -1,6 +1,7 @@
 """The dashboard benchmark's smoke run (bench/dashboard.py at 20,000 tickets on the test PostgreSQL): it loads the
-lives through the dashboard's handlers, rebuilds, times every big-screen query and writes its JSON. Nothing is asserted
-about time (the machine is shared); only that every part ran and the figures it read back are the lives it loaded."""
+lives through the dashboard's handlers (no rebuild, to keep make test short), times every big-screen query and writes
+its JSON. Nothing is asserted about time (the machine is shared); only that it loaded and measured, and that what it
+read back is the lives it loaded."""
 from __future__ import annotations
 
 import json
@@ -18,15 +19,15 @@ def test_the_dashboard_benchmark_runs_and_writes_its_json(postgres_url: str, tmp
     database = make_url(postgres_url).set(database=f"bench_dashboard_{uuid.uuid4().hex[:8]}").render_as_string(hide_password=False)
     out = tmp_path / "dashboard.json"
     done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "dashboard.py"), "-n", "20000", "--reps", "2", "--database-url", database, "--out", str(out)],
+        [sys.executable, str(REPO / "bench" / "dashboard.py"), "-n", "20000", "--reps", "2", "--skip-rebuild", "--database-url", database, "--out", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=900,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["tickets"] == 20000 and len(result["commit"]) == 40
-    load, rebuild = result["load"], result["rebuild"]
+    load = result["load"]
     assert load["events"] > 100_000 and load["applied"] == load["events"] and load["duplicate"] == 0
-    assert rebuild["applied"] == load["events"] and rebuild["total_s"] > 0
+    assert result["rebuild"] is None  # skipped here: the rebuild's equality is tests/integration/test_dashboard_rebuild.py
     tickets = result["tables"]["dashboard_ticket"]["rows"]
     assert 19_000 < tickets <= 20_000  # about 1% of the lives are wishes, not tickets
     names = {q["query"] for q in result["queries"]}
