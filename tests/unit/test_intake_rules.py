@@ -47,3 +47,18 @@ def test_phone_is_masked():
 def test_fingerprint_ignores_key_order_but_not_content():
     assert request_fingerprint({"a": 1, "b": 2}) == request_fingerprint({"b": 2, "a": 1})
     assert request_fingerprint({"a": 1}) != request_fingerprint({"a": 2})
+
+
+def test_a_one_character_title_from_free_text_is_replaced_by_the_start_of_the_description():
+    """An SMS or WeChat description whose first line is one character would leave a title no list can show."""
+    from libs.events import Actor
+    from services.intake.filing import FileTicket
+
+    def command(title: str, description: str) -> FileTicket:
+        return FileTicket(channel="sms", actor=Actor(role="resident", id="m-1"), filed_by="m-1", idempotency_key="k1",
+                          title=title, description=description)
+
+    assert command("路", "路\n灯坏了三天").title == "路 灯坏了三天"
+    assert command("  ", "楼道灯不亮，晚上看不见路，老人上下楼很危险，请尽快修一下谢谢大家").title == "楼道灯不亮，晚上看不见路，老人上下楼很危险，请尽快修一下谢谢"
+    assert command("x", "y").title == "未填写标题"
+    assert command("楼道灯不亮", "三楼").title == "楼道灯不亮"
