@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaProducer
 from temporalio import activity
 
 from libs.auth import Principal, mint_token
+from libs.directory import get_directory
 from libs.events import Actor, OverdueDigest, OverdueItem, RankingEntry, RankingSnapshot, deterministic_event_id
 from libs.messaging import publish
 from libs.observability import get_logger
@@ -72,6 +73,19 @@ class ReportActivities:
                 )
                 for row in rows
             )
+            # Every community, department and category is ranked, those without a ticket that month last with 0.
+            ranked = {entry.scope for entry in entries}
+            entries += tuple(
+                RankingEntry(scope=scope, filed=0, response_rate=None, closure_rate=None, satisfaction_rate=None)
+                for scope in _every_scope(kind) if scope not in ranked
+            )
             await self._publish(RankingSnapshot, kind, month, month=month, entries=entries)
         log.info("ranking_snapshot_published", month=month)
         return 3
+
+
+def _every_scope(kind: str) -> list[str]:
+    """The district's communities, departments or categories as ranking scopes (the directory's current version)."""
+    directory = get_directory()
+    things = {"community": directory.communities, "department": directory.departments, "category": directory.categories}[kind]
+    return sorted(f"{kind}:{thing.id}" for thing in things)
