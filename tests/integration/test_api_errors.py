@@ -116,7 +116,7 @@ def test_wrong_role_is_403_naming_the_allowed_roles(clients, service, method, pa
         "dispatch": bearer("department_staff", department_id="urban"),
         "department": bearer("community_staff", community_id="xinran"),
         "feedback": bearer("department_staff", department_id="urban"),
-        "dashboard": bearer("community_staff", community_id="xinran"),
+        "dashboard": bearer("resident", community_id="xinran"),  # staff see their own figures; residents none
     }[service]
     headers = {**wrong, "Idempotency-Key": uuid.uuid4().hex}
     response = getattr(clients[service], method)(path, headers=headers, **({"json": body} if body else {}))
@@ -154,7 +154,7 @@ def test_dashboard_scope_outside_the_callers_own_is_403(clients):
     staff = bearer("community_staff", community_id="xinran")
     assert clients["dashboard"].get("/summary", params={"scope": "community:xinran"}, headers=staff).status_code == 200
     response = clients["dashboard"].get("/summary", params={"scope": "community:jiamenkou"}, headers=staff)
-    assert response.status_code == 403 and "outside your scope" in response.json()["detail"]
+    assert response.status_code == 403 and "超出您的查看范围" in response.json()["detail"]
     bad = clients["dashboard"].get("/summary", params={"scope": "everything; drop table"}, headers=bearer("leader"))
     assert bad.status_code == 422 and "scope" in str(bad.json()["detail"])
 
