@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from libs.auth.principal import Principal
 from libs.directory import get_directory
+from libs.messaging.positions import reached
 from libs.events import CONFIG, Actor, EventDecodeError, GridBoundariesPublished, decode_event, topic_name
 from libs.messaging import record_event
 from libs.observability import get_logger
@@ -143,7 +144,7 @@ async def follow(bootstrap: str, caught_up: asyncio.Event, stop: asyncio.Event) 
                 for record in records:
                     with contextlib.suppress(EventDecodeError):
                         apply(decode_event(record.value or b""))
-            if not caught_up.is_set() and all(await consumer.position(tp) >= off for tp, off in end.items()):
+            if not caught_up.is_set() and await reached(consumer, end):
                 caught_up.set()
     finally:
         caught_up.set()

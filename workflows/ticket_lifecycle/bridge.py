@@ -47,6 +47,7 @@ from libs.events import (
     topic_name,
 )
 from libs.messaging import Handlers, is_infrastructure_error
+from libs.messaging.positions import reached
 from libs.observability import get_logger
 from libs.sla.calendar import WorkCalendar, load_calendar
 from libs.sla.policy import PolicyError, SlaPolicy, load_policy
@@ -174,7 +175,7 @@ class SlaSource:
                     for record in records:
                         with contextlib.suppress(EventDecodeError):
                             self.apply(decode_event(record.value or b""))
-                if not caught_up.is_set() and all(await consumer.position(tp) >= off for tp, off in end.items()):
+                if not caught_up.is_set() and await reached(consumer, end):
                     caught_up.set()
         finally:
             caught_up.set()
