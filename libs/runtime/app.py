@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -83,6 +84,10 @@ class Runtime:
             # does not wait for that, so a restarted service answers /readyz in about a second.
             self._tasks.append(asyncio.create_task(self._consume(), name=f"{self.service}-consumer"))
         log.info("service_started", database=self.engine.url.render_as_string(hide_password=True))
+        # What startup built lives as long as the process: out of the collector's full passes, which otherwise walk it all
+        # (bench/dashboard.py: without this about one answer in a hundred waited ~100 ms for such a pass).
+        gc.collect()
+        gc.freeze()
 
     async def _consume(self) -> None:
         assert self.consumer is not None
