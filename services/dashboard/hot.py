@@ -74,17 +74,19 @@ class TopicPublic(SQLModel):
 
 
 def poisson_tail(observed: int, expected: float) -> float:
-    """P(X ≥ observed) for X ~ Poisson(expected)."""
+    """P(X ≥ observed) for X ~ Poisson(expected), summed upward from `observed` in log space (a few dozen terms, stable
+    for thousands of tickets; the old 1 − P(X < observed) walked every term below and lost the tail to rounding)."""
     if observed <= 0:
         return 1.0
     if expected <= 0:
         return 0.0
-    term = math.exp(-expected)  # P(X = 0)
-    below = term
-    for k in range(1, observed):
+    log_term = -expected + observed * math.log(expected) - math.lgamma(observed + 1)  # log P(X = observed)
+    total, term, k = 0.0, math.exp(log_term), observed
+    while term > 0 and (term > total * 1e-12 or k < expected):
+        total += term
+        k += 1
         term *= expected / k
-        below += term
-    return max(0.0, 1.0 - below)
+    return min(1.0, total)
 
 
 def _window_counts(session: Session, baseline_start: date, window_start: date, end: date) -> list[tuple[str, int, int]]:
@@ -109,9 +111,9 @@ def hot_issues(session: Session, *, window_days: int, as_of: date | None = None)
     baseline_start = window_start - timedelta(days=BASELINE_DAYS)
     found = []
     for scope, observed, baseline in _window_counts(session, baseline_start, window_start, end):
-        if observed < MIN_COUNT:
-            continue
         expected = max(baseline, 1) / BASELINE_DAYS * window_days
+        if observed < MIN_COUNT or observed <= expected:  # at or below the usual level: P(X ≥ observed) is far above 0.01
+            continue
         p = poisson_tail(observed, expected)
         if p < P_THRESHOLD:
             found.append(HotIssue(scope=scope, name=scope_name(scope), window_days=window_days, observed=observed,
@@ -119,7 +121,7 @@ def hot_issues(session: Session, *, window_days: int, as_of: date | None = None)
     return sorted(found, key=lambda h: (h.p_value, -h.observed, h.scope))
 
 
-def repeated_places(session: Session, *, days: int = 30, as_of: date | None = None, limit: int = 50) -> list[RepeatedPlace]:
+def repeated_places(session: Session, *, days: int = 30, as_of: date | None = None, limit: int = 20) -> list[RepeatedPlace]:
     """Places (小区 or ~200 m cell) with REPEAT_MIN or more tickets filed in the last `days`, the `limit` with the most
     first. The database counts (by place, category and status, from the filed_at index that holds them); each place
     then lists its latest 50 tickets from the (place, filed_at) index."""

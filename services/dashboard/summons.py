@@ -76,32 +76,31 @@ def on_checked_in(session: Session, event: SummonsCheckedIn) -> None:
 
 def summons_stats(session: Session, *, seen: Visibility, community_id: str | None = None, now: datetime | None = None) -> SummonsStats:
     """The summonses this caller may see (leadership: all or one community; community staff: their community;
-    department staff: their own department's check-ins)."""
+    department staff: their own department's check-ins), counted by the database."""
     now = now or datetime.now(timezone.utc)
-    query = select(DashboardSummonsDepartment)
+    t = DashboardSummonsDepartment
+    checked = col(t.checked_in_at).is_not(None)
+    columns = (t.department_id, func.count(), func.count(t.checked_in_at),
+               func.count().filter(checked, or_(col(t.late).is_(None), t.late == False)),  # noqa: E712 - SQL
+               func.count().filter(col(t.checked_in_at).is_(None), t.on_site_due < now))
+    query = sa_select(*columns).group_by(t.department_id)
+    totals = sa_select(func.count(func.distinct(t.summons_id)), func.count(func.distinct(t.summons_id)).filter(t.joint_handling == True))  # noqa: E712
     if community_id:
-        query = query.where(DashboardSummonsDepartment.community_id == community_id)
-    query = seen.filter_tickets(query, DashboardSummonsDepartment)
-    rows = list(session.exec(query))
-    by_department: dict[str, list[DashboardSummonsDepartment]] = {}
-    for row in rows:
-        by_department.setdefault(row.department_id, []).append(row)
+        query, totals = query.where(t.community_id == community_id), totals.where(t.community_id == community_id)
+    query, totals = seen.filter_tickets(query, t), seen.filter_tickets(totals, t)
     directory = get_directory()
     departments = []
-    for department_id, mine in sorted(by_department.items()):
-        checked = [r for r in mine if r.checked_in_at is not None]
-        on_time = sum(1 for r in checked if not r.late)
-        missed = sum(1 for r in mine if r.checked_in_at is None and _aware(r.on_site_due) < now)
-        known = len(checked) + missed
+    for department_id, summoned, checked_in, on_time, missed in session.execute(query):
+        known = checked_in + missed
         found = directory.department(department_id)
         departments.append(DepartmentCheckIns(
-            department_id=department_id, name=found.name if found else department_id, summoned=len(mine),
-            checked_in=len(checked), on_time=on_time, late=len(checked) - on_time, missed=missed,
+            department_id=department_id, name=found.name if found else department_id, summoned=summoned,
+            checked_in=checked_in, on_time=on_time, late=checked_in - on_time, missed=missed,
             on_time_rate=round(on_time / known, 4) if known else None,
         ))
     departments.sort(key=lambda d: (d.on_time_rate is None, -(d.on_time_rate or 0), d.department_id))
-    summonses = {r.summons_id: r.joint_handling for r in rows}
-    return SummonsStats(summonses=len(summonses), joint_handling=sum(summonses.values()), departments=departments)
+    summonses, joint = session.execute(totals).one()
+    return SummonsStats(summonses=int(summonses), joint_handling=int(joint or 0), departments=departments)
 
 
 def _aware(value: datetime) -> datetime:
