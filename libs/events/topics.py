@@ -13,3 +13,10 @@ def topic_name(base: str) -> str:
     """The real topic for a logical one, with the configured prefix."""
     prefix = get_settings().topic_prefix
     return f"{prefix}{base}" if prefix else base
+
+
+def consumer_group(service: str) -> str:
+    """A service's consumer group, prefixed like its topics: stacks that share a broker (test runs) never share a
+    group, so one stack's members never rebalance another's. In production (no prefix) it is the service's name."""
+    prefix = get_settings().topic_prefix
+    return f"{prefix}{service}" if prefix else service

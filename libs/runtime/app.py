@@ -19,6 +19,7 @@ from sqlmodel import Session
 from libs.db import ensure_database, make_engine, migrate, transaction
 from libs.db.durability import check_durability
 from libs.directory import live as directory_live
+from libs.events.topics import consumer_group
 from libs.events import TICKETS
 from libs.messaging import EventConsumer, Handlers, OutboxRelay, make_producer
 from libs.observability import bind_ticket, configure_logging, get_logger, instrument_app
@@ -73,7 +74,7 @@ class Runtime:
         if self.handlers:
             self.consumer = EventConsumer(
                 bootstrap=self.settings.kafka_bootstrap,
-                group=self.service,
+                group=consumer_group(self.service),
                 topics=list(self.topics),
                 handlers=self.handlers,
                 producer=self.producer,

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from libs.db import make_engine, migrate
+from libs.events.topics import consumer_group
 from libs.events import REPORTS, TICKETS, EventDecodeError, decode_event, topic_name
 from libs.events.topics import POINTS, WISHES
 from libs.messaging.inbox import InboxEntry
@@ -38,7 +39,7 @@ from services.dashboard.wishes import DashboardWish, DashboardWishVolunteerDay
 
 log = get_logger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
-GROUP = "dashboard"  # the live consumer's group: the inbox rows it writes are the same
+SERVICE = "dashboard"  # the live consumer's group (consumer_group(SERVICE)): the inbox rows it writes are the same
 READ_MODELS = (DashboardTicket, DashboardDaily, DashboardCounter, DashboardRankingSnapshot, DashboardOverdueDigest,
                DashboardSummonsDepartment,  # 吹哨报到 per summoned department (summons.py)
                DashboardWish, DashboardWishVolunteerDay)  # 微心愿 (wishes.py)
@@ -49,7 +50,7 @@ def clear_read_models(engine: Engine) -> None:
     with Session(engine) as session:
         for table in READ_MODELS:
             session.execute(delete(table))
-        session.execute(delete(InboxEntry).where(InboxEntry.consumer == GROUP))
+        session.execute(delete(InboxEntry).where(InboxEntry.consumer == consumer_group(SERVICE)))
         session.commit()
 
 
@@ -107,7 +108,7 @@ def _apply(engine: Engine, raw: list[bytes], counts: dict[str, int]) -> None:
             events.append(decode_event(value))
         except EventDecodeError:
             counts["undecodable"] += 1  # the live consumer dead-lettered it too
-    for key, value in apply_batch(engine, GROUP, events, HANDLERS).items():
+    for key, value in apply_batch(engine, consumer_group(SERVICE), events, HANDLERS).items():
         counts[key] += value
 
 

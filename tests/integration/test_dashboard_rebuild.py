@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from libs.auth import Principal, mint_token
+from libs.events.topics import consumer_group
 from libs.events import Actor, TicketAssignedToCommunity, TicketRecategorized
 from libs.messaging import make_producer
 from libs.messaging.producer import publish
@@ -92,7 +93,7 @@ def test_a_rebuild_from_offset_zero_equals_the_incremental_read_model(dashboard,
     engine = sa.create_engine(live_url)
     expected_ids = {str(e.event_id) for e in events}
     with engine.connect() as conn:
-        eventually(lambda: {r[0] for r in conn.execute(sa.text("select event_id from inbox where consumer = 'dashboard'"))} >= expected_ids)
+        eventually(lambda: {r[0] for r in conn.execute(sa.text("select event_id from inbox where consumer = :group"), {"group": consumer_group("dashboard")})} >= expected_ids)
     engine.dispose()
 
     counts = asyncio.run(rebuild(rebuilt_url, kafka_bootstrap))

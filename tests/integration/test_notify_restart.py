@@ -13,6 +13,7 @@ from aiokafka.errors import CommitFailedError, IllegalGenerationError, Rebalance
 from aiokafka.structs import OffsetAndMetadata
 
 from libs.events import TICKETS, TicketFiled, TicketResolved, topic_name
+from libs.events.topics import consumer_group
 from libs.observability import EVENTS_CONSUMED
 from libs.settings import get_settings
 from tests.integration.conftest import bearer, eventually
@@ -85,7 +86,7 @@ def test_events_redelivered_after_a_restart_mid_batch_send_nothing_twice(environ
     finally:
         client.__exit__(None, None, None)
 
-    asyncio.run(rewind_group("notify", topic_name(TICKETS)))  # every event will be delivered again
+    asyncio.run(rewind_group(consumer_group("notify"), topic_name(TICKETS)))  # every event will be delivered again
     skipped_before = duplicates_skipped()
     client = start_notify()
     try:

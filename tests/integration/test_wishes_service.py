@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlmodel import Session, select
 
+from libs.events.topics import consumer_group
 from libs.events import topic_name
 from libs.events.topics import WISHES
 from libs.messaging import OutboxMessage
@@ -136,7 +137,7 @@ async def _redeliver(bootstrap: str, row: OutboxMessage) -> None:
         sent = await producer.send_and_wait(topic, row.payload, key=row.key.encode())
     finally:
         await producer.stop()
-    watcher = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id="wishes", enable_auto_commit=False)
+    watcher = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=consumer_group("wishes"), enable_auto_commit=False)
     await watcher.start()
     try:
         partition = TopicPartition(topic, sent.partition)
