@@ -18,6 +18,7 @@ from libs.events import (
     ExtensionGranted,
     ExtensionRefused,
     ExtensionRequested,
+    HazardVerified,
     ResidentContacted,
     TicketAccepted,
     TicketAssignedToCommunity,
@@ -123,6 +124,7 @@ TIMELINE_NOTES: dict[type[Event], Callable[[Any], str | None]] = {
     TicketAssignedToCommunity: _note("街道已将您的诉求分拨至所属社区办理"),
     CallbackRequested: lambda e: "评价期已过，社区将电话回访您，听取您的意见",
     CallbackAttempted: lambda e: "社区已电话回访" if e.reached else f"社区回访电话未接通（第{e.attempt}次）",
+    HazardVerified: lambda e: "社区已核实您随手拍报告的安全隐患，积分将计入您的账户，感谢您的参与",  # staff note stays theirs
 }
 
 

@@ -87,6 +87,7 @@ EVENT_LABELS = {
     "TicketAssignedToCommunity": "街道分拨到社区",
     "CallbackRequested": "待电话回访",
     "CallbackAttempted": "电话回访",
+    "HazardVerified": "隐患已核实",
     "TicketNoteAdded": "办理说明",  # a staff note (公开 ones reach the resident)
     "ExtensionRequested": "申请延期",
     "ExtensionRefused": "延期被驳回",

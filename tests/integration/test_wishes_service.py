@@ -6,14 +6,12 @@ import asyncio
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlmodel import Session, select
 
-from libs.events.topics import consumer_group
-from libs.events import topic_name
 from libs.events.topics import WISHES
 from libs.messaging import OutboxMessage
 from tests.integration.conftest import bearer, eventually
+from tests.integration.redeliver import redeliver
 
 WISHER = bearer("resident", "m-wish-resident", community_id="xinran")
 STAFF = bearer("community_staff", "s-wish", community_id="xinran")
@@ -120,31 +118,10 @@ def test_points_and_hours_are_credited_once_when_kafka_redelivers_the_confirmati
 
     with Session(wishes.app.state.runtime.engine) as session:
         row = session.exec(select(OutboxMessage).where(OutboxMessage.event_type == "WishConfirmed", OutboxMessage.key == wish_id)).one()
-    asyncio.run(_redeliver(kafka_bootstrap, row))
+    asyncio.run(redeliver(kafka_bootstrap, row, topic=WISHES, service="wishes"))
     again = wishes.get("/me/points", headers=helper).json()
     assert (again["points"], again["minutes"], len(again["lines"])) == (20, 120, 1)
     board = wishes.get("/public/communities/xinran/points").json()
     assert {"name": "孙*", "party_member": True, "points": 20, "hours": 2.0, "unit": False} in board
     assert "vol-points" not in str(board)
 
-
-async def _redeliver(bootstrap: str, row: OutboxMessage) -> None:
-    """Send the stored event again and wait until the wish service's consumer group has committed past it."""
-    topic = topic_name(WISHES)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        sent = await producer.send_and_wait(topic, row.payload, key=row.key.encode())
-    finally:
-        await producer.stop()
-    watcher = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=consumer_group("wishes"), enable_auto_commit=False)
-    await watcher.start()
-    try:
-        partition = TopicPartition(topic, sent.partition)
-        for _ in range(600):
-            if (await watcher.committed(partition) or 0) > sent.offset:
-                return
-            await asyncio.sleep(0.2)
-        raise AssertionError("the wish service never consumed the redelivered event")
-    finally:
-        await watcher.stop()
