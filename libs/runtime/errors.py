@@ -6,6 +6,9 @@ route itself:
   or the scope checked by the use case);
 - it has a path parameter (`/tickets/{ticket_id}`...): 404;
 - it is a POST, PUT, PATCH or DELETE, or takes any parameter: 422;
+- it uses the service's database (depends on `libs.runtime.app.current_runtime`, as every use case does): 503 with
+  `Retry-After`, what `libs.runtime.unavailable` answers while the database is down (/healthz never does; /readyz
+  documents its own 503, a `Readiness` body without `Retry-After`);
 - whatever the route declares itself in `responses=` (409 of a state machine, 429 of the abuse limits, 413...) keeps
   its own description and gains the shared body below when it named none.
 Every such body is `Error` (`{"detail": "..."}`: what `DomainError` and `HTTPException` answer); a 422 is `Error` or
@@ -29,6 +32,7 @@ except ImportError:  # FastAPI before lazy included routers
 from pydantic import BaseModel, Field
 
 from libs.auth import current_principal
+from libs.runtime.unavailable import RETRY_AFTER_SECONDS, UNAVAILABLE_DETAIL
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # `responses=STATE_REFUSED` on a command whose state machine may refuse it (libs.statemachine.DomainError: 409).
@@ -99,8 +103,10 @@ STANDARD: dict[int, dict[str, Any]] = {
         },
     },
     503: {
-        "description": "服务暂不可用 — a dependency (database, Kafka) does not answer; retry later",
-        "examples": {"down": _example("依赖不可用 / dependency down", "database: connection refused")},
+        "description": "服务暂时不可用 — the database does not answer (down, restarting, connections exhausted); "
+        "retry after `Retry-After` seconds",
+        "headers": {"Retry-After": {"description": f"seconds to wait ({RETRY_AFTER_SECONDS})", "schema": {"type": "integer"}}},
+        "examples": {"database": _example("数据库不可用 / database unavailable", UNAVAILABLE_DETAIL)},
     },
 }
 
@@ -118,6 +124,8 @@ def api_routes(routes: list[Any]) -> Iterator[Any]:
 
 def error_codes(route: APIRoute) -> set[int]:
     """The standard errors `route` can answer, from its dependencies, path and method (see the module doc)."""
+    from libs.runtime.app import current_runtime  # noqa: PLC0415 - app.py imports this module
+
     codes: set[int] = set()
     if _depends_on(route.dependant, current_principal):
         codes |= {401, 403}
@@ -125,6 +133,8 @@ def error_codes(route: APIRoute) -> set[int]:
         codes.add(404)
     if set(route.methods) & WRITES or _has_params(route.dependant):
         codes.add(422)
+    if _depends_on(route.dependant, current_runtime):
+        codes.add(503)
     return codes
 
 
@@ -196,6 +206,8 @@ def _complete(code: str, response: dict[str, Any]) -> None:
         body["schema"] = dict(ERROR_REF)
     if "examples" in standard and "example" not in body and "examples" not in body and _is_ours(body["schema"]):
         body["examples"] = standard["examples"]
+    if status == 503 and not _is_ours(body["schema"]):
+        return  # not the outage handler's answer (/readyz's `Readiness`): no Retry-After
     for name, header in standard.get("headers", {}).items():
         response.setdefault("headers", {}).setdefault(name, header)
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
 from libs.runtime import RuntimeDep
+from libs.runtime.errors import STANDARD
 from services.dashboard import weights
 from services.dashboard.access import visibility
 from services.dashboard.api import Month, Viewer
@@ -23,7 +24,10 @@ router = APIRouter(tags=["dashboard"])
         403: {"description": "a staff token without its community or department",
               "content": {"application/json": {"example": {"detail": "scope: '' 超出您的查看范围（无）"}}}},
         422: {"description": "month is not a real month", "content": {"application/json": {"example": {"detail": "month: '2026-13' is not a real date (Y-m)"}}}},
-        503: {"description": "the CJK font is not installed", "content": {"application/json": {"example": {"detail": "缺少中文字体"}}}},
+        503: {"description": "the CJK font is not installed, or the database does not answer (then with `Retry-After`)",
+              "content": {"application/json": {"examples": {
+                  "font": {"summary": "缺少中文字体 / CJK font missing", "value": {"detail": "缺少中文字体"}},
+                  "database": STANDARD[503]["examples"]["database"]}}}},
     },
 )
 def monthly_pdf(principal: Viewer, runtime: RuntimeDep, month: Month) -> Response:

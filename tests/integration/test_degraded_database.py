@@ -3,7 +3,8 @@
 Every service (and the portal) runs in-process on a PostgreSQL cluster of this test's own, which the test shuts down
 (fast shutdown: clients are disconnected) and starts again on the same port and data. While it is down, one request
 per service that needs its database (a filing among them) gets 503, `Retry-After` and `detail` in Chinese; the portal's
-login answers a page saying to try again. TestClient re-raises any unhandled exception, so a 500 would fail the test,
+login answers a page saying to try again. Each answer is the 503 the service's OpenAPI documents (body, example,
+Retry-After). TestClient re-raises any unhandled exception, so a 500 would fail the test,
 and the captured logs hold no error line. Once the cluster is back, the same requests succeed without a restart.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import re
 import uuid
 
+import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 
@@ -93,6 +95,12 @@ def test_database_down_every_service_answers_503_with_retry_after_and_recovers(s
             assert answer.status_code == 503, f"{service} {method} {path}: {answer.status_code} {answer.text[:300]}"
             assert answer.headers["Retry-After"] == "5", service
             assert "服务暂时不可用" in answer.json()["detail"] and "请稍后重试" in answer.json()["detail"], service
+            spec = clients[service].get("/openapi.json").json()  # the answer is the one its OpenAPI documents
+            documented = spec["paths"][path.split("?")[0]][method.lower()]["responses"]["503"]
+            assert "Retry-After" in documented["headers"], service
+            jsonschema.validate(answer.json(), {**documented["content"]["application/json"]["schema"], "components": spec["components"]})
+            examples = documented["content"]["application/json"]["examples"].values()
+            assert answer.json() in [example["value"] for example in examples], service
             ready = clients[service].get("/readyz")
             assert ready.status_code == 503 and "database" in ready.json()["problems"], service
         page = clients["portal"].post("/login", data=login_form(clients["portal"]))

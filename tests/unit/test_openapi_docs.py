@@ -15,9 +15,20 @@ from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
 from libs.auth import Principal, mint_token
+from libs.db import make_engine
+from libs.runtime.unavailable import UNAVAILABLE_DETAIL
 
 SERVICES = ("intake", "dispatch", "department", "feedback", "dashboard", "wishes", "notify")
 WRITES = {"post", "put", "patch", "delete"}
+# Operations answered without the database (liveness, metrics, the directory and grids held in memory, WeChat's
+# server check, Open311 discovery): no 503. Every other operation uses it and documents 503 + Retry-After; the test
+# below proves on a database that refuses connections that these never answer 503 and that every 503 is documented.
+NO_DATABASE = {f"GET {path}" for path in (
+    "/healthz", "/metrics", "/channels/wechat", "/open311/v2/discovery.{fmt}", "/open311/v2/services/{service_code}.{fmt}",
+    "/admin/grids", "/grids", "/grids/locate", "/departments", "/directory", "/hot/method", "/wishes/definitions",
+)}
+ROLES = ("resident", "grid_worker", "operator", "volunteer", "community_staff", "department_staff", "supervisor", "leader",
+         "admin")
 ASSET_REF = re.compile(r"""(?:src|href|spec-url)\s*=\s*["']([^"']+)["']|\burl:\s*["']([^"']+)["']""")
 
 
@@ -103,6 +114,17 @@ def test_every_operation_documents_its_errors(spec):
             assert "422" in responses, f"{where}: a write without 422"
         if method == "post" and re.fullmatch(r"/tickets/\{ticket_id\}/[\w-]+", path):
             assert "409" in responses, f"{where}: a ticket command without 409"
+        if where in NO_DATABASE:
+            assert "503" not in responses, f"{where}: answers without the database, yet documents 503"
+            continue
+        assert "503" in responses, f"{where}: uses the database (not in NO_DATABASE) but documents no 503"
+        unavailable = responses["503"]
+        if path == "/readyz":  # not ready: which checks fail (no Retry-After: probes poll anyway)
+            assert unavailable["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Readiness"}
+            continue
+        assert "Retry-After" in unavailable.get("headers", {}), f"{where}: 503 without its Retry-After header"
+        examples = unavailable["content"]["application/json"]["examples"]
+        assert {"detail": UNAVAILABLE_DETAIL} in [e["value"] for e in examples.values()], f"{where}: 503 example"
 
 
 def test_standard_errors_carry_examples_in_chinese_and_english(spec):
@@ -143,6 +165,40 @@ def test_every_authenticated_operation_answers_401_as_documented(app, spec):
             check_body(spec, operation, 401, response.json())
         checked += 1
     assert checked, "no authenticated operation"
+
+
+def test_on_a_database_that_refuses_connections_every_503_is_documented_and_no_database_free_route_answers_it(app, spec):
+    """Every GET operation, called as each role in turn (the first one let in), on an engine whose server refuses
+    connections: a 503 is documented with its Retry-After and body; the NO_DATABASE routes never answer 503."""
+    app.state.runtime.engine = make_engine("postgresql+psycopg://whistle@127.0.0.1:9/nowhere")  # port 9: refused
+    client = TestClient(app, raise_server_exceptions=False)
+    unavailable = 0
+    try:
+        for path, method, operation in operations(spec):
+            if method != "get" or path == "/readyz":
+                continue
+            where = f"{method.upper()} {path}"
+            for role in ROLES if operation.get("security") else (None,):
+                headers = bearer(role, community_id="xinran", department_id="urban", street_id="changyang") if role else {}
+                response = client.get(concrete(path), headers=headers)
+                if response.status_code not in (401, 403):
+                    break
+            if where in NO_DATABASE:
+                assert response.status_code != 503, f"{where} answered 503 without needing the database"
+                continue
+            assert response.status_code != 500, f"{where}: {response.text}"
+            if response.status_code == 503:
+                unavailable += 1
+                assert response.headers["Retry-After"] == "5" and "Retry-After" in operation["responses"]["503"]["headers"]
+                check_body(spec, operation, 503, response.json())
+                assert response.json()["detail"] == UNAVAILABLE_DETAIL
+        assert unavailable, "no GET operation reached the database"
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and "database" in ready.json()["problems"]
+        check_body(spec, spec["paths"]["/readyz"]["get"], 503, ready.json())
+    finally:
+        app.state.runtime.engine.dispose()
+        app.state.runtime.engine = None
 
 
 FORBIDDEN = [  # (service, method, path, role that may not)
