@@ -15,13 +15,12 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from prometheus_client import start_http_server
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from libs.events import TICKETS
-from libs.events.topics import WISHES
+from libs.events.topics import WISHES, consumer_group
 from libs.messaging import EventConsumer, make_producer
 from libs.observability import configure_logging, get_logger
 from libs.settings import Settings, get_settings
@@ -29,11 +28,12 @@ from workflows.reports.activities import ReportActivities
 from workflows.reports.schedules import ensure_schedules
 from workflows.reports.workflows import OverdueDigestWorkflow, RankingSnapshotWorkflow
 from workflows.ticket_lifecycle.activities import TicketActivities
-from workflows.ticket_lifecycle.bridge import CONSUMER_GROUP, SlaSource, TicketBridge, is_transient
+from workflows.ticket_lifecycle.bridge import CONSUMER_GROUP, SlaSource, TicketBridge, halted_for_tests, is_transient
 from workflows.ticket_lifecycle.workflows import TicketWorkflow
 from workflows.wish_claims.activities import ClaimActivities
 from workflows.wish_claims.bridge import WishClaimBridge
 from workflows.wish_claims.workflows import WishClaimWorkflow
+from workflows.worker_http import BridgeReadiness, serve_in_thread
 
 log = get_logger(__name__)
 
@@ -57,12 +57,13 @@ async def _retry(what: str, connect: Callable[[], Awaitable[T]], seconds: int = 
     raise AssertionError("unreachable")
 
 
-def _serve_metrics() -> None:
+def _serve_metrics(readiness: BridgeReadiness) -> None:
+    """/metrics, /healthz and /readyz (the bridge keeping up) on WORKER_METRICS_PORT; 0: none."""
     port = int(os.environ.get("WORKER_METRICS_PORT", DEFAULT_METRICS_PORT))
     if not port:
         return
     try:
-        start_http_server(port, addr="127.0.0.1")
+        serve_in_thread(port, SERVICE, readiness)
         log.info("metrics_serving", port=port)
     except OSError as exc:  # another worker on this host holds the port: run without metrics, say so
         log.warning("metrics_port_unavailable", port=port, error=str(exc))
@@ -81,7 +82,7 @@ def _sdk_runtime() -> Runtime | None:
         return None
 
 
-async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+async def run_worker(settings: Settings, stop: asyncio.Event, readiness: BridgeReadiness | None = None) -> None:
     """Run the Temporal worker and the bridge consumer until `stop` is set or either fails."""
     task_queue = settings.temporal_task_queue
     sdk_runtime = _sdk_runtime()
@@ -99,9 +100,10 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     bridge = TicketBridge(client, task_queue=task_queue, sla=sla)
     consumer = EventConsumer(
         bootstrap=settings.kafka_bootstrap,
-        group=CONSUMER_GROUP,
+        group=consumer_group(CONSUMER_GROUP),  # prefixed like the topics: test stacks sharing a broker never share it
         topics=[TICKETS, WISHES],
-        handlers=bridge.handlers() | WishClaimBridge(client, task_queue=task_queue).handlers(),
+        # halted_for_tests: unchanged unless a test sets WHISTLE_TEST_BRIDGE_HALT (see its docstring)
+        handlers=halted_for_tests(bridge.handlers() | WishClaimBridge(client, task_queue=task_queue).handlers()),
         producer=producer,
         engine=None,  # async handlers only: the bridge is idempotent through workflow ids and event ids
         service=SERVICE,
@@ -130,7 +132,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             # Joining the consumer group waits for a killed predecessor to time out of it (session timeout):
             # the deadlines must not wait for that, so the Temporal worker runs first.
             await _retry("kafka consumer", consumer.start)
-            log.info("bridge_consuming", group=CONSUMER_GROUP)
+            log.info("bridge_consuming", group=consumer.group)
+            if readiness is not None:
+                readiness.consumer = consumer
             consuming = asyncio.create_task(consumer.run(), name="workflows-bridge")
             stopping = asyncio.create_task(stop.wait(), name="workflows-stop")
             done, _ = await asyncio.wait({consuming, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -151,12 +155,13 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
 
 async def main() -> None:
     configure_logging(SERVICE)
-    _serve_metrics()
+    readiness = BridgeReadiness()
+    _serve_metrics(readiness)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await run_worker(get_settings(), stop)
+    await run_worker(get_settings(), stop, readiness)
 
 
 if __name__ == "__main__":

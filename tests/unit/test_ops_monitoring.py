@@ -43,7 +43,8 @@ def test_every_process_of_make_run_is_scraped():
     assert wanted <= targets
     alerts = {r["alert"] for g in yaml.safe_load((PROMETHEUS / "rules" / "whistle.yml").read_text(encoding="utf-8"))["groups"]
               for r in g["rules"] if "alert" in r}
-    assert {"WhistleConsumerLagging", "WhistleOutboxBacklog", "WhistleHttp5xxRate", "WhistleOverdueTickets", "WhistleWorkflowTaskFailures"} <= alerts
+    assert {"WhistleConsumerLagging", "WhistleOutboxBacklog", "WhistleHttp5xxRate", "WhistleOverdueTickets", "WhistleWorkflowTaskFailures",
+            "WhistleConsumerStale", "WhistleConsumerBlocked", "WhistleTicketBridgeBehind"} <= alerts
 
 
 def exported() -> set[str]:

@@ -4,11 +4,13 @@ The handlers run in an EventConsumer with no database, so each is idempotent on 
 the ticket id (a second start is refused), and the workflow ignores a signal whose event id it has seen.
 The SLA policy and calendar a new ticket lives by come from `SlaSource`, kept current from the `config` topic.
 Temporal being down is an outage, not poison: `is_transient` makes the consumer wait it out (never dead-letter).
+`halted_for_tests` is a test-only fault point (WHISTLE_TEST_BRIDGE_HALT), a no-op unless that variable is set.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -241,3 +243,35 @@ class TicketBridge:
                 raise
             # No workflow (filed before the bridge existed) or already completed: nothing left to time.
             log.warning("ticket_workflow_not_running", error=exc.message)
+
+
+# --------------------------------------------------------------------------- test-only fault point
+
+HALT_ENV = "WHISTLE_TEST_BRIDGE_HALT"
+
+
+def halted_for_tests(handlers: Handlers, setting: str | None = None) -> Handlers:
+    """TEST ONLY (tests/integration/test_bridge_kill.py). WHISTLE_TEST_BRIDGE_HALT="before:TicketAccepted" (or
+    "after:<event class>") halts the bridge for good on the first event of that class, just before (or just after)
+    its handler signals Temporal: consumed, offset not committed. It logs `bridge_halted_for_test` so that a test can
+    SIGKILL the worker at exactly that point. Unset (always, outside those tests): the handlers, unchanged; ignored
+    when WHISTLE_ENV=production."""
+    setting = os.environ.get(HALT_ENV, "") if setting is None else setting
+    if not setting:
+        return handlers
+    if os.environ.get("WHISTLE_ENV") == "production":
+        log.error("test_halt_ignored_in_production", setting=setting)
+        return handlers
+    when, _, name = setting.partition(":")
+    event_class = next((cls for cls in handlers if cls.__name__ == name), None)
+    if when not in ("before", "after") or event_class is None:
+        raise ValueError(f"{HALT_ENV}={setting!r}: expected before:<event class> or after:<event class> of a handled event")
+    handler = handlers[event_class]
+
+    async def halting(event: Event) -> None:
+        if when == "after":
+            await handler(event)
+        log.warning("bridge_halted_for_test", when=when, event_type=event.type, halted_event_id=str(event.event_id))
+        await asyncio.Event().wait()  # never set: the record stays in hand, uncommitted, until the process is killed
+
+    return {**handlers, event_class: halting}
