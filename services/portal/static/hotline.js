@@ -175,46 +175,21 @@
   let timer = null;
   let suggested = '';
   function showSuggestion(top) {
-    suggestion.hidden = false;
-    suggestion.textContent = '';
-    if (!top) {
-      suggestion.textContent = labels.none;
-      return;
-    }
-    suggestion.append(labels.suggested + '：');
-    const name = document.createElement('strong');
-    name.textContent = top.name;
-    suggestion.append(name, '（' + top.reason + '） ');
-    if (select.value !== top.category) {
-      const use = document.createElement('button');
-      use.type = 'button';
-      use.className = 'link';
-      use.textContent = labels.use;
-      use.addEventListener('click', () => {
-        search.value = '';
-        filter();
-        select.value = top.category;
-        describeChoice();
-        showSuggestion(top);
-      });
-      suggestion.append(use);
-    }
+    window.WhistleSuggestion.show(suggestion, labels, top, select, (chosen) => {
+      search.value = '';
+      filter();
+      select.value = chosen.category;
+      describeChoice();
+      showSuggestion(chosen);
+    });
   }
   function suggest() {
     const text = description.value.trim();
     if (text.length < 2 || text === suggested || select.value) return;
     suggested = text;
-    fetch(history.dataset.suggest, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': (document.querySelector('meta[name="csrf-token"]') || {}).content || '' },
-      body: JSON.stringify({ title: '', description: text }),
-      credentials: 'same-origin',
-    })
-      .then((r) => (r.ok ? r.json() : null))
-      .then((answer) => {
-        if (answer && suggested === text) showSuggestion(answer.suggestions[0]);
-      })
-      .catch(() => {});
+    window.WhistleSuggestion.ask(history.dataset.suggest, { title: '', description: text }).then((top) => {
+      if (top !== undefined && suggested === text) showSuggestion(top);
+    });
   }
   description.addEventListener('input', () => {
     clearTimeout(timer);

@@ -5,33 +5,16 @@
   const box = document.getElementById('category-suggestion');
   const form = box && box.closest('form');
   const select = form && form.querySelector('select[name="category"]');
-  if (!box || !form || !select || !window.fetch) return;
+  if (!box || !form || !select || !window.fetch || !window.WhistleSuggestion) return;
   const labels = JSON.parse(box.dataset.labels || '{}');
   let timer = null;
   let asked = '';
 
   function show(top) {
-    box.hidden = false;
-    box.textContent = '';
-    if (!top) {
-      box.textContent = labels.none;
-      return;
-    }
-    box.append(labels.suggested + '：');
-    const name = document.createElement('strong');
-    name.textContent = top.name;
-    box.append(name, '（' + top.reason + '） ');
-    if (select.value !== top.category) {
-      const use = document.createElement('button');
-      use.type = 'button';
-      use.className = 'link';
-      use.textContent = labels.use;
-      use.addEventListener('click', () => {
-        select.value = top.category;
-        show(top);
-      });
-      box.append(use);
-    }
+    window.WhistleSuggestion.show(box, labels, top, select, (chosen) => {
+      select.value = chosen.category;
+      show(chosen);
+    });
   }
 
   function ask() {
@@ -43,17 +26,9 @@
     const key = text.title + '\n' + text.description;
     if (key.trim().length < 2 || key === asked) return;
     asked = key;
-    fetch('/file/suggest', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': (document.querySelector('meta[name="csrf-token"]') || {}).content || '' },
-      body: JSON.stringify(text),
-      credentials: 'same-origin',
-    })
-      .then((r) => (r.ok ? r.json() : null))
-      .then((answer) => {
-        if (answer && asked === key) show(answer.suggestions[0]);
-      })
-      .catch(() => {});
+    window.WhistleSuggestion.ask('/file/suggest', text).then((top) => {
+      if (top !== undefined && asked === key) show(top);
+    });
   }
 
   form.addEventListener('change', (event) => {
