@@ -37,6 +37,7 @@ PAGE_LABELS = {
     "/rewards/desk": "兑换核销",
     "/lists": "三张清单",
     "/projects/manage": "服务项目",
+    "/audit": "操作审计",
 }
 
 # The short badge of each status; the long wording is libs.ticket.STATUS_LABELS_ZH, which the services send as

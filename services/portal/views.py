@@ -95,6 +95,7 @@ NAV_ROLES = {
     "/lists": ("resident", "grid_worker", "volunteer"),  # 三张清单
     "/projects/manage": ("community_staff", "supervisor", "admin"),  # 服务项目
     "/notifications": ("admin", "supervisor", "community_staff", "department_staff"),
+    "/audit": ("leader", "admin"),  # 操作审计: who did what to a ticket
 }
 # Statuses in which the resident is asked to rate (while a 回访 call is pending too).
 AWAITING_RATING = (TicketStatus.resolved, TicketStatus.settled_on_spot, TicketStatus.callback)  # a late rating is heard
