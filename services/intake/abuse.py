@@ -5,42 +5,31 @@ Configured from the environment (pydantic-settings), as COUNT/SECONDS or `off`:
   INTAKE_RATE_PER_PHONE    default 10/3600   (new tickets per reporter phone, keyed by its HMAC, never the number)
   INTAKE_RATE_PER_IP       default 30/60     (filing requests per client IP)
   INTAKE_TRUSTED_PROXIES   default 127.0.0.1,::1 (their X-Forwarded-For names the client: the portal forwards it)
-Windows are sliding and kept in this process's memory: with several intake replicas each keeps its own count (the
-limit per replica), which is enough to stop a flood without a shared store."""
+Windows are sliding and counted in intake's database (table intake_rate_hit, libs/ratelimit.py): every intake
+replica sees the same counts, so N replicas still allow COUNT per window, not N x COUNT, and a restart forgets
+nothing. The per-phone hit is written in the filing's own transaction (a refused or failed filing counts nothing);
+the per-address hit in a transaction of its own, before the filing runs."""
 from __future__ import annotations
 
 import math
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from fastapi import Request
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from libs.ratelimit import Db, Limit, RateHitBase, SlidingWindow
 from libs.statemachine import DomainError
+
+__all__ = ["Limit", "SlidingWindow", "IntakeRateHit", "AbuseSettings", "RateLimited", "Limiter", "TOO_FREQUENT",
+           "get_limiter", "limit_filing_ip"]
 
 TOO_FREQUENT = "提交过于频繁，请稍后再试"
 
 
-@dataclass(frozen=True)
-class Limit:
-    count: int
-    seconds: float
+class IntakeRateHit(RateHitBase, table=True):
+    """One counted hit of an intake rate limit (filings per phone or address, wrong follow-up tries)."""
 
-    @classmethod
-    def parse(cls, spec: str) -> "Limit | None":
-        """'10/3600' -> Limit(10, 3600); 'off' (or empty) -> None."""
-        spec = spec.strip().lower()
-        if spec in ("", "off", "none"):
-            return None
-        count, _, seconds = spec.partition("/")
-        limit = cls(int(count), float(seconds or 60))
-        if limit.count < 1 or limit.seconds <= 0:
-            raise ValueError(f"rate limit {spec!r}: COUNT/SECONDS with both above zero, or 'off'")
-        return limit
+    __tablename__ = "intake_rate_hit"
 
 
 class AbuseSettings(BaseSettings):
@@ -62,59 +51,28 @@ class RateLimited(DomainError):
         super().__init__(f"{what}: {TOO_FREQUENT}（约 {self.retry_after} 秒后可再提交）")
 
 
-@dataclass
-class SlidingWindow:
-    """At most `limit.count` hits per key within any `limit.seconds`; `clock` is injectable for tests."""
-
-    limit: Limit | None
-    clock: Callable[[], float] = time.monotonic
-    _hits: dict[str, deque[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def hit(self, key: str) -> float | None:
-        """Count one hit; None when allowed, else the seconds until the oldest hit leaves the window (nothing counted)."""
-        if self.limit is None:
-            return None
-        now = self.clock()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.limit.seconds:
-                hits.popleft()
-            if len(hits) >= self.limit.count:
-                return hits[0] + self.limit.seconds - now
-            hits.append(now)
-            if len(self._hits) > 100_000:  # forget idle keys so a scan of many addresses cannot grow memory forever
-                for stale in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.limit.seconds]:
-                    del self._hits[stale]
-            return None
-
-    def refund(self, key: str) -> None:
-        """Take back the newest hit of `key` (an attempt that turned out not to count, e.g. a right answer)."""
-        with self._lock:
-            hits = self._hits.get(key)
-            if hits:
-                hits.pop()
-
-
 class Limiter:
-    """The two windows of this process."""
+    """The two windows (their settings; the counts are in the database each check is given)."""
 
     def __init__(self, settings: AbuseSettings | None = None) -> None:
         self.configure(settings or AbuseSettings())
 
     def configure(self, settings: AbuseSettings) -> None:
         self.settings = settings
-        self.per_phone = SlidingWindow(Limit.parse(settings.rate_per_phone))
-        self.per_ip = SlidingWindow(Limit.parse(settings.rate_per_ip))
+        self.per_phone = SlidingWindow(IntakeRateHit, Limit.parse(settings.rate_per_phone), scope="phone")
+        self.per_ip = SlidingWindow(IntakeRateHit, Limit.parse(settings.rate_per_ip), scope="ip")
         self.trusted_proxies = {p.strip() for p in settings.trusted_proxies.split(",") if p.strip()}
 
-    def check_phone(self, phone_key: str) -> None:
-        wait = self.per_phone.hit(phone_key)
+    def check_phone(self, db: Db, phone_key: str) -> None:
+        """One filing for the phone (its keyed hash); RateLimited when the window is full. `db`: the filing's
+        Session, so the hit commits (or not) with the ticket."""
+        wait = self.per_phone.hit(db, phone_key)
         if wait is not None:
             raise RateLimited("contact_phone", wait)
 
-    def check_ip(self, address: str) -> None:
-        wait = self.per_ip.hit(address)
+    def check_ip(self, db: Db, address: str) -> None:
+        """One filing request from the address; RateLimited when the window is full."""
+        wait = self.per_ip.hit(db, address)
         if wait is not None:
             raise RateLimited("client", wait)
 
@@ -135,4 +93,4 @@ def get_limiter() -> Limiter:
 def limit_filing_ip(request: Request) -> None:
     """FastAPI dependency for a public filing route: one hit per request from the client's address."""
     limiter = get_limiter()
-    limiter.check_ip(limiter.client_address(request))
+    limiter.check_ip(request.app.state.runtime.engine, limiter.client_address(request))

@@ -124,7 +124,7 @@ def file_ticket(session: Session, command: FileTicket) -> tuple[IntakeTicket, bo
         updated_at=now,
     )
     if command.contact_phone:  # per-phone limit (every channel), keyed by the phone's HMAC
-        get_limiter().check_phone(get_vault().phone_hash(command.contact_phone))
+        get_limiter().check_phone(session, get_vault().phone_hash(command.contact_phone))
     winner = _insert_first(session, ticket, command, fingerprint)
     if winner is not None:
         return winner, False

@@ -9,7 +9,8 @@ with sees a public view of its progress (no description, address, name or phone,
     INTAKE_FOLLOW_PER_TICKET  default 5/3600   (wrong tries per ticket number, unknown numbers too)
     INTAKE_FOLLOW_PER_IP      default 20/3600  (wrong tries per client address, any ticket)
   Every try is counted first and a right one is taken back, so concurrent guesses cannot slip past the limit.
-  Windows live in this process's memory, like the filing limits (abuse.py)."""
+  Windows are counted in intake's database (intake_rate_hit), shared by every replica, like the filing limits
+  (abuse.py)."""
 from __future__ import annotations
 
 import hmac
@@ -24,7 +25,8 @@ from sqlmodel import Session
 from libs.directory import get_directory
 from libs.ticket.status import STATUS_LABELS_ZH, TicketStatus
 from libs.statemachine import DomainError, NotFound
-from services.intake.abuse import Limit, SlidingWindow
+from libs.ratelimit import Db
+from services.intake.abuse import IntakeRateHit, Limit, SlidingWindow
 from services.intake.commands import timeline
 from services.intake.models import IntakeTicket
 
@@ -60,29 +62,29 @@ class FollowSettings(BaseSettings):
 
 
 class FollowGuard:
-    """The wrong-try windows of this process: `admit` before a lookup, `forgive` after a right one."""
+    """The wrong-try windows (counted in the database given): `admit` before a lookup, `forgive` after a right one."""
 
     def __init__(self, settings: FollowSettings | None = None) -> None:
         self.configure(settings or FollowSettings())
 
     def configure(self, settings: FollowSettings) -> None:
-        self.per_ticket = SlidingWindow(Limit.parse(settings.per_ticket))
-        self.per_ip = SlidingWindow(Limit.parse(settings.per_ip))
+        self.per_ticket = SlidingWindow(IntakeRateHit, Limit.parse(settings.per_ticket), scope="follow-ticket")
+        self.per_ip = SlidingWindow(IntakeRateHit, Limit.parse(settings.per_ip), scope="follow-ip")
 
-    def admit(self, ticket_id: str, address: str) -> None:
+    def admit(self, db: Db, ticket_id: str, address: str) -> None:
         """Count one try for the ticket and the address; FollowThrottled (nothing counted) when either is full."""
-        wait = self.per_ticket.hit(ticket_id)
+        wait = self.per_ticket.hit(db, ticket_id)
         if wait is not None:
             raise FollowThrottled(wait)
-        wait = self.per_ip.hit(address)
+        wait = self.per_ip.hit(db, address)
         if wait is not None:
-            self.per_ticket.refund(ticket_id)
+            self.per_ticket.refund(db, ticket_id)
             raise FollowThrottled(wait)
 
-    def forgive(self, ticket_id: str, address: str) -> None:
+    def forgive(self, db: Db, ticket_id: str, address: str) -> None:
         """The try was right: it does not count against the ticket or the address."""
-        self.per_ticket.refund(ticket_id)
-        self.per_ip.refund(address)
+        self.per_ticket.refund(db, ticket_id)
+        self.per_ip.refund(db, address)
 
 
 @lru_cache

@@ -30,9 +30,12 @@ def tickets_with(intake, where: str, **params) -> int:
 
 
 @pytest.fixture
-def limits():
-    """Set the limits for one test (tests run with them off), and switch them off again afterwards."""
+def limits(service_clients):
+    """Set the limits for one test (tests run with them off) on fresh counts (they live in intake's database, shared
+    by every replica), and switch them off again afterwards."""
     limiter = get_limiter()
+    with service_clients["intake"].app.state.runtime.engine.begin() as conn:
+        conn.execute(text("delete from intake_rate_hit"))
 
     def set_limits(**settings: str) -> None:
         limiter.configure(AbuseSettings(**{"rate_per_phone": "off", "rate_per_ip": "off", **settings}))

@@ -51,9 +51,12 @@ def lookup(intake, ticket_id: str, last4: str):
 
 
 @pytest.fixture(autouse=True)
-def throttle():
-    """Fresh wrong-try windows for every test, off unless the test sets them; the defaults come back afterwards."""
+def throttle(service_clients):
+    """Fresh wrong-try windows for every test (the counts live in intake's database), off unless the test sets them;
+    the defaults come back afterwards."""
     guard = get_follow_guard()
+    with service_clients["intake"].app.state.runtime.engine.begin() as conn:
+        conn.execute(text("delete from intake_rate_hit"))
 
     def set_limits(**limits: str) -> None:
         guard.configure(FollowSettings(**{"per_ticket": "off", "per_ip": "off", **limits}))

@@ -7,7 +7,8 @@ from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from libs.pii import DEV_PII_HASH_KEY, DEV_PII_KEY, InvalidToken, PiiSettings, Vault, mask_phone, normalize_phone
-from services.intake.abuse import AbuseSettings, Limit, Limiter, SlidingWindow
+from libs.db import make_engine
+from services.intake.abuse import AbuseSettings, IntakeRateHit, Limit, Limiter, SlidingWindow
 
 HASH_KEY = "a-hash-key-of-at-least-thirty-two-characters"
 
@@ -102,16 +103,18 @@ def test_rate_limits_parse_from_count_and_seconds_or_off():
         Limit.parse("0/60")
 
 
-def test_a_sliding_window_allows_count_hits_then_says_how_long_to_wait():
+def test_a_sliding_window_allows_count_hits_then_says_how_long_to_wait(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'hits.db'}")
+    IntakeRateHit.__table__.create(engine)
     now = [1000.0]
-    window = SlidingWindow(Limit(2, 60), clock=lambda: now[0])
-    assert window.hit("a") is None
+    window = SlidingWindow(IntakeRateHit, Limit(2, 60), scope="t", clock=lambda: now[0])
+    assert window.hit(engine, "a") is None
     now[0] += 10
-    assert window.hit("a") is None
-    assert window.hit("a") == pytest.approx(50)  # the first hit leaves the window 50 s from now
-    assert window.hit("b") is None  # every key has its own window
+    assert window.hit(engine, "a") is None
+    assert window.hit(engine, "a") == pytest.approx(50)  # the first hit leaves the window 50 s from now
+    assert window.hit(engine, "b") is None  # every key has its own window
     now[0] += 50
-    assert window.hit("a") is None
+    assert window.hit(engine, "a") is None
 
 
 def test_a_forwarded_address_counts_only_from_a_trusted_proxy():

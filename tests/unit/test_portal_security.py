@@ -8,10 +8,11 @@ import re
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from services.portal.app import create_app
-from services.portal.login_limits import LoginLimiter
+from libs.db import make_engine
+from services.portal.login_limits import LoginLimiter, PortalRateHit, PortalRateLock
 from services.portal.security import CSRF_COOKIE, PortalSecurity
 from services.portal.users import PortalUser, hash_password
 from tests.portal_client import form_token
@@ -100,9 +101,11 @@ def test_five_wrong_passwords_lock_the_username_out_with_429_retry_after_and_a_c
     assert portal.post("/login", data={"username": "resident2", "password": PASSWORD}, follow_redirects=False).status_code == 303
 
 
-def test_one_address_spraying_many_usernames_is_locked_out_too():
+def test_one_address_spraying_many_usernames_is_locked_out_too(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'portal.db'}")
+    SQLModel.metadata.create_all(engine, tables=[PortalRateHit.__table__, PortalRateLock.__table__])
     now = [0.0]
-    limiter = LoginLimiter(per_user=5, per_address=20, window=900, lock=900, clock=lambda: now[0])
+    limiter = LoginLimiter(engine, per_user=5, per_address=20, window=900, lock=900, clock=lambda: now[0])
     for i in range(20):
         assert limiter.retry_after(f"user{i}", "10.0.0.9") is None
         limiter.failed(f"user{i}", "10.0.0.9")

@@ -155,7 +155,7 @@ def lookup(
     response.headers["Cache-Control"] = "no-store"
     guard = get_follow_guard()
     address = get_limiter().client_address(request)
-    guard.admit(ticket_id, address)
+    guard.admit(runtime.engine, ticket_id, address)
     view = runtime.read(follow, ticket_id=ticket_id, phone_last4=body.phone_last4)  # NotFound: the try stays counted
-    guard.forgive(ticket_id, address)
+    guard.forgive(runtime.engine, ticket_id, address)
     return view

@@ -1,4 +1,5 @@
 import libs.messaging  # noqa: F401 - outbox and inbox tables
+import services.intake.abuse  # noqa: F401 - intake_rate_hit, the shared rate-limit counts
 import services.intake.channels.state  # noqa: F401 - WeChat and SMS messages, WeChat conversations
 import services.intake.attachments  # noqa: F401 - intake_attachment, intake_attachment_link
 import services.intake.models  # noqa: F401

@@ -63,10 +63,10 @@ def login(request: Request, form: Posted[LoginForm]) -> Response:
 
 
 def login_limiter(request: Request) -> LoginLimiter:
-    """The portal's one limiter (made on first use, so each app has its own)."""
+    """The portal's limiter on its database (made on first use; the counts are shared by every replica)."""
     state = request.app.state
     if getattr(state, "login_limiter", None) is None:
-        state.login_limiter = LoginLimiter()
+        state.login_limiter = LoginLimiter(state.users.engine)
     return state.login_limiter
 
 
