@@ -23,7 +23,7 @@ help:
 	@echo "make bench-intake  bench/intake.py: filings/s and POST p50/p99 per channel (BENCH_ARGS=...)"
 	@echo "make bench-dashboard  bench/dashboard.py: 1,000,000 ticket lives into the dashboard on PostgreSQL, load rate, rebuild, query p50/p99 (BENCH_ARGS=...)"
 	@echo "make chaos     ROUNDS=100 random SIGKILLs under load, then verify; figures in bench/results/chaos-<commit>.json"
-	@echo "make fuzz      schemathesis on every service's OpenAPI as every role + the portal's forms (FUZZ_EXAMPLES=50); figures in bench/results/fuzz-<commit>.json"
+	@echo "make fuzz      schemathesis on every service's OpenAPI as every role, stateful along its links, + the portal's forms (FUZZ_EXAMPLES=50); figures in bench/results/fuzz-<commit>.json"
 	@echo "make clean     remove .data/ and caches;  make distclean: also .venv and Kafka jars"
 
 install: $(STAMP) kafka-deps vendor
@@ -95,7 +95,9 @@ chaos: install system-deps
 	PYTHONPATH=$(CURDIR) $(VPY) -m tests.chaos.run --rounds $(ROUNDS)
 
 # Fuzzing (tests/fuzz): every operation of every service's OpenAPI with each role the authorization matrix lets in,
-# and every portal form; `make test` runs 2 examples per operation (first role) and 6 per form.
+# then sequences of calls along its OpenAPI links (stateful: 5 x FUZZ_EXAMPLES sequences of up to FUZZ_STEPS=8 calls
+# per service), and every portal form; `make test` runs 2 examples per operation (first role), 10 sequences per
+# service and 6 examples per form.
 FUZZ_EXAMPLES ?= 50
 fuzz: install system-deps
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_ROLES=all FUZZ_REPORT=bench/results/fuzz-{commit}.json \

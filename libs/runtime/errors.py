@@ -32,6 +32,7 @@ except ImportError:  # FastAPI before lazy included routers
 from pydantic import BaseModel, Field
 
 from libs.auth import current_principal
+from libs.runtime.links import add_links
 from libs.runtime.unavailable import RETRY_AFTER_SECONDS, UNAVAILABLE_DETAIL
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -151,7 +152,8 @@ def _has_params(dependant: Dependant) -> bool:
 
 
 def document_errors(app: FastAPI) -> None:
-    """Make `app.openapi()` document the error answers of every operation (once, then cached like FastAPI's)."""
+    """Make `app.openapi()` document the error answers of every operation and the links between operations (once,
+    then cached like FastAPI's)."""
     generate = app.openapi
     done: list[dict[str, Any]] = []  # the document last completed (FastAPI makes a new one when routes are added)
 
@@ -159,6 +161,7 @@ def document_errors(app: FastAPI) -> None:
         schema = generate()
         if not done or done[0] is not schema:
             add_error_responses(schema, app.routes)
+            add_links(schema)  # which answer gives the id another operation takes (libs.runtime.links)
             done[:] = [schema]
         return schema
 
