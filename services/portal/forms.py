@@ -8,6 +8,7 @@ the model sees it, so a field left empty takes its default (a required one is å¿
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
@@ -217,10 +218,12 @@ class GrantForm(PageForm):
     note: Text = Field("", max_length=500)
 
     def body(self) -> dict[str, Any]:
-        """Only what was filled in; ValueError when the amount is not a number."""
+        """Only what was filled in; ValueError when the amount is not a (finite) number."""
         body: dict[str, Any] = {}
         if self.amount:
             body["amount"] = float(self.amount)
+            if not math.isfinite(body["amount"]):  # 'NaN' / 'inf' parse but cannot be sent as JSON (was a 500)
+                raise ValueError(f"amount: {self.amount!r} is not a number")
         if self.unit:
             body["unit"] = self.unit
         if self.note:

@@ -22,6 +22,7 @@ import schemathesis
 import schemathesis.specs.openapi.stateful as stateful_openapi
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.errors import Flaky
 from schemathesis.core.transport import Response
 
 from tests.authz.matrix import Row
@@ -46,6 +47,7 @@ class StatefulFigures:
     statuses: Counter = field(default_factory=Counter)
     server_errors: list[str] = field(default_factory=list)
     nonconforming: list[str] = field(default_factory=list)
+    restarts: int = 0  # Hypothesis runs begun again after the API's state made a choice lead elsewhere
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -54,7 +56,7 @@ class StatefulFigures:
                 "steps_along_links": sum(self.followed.values()),
                 "statuses": dict(sorted((str(k), v) for k, v in self.statuses.items())),
                 "server_errors": len(self.server_errors), "nonconforming": len(self.nonconforming),
-                "seconds": round(self.seconds, 1), "most_followed": dict(self.followed.most_common(10)),
+                "restarts": self.restarts, "seconds": round(self.seconds, 1), "most_followed": dict(self.followed.most_common(10)),
                 "examples": self.server_errors[:20] + self.nonconforming[:20]}
 
 
@@ -141,10 +143,18 @@ def fuzz_statefully(service: str, client: TestClient, rows: dict[str, Row]) -> S
             except (Exception, BaseExceptionGroup) as failure:  # noqa: BLE001 - a group of check failures
                 figures.nonconforming.append(f"{where}: {str(failure)[:400]} <- {_brief(kwargs)}")
 
-    Machine.run(settings=settings(
-        max_examples=SEQUENCES, stateful_step_count=STEPS, deadline=None, database=None, phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    ))
+    # The API's state changes under Hypothesis (a ticket dispatched is no longer in the worklist): when a choice it
+    # made before now leads elsewhere, it raises Flaky. Failures are recorded, never raised, so a Flaky is only that:
+    # the run goes on with the sequences left, in a new Hypothesis run (as schemathesis's own runner does).
+    while figures.sequences < SEQUENCES and figures.restarts <= SEQUENCES:
+        try:
+            Machine.run(settings=settings(
+                max_examples=SEQUENCES - figures.sequences, stateful_step_count=STEPS, deadline=None, database=None,
+                phases=[Phase.generate], suppress_health_check=list(HealthCheck),
+            ))
+            break
+        except Flaky:
+            figures.restarts += 1
     figures.seconds = time.monotonic() - started
     return figures
 

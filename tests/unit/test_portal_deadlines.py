@@ -356,9 +356,10 @@ def test_deciding_an_already_decided_extension_shows_the_409(portal: TestClient,
     assert response.status_code == 409 and "extension request is already granted" in response.text
 
 
-def test_a_grant_amount_that_is_not_a_number_is_a_message_not_a_500(portal: TestClient, fake: FakeBackends) -> None:
+@pytest.mark.parametrize("amount", ["两天", "NaN", "inf"])  # NaN / inf parse as floats but are no JSON (fuzzing found a 500)
+def test_a_grant_amount_that_is_not_a_number_is_a_message_not_a_500(portal: TestClient, fake: FakeBackends, amount: str) -> None:
     log_in(portal, "supervisor1")
-    response = portal.post("/supervision/extensions/E1/grant", data={"amount": "两天"})
+    response = portal.post("/supervision/extensions/E1/grant", data={"amount": amount})
     assert response.status_code == 422 and "请填写数字" in response.text
     assert fake.requests == []
 
