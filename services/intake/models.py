@@ -67,6 +67,8 @@ class TicketCreate(TicketBase):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be blank")
+        if len(value.strip()) < 2:  # the length the ticket keeps (TicketPublic) is checked after the trim: '1 ' was
+            raise ValueError("must have at least 2 characters besides spaces")  # filed, then every read of it a 500
         return value.strip()
 
     @field_validator("attachments")
