@@ -30,11 +30,15 @@ ORDER = ("filed", "dispatched", "accepted", "resolved")
 RANK = {name: i for i, name in enumerate(ORDER)}
 
 
+UNREACHABLE = "unreachable"  # no answer (connection or time-out): not proof of absence, asked again on the next pass
+CONCURRENT_READS = 16  # one pass over thousands of tickets must not queue past the client's pool time-out
+
+
 async def _status(client: httpx.AsyncClient, url: str, hdrs: dict) -> str | None:
     try:
         response = await client.get(url, headers=hdrs)
     except httpx.HTTPError:
-        return None
+        return UNREACHABLE
     return response.json().get("status") if response.status_code == 200 else None
 
 
@@ -50,10 +54,12 @@ async def view_problems(client: httpx.AsyncClient, urls: dict[str, str], t: Tick
     problems = []
     for view, url, hdrs in checks:
         status = await _status(client, url, hdrs)
-        if status is None or RANK.get(status, 99) < expected:
+        if status is None or status == UNREACHABLE or RANK.get(status, 99) < expected:
             problems.append(f"{view}: {status or 'absent'} < {t.acked[-1]}")
-    if expected >= RANK["resolved"] and await _status(client, f"{urls['feedback']}/tickets/{t.id}", resident) is None:
-        problems.append("feedback: absent")
+    if expected >= RANK["resolved"]:
+        status = await _status(client, f"{urls['feedback']}/tickets/{t.id}", resident)
+        if status is None or status == UNREACHABLE:
+            problems.append(f"feedback: {status or 'absent'}")
     return problems
 
 
@@ -62,10 +68,17 @@ async def settle(urls: dict[str, str], tickets: list[Ticket], timeout: float = 2
     acked = [t for t in tickets if t.id and t.acked]
     open_: dict[str, list[str]] = {}
     deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(timeout=30) as client:
+    gate = asyncio.Semaphore(CONCURRENT_READS)
+
+    async def problems_of(client: httpx.AsyncClient, t: Ticket) -> list[str]:
+        async with gate:
+            return await view_problems(client, urls, t)
+
+    limits = httpx.Limits(max_connections=CONCURRENT_READS * 4)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
         pending = acked
         while pending:
-            results = await asyncio.gather(*(view_problems(client, urls, t) for t in pending))
+            results = await asyncio.gather(*(problems_of(client, t) for t in pending))
             open_ = {t.id: p for t, p in zip(pending, results) if p}
             pending = [t for t in pending if t.id in open_]
             if not pending or time.monotonic() > deadline:
