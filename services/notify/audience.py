@@ -46,7 +46,10 @@ def audience(event: Envelope, facts: TicketFacts, roster: Roster) -> list[Notice
     """The notices of one event, each person once; an event nobody is told of gives []."""
     people = Audience()
     community, department, reporter = facts.community_id, facts.department_id, facts.reporter_id
-    if isinstance(event, TicketFiled):
+    if isinstance(event, TicketFiled) and event.kind == "wish":  # 微心愿: the community reviews it for the wall
+        people.add(roster.lookup("handlers", community_id=community), "community_new_wish")
+        people.add_resident(reporter, "resident_wish_filed")
+    elif isinstance(event, TicketFiled):
         people.add(roster.lookup("handlers", community_id=community), "community_new_ticket")
         people.add_resident(reporter, "resident_filed")
     elif isinstance(event, TicketAssignedToCommunity):

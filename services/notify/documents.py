@@ -35,7 +35,9 @@ def _file_document(kind: str) -> dict[str, Any]:
 
 
 def _parse(kind: str, document: Any) -> Roster | Templates:
-    return Roster.parse(document, get_directory()) if kind == "roster" else Templates.parse(document)
+    if kind == "roster":
+        return Roster.parse(document, get_directory())
+    return Templates.parse(document, shipped=_file_document("templates").get("templates"))
 
 
 def _latest(session: Session, kind: str) -> NotifyDocument | None:

@@ -18,7 +18,10 @@ TEMPLATE_IDS = (
     "resident_filed", "resident_dispatched", "resident_accepted", "resident_resolved", "resident_settled",
     "resident_closed", "resident_merged", "resident_reopened", "community_new_ticket", "community_returned",
     "community_reopened", "department_dispatched", "deadline_warned", "escalated_handler", "escalated_roster",
+    "resident_wish_filed", "community_new_wish",
 )
+# Templates added after documents were first published: a stored version without one takes the shipped file's text.
+ADDED_LATER = frozenset({"resident_wish_filed", "community_new_wish"})
 STAGE_NAMES = {
     "dispatch": "转哨", "accept": "签收", "contact": "先行联系", "resolve": "办结", "rating": "评价",
     "joint_handling": "联席办", "callback": "回访",
@@ -171,7 +174,8 @@ class Templates:
     templates: dict[str, Template]
 
     @classmethod
-    def parse(cls, document: Any) -> "Templates":
+    def parse(cls, document: Any, shipped: dict[str, Any] | None = None) -> "Templates":
+        """`shipped`: the file's templates, the text of an ADDED_LATER template a (stored, older) document lacks."""
         if not isinstance(document, dict):
             raise Rejected("templates: must be a mapping")
         version = document.get("version")
@@ -184,6 +188,8 @@ class Templates:
         parsed: dict[str, Template] = {}
         for template_id in TEMPLATE_IDS:
             entry = entries.get(template_id)
+            if entry is None and template_id in ADDED_LATER and shipped:
+                entry = shipped.get(template_id)
             if not isinstance(entry, dict):
                 raise Rejected(f"templates.{template_id}: missing")
             for key, limit in (("title", 60), ("text", 400)):

@@ -114,6 +114,29 @@ def test_a_new_ticket_tells_the_community_and_the_resident(roster):
     assert [(n.person_id, n.template) for n in notices] == [("xinran_staff", "community_new_ticket"), ("resident1", "resident_filed")]
 
 
+def test_a_new_wish_asks_the_community_to_review_it_and_tells_the_resident_in_wish_words(roster, templates):
+    filed = TicketFiled(ticket_id="T2", actor=SYSTEM, kind="wish", title="想学用智能手机", description="d", category="elderly",
+                        community_id="xinran", reporter_id="resident1")
+    notices = audience(filed, fold(None, filed), roster)
+    assert [(n.person_id, n.template) for n in notices] == [("xinran_staff", "community_new_wish"), ("resident1", "resident_wish_filed")]
+    title, text = templates.render("resident_wish_filed", {"ticket_id": "T2", "title": "想学用智能手机"})
+    assert title == "微心愿已提交" and "心愿墙" in text and "转交承办部门" not in text
+
+
+def test_a_stored_template_document_older_than_the_wish_templates_takes_their_shipped_text():
+    shipped = documents._file_document("templates")
+    older = copy.deepcopy(shipped)
+    for template_id in ("resident_wish_filed", "community_new_wish"):
+        del older["templates"][template_id]
+    with pytest.raises(Rejected, match="^templates.resident_wish_filed: missing"):
+        Templates.parse(older)  # nothing to fall back on
+    parsed = Templates.parse(older, shipped=shipped["templates"])
+    assert parsed.templates["community_new_wish"].title == "新微心愿待审核"
+    del older["templates"]["resident_filed"]  # only templates added later fall back: an old one missing is refused
+    with pytest.raises(Rejected, match="^templates.resident_filed: missing"):
+        Templates.parse(older, shipped=shipped["templates"])
+
+
 def test_a_dispatch_tells_the_department_and_names_it_to_the_resident(roster, templates):
     facts = TicketFacts("T1", "xinran", None, "resident1", "井盖松动")
     dispatched = TicketDispatched(ticket_id="T1", actor=SYSTEM, community_id="xinran", department_id="urban", title="井盖松动", description="d", category="road")
