@@ -9,9 +9,11 @@ from datetime import datetime, timedelta, timezone
 
 from sqlmodel import Session, select
 
+from libs.events.topics import WISHES
 from libs.messaging import OutboxMessage
 from tests.integration.conftest import bearer, eventually
-from tests.integration.test_wishes_service import _redeliver, volunteer
+from tests.integration.redeliver import redeliver
+from tests.integration.test_wishes_service import volunteer
 
 STAFF = bearer("community_staff", "s-projects", community_id="xinran")
 OTHER_STAFF = bearer("community_staff", "s-projects-other", community_id="shiliuqiao")
@@ -57,7 +59,7 @@ def test_a_race_for_three_places_and_attendance_credited_once(service_clients, k
     with Session(wishes.app.state.runtime.engine) as session:
         row = session.exec(select(OutboxMessage).where(
             OutboxMessage.event_type == "ProjectAttendanceConfirmed", OutboxMessage.key == project_id)).one()
-    asyncio.run(_redeliver(kafka_bootstrap, row))
+    asyncio.run(redeliver(kafka_bootstrap, row, topic=WISHES, service="wishes"))
     after = wishes.get("/me/points", headers=attendee).json()
     assert (after["points"], after["minutes"], len(after["lines"])) == (15, 120, 1)
 
