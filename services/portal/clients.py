@@ -21,6 +21,7 @@ BACKEND_NAMES_ZH = {
     "notify": "消息通知服务",
 }
 FIELD_NAMES_ZH = {
+    "idempotency_key": "表单标识（请刷新页面后重新填写提交）",
     "kind": "类型",
     "title": "标题",
     "description": "详细描述",

@@ -26,6 +26,8 @@ def _blank_is_none(text: str | None) -> str | None:
 FormModel = TypeVar("FormModel", bound=BaseModel)
 Posted = Annotated[FormModel, Form()]
 Text = Annotated[str, AfterValidator(str.strip)]
+# The key a rendered filing form carries (secrets.token_urlsafe): sent on as the Idempotency-Key header, so ASCII only.
+IdempotencyKey = Annotated[str, Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 OptionalText = Annotated[str | None, AfterValidator(_blank_is_none)]
 
 CONSOLE_TABS = ("queue", "handling", "done", "returned", "all", "dispatched")  # dispatched: the old name of handling
@@ -64,7 +66,7 @@ class LoginForm(PageForm):
 class FileForm(PageForm):
     """我要吹哨. An unknown kind is a problem; a wish without a category is filed as 微心愿."""
 
-    idempotency_key: str = Field(min_length=8, max_length=100)
+    idempotency_key: IdempotencyKey
     kind: str = Field("problem", max_length=10)
     category: str = Field("", max_length=40)
     title: Text = Field("", max_length=200)

@@ -77,6 +77,13 @@ def test_a_refused_filing_keeps_the_text_and_the_key_and_names_the_field_in_chin
     assert "北门路灯不亮" in page.text and 'value="kkkkkkkkkkkkkkkkkkkkkkkk"' in page.text
 
 
+def test_a_tampered_form_key_is_a_422_naming_it_and_nothing_reaches_intake(portal: TestClient, fake: FakeBackends) -> None:
+    # The key goes on as the Idempotency-Key header: a non-ASCII one was a 500 (found by the portal form fuzzing).
+    page = portal.post("/report", data={**REPORT, "idempotency_key": "IlJí!þBâK"})
+    assert page.status_code == 422 and "表单标识" in page.text
+    assert fake.sent("intake", "POST", "/public/tickets") == []
+
+
 def test_the_filed_page_shows_only_a_well_formed_number(portal: TestClient) -> None:
     assert portal.get("/report/filed?ticket=<script>", follow_redirects=False).headers["location"] == "/report"
     assert NUMBER in portal.get(f"/report/filed?ticket={NUMBER.lower()}").text

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, model_validator
 
 from services.portal.clients import BackendRejected
-from services.portal.forms import Posted, Text
+from services.portal.forms import IdempotencyKey, Posted, Text
 from services.portal.pages.resident import forwarded_for
 from services.portal.views import BackendsDep, optional_viewer, redirect, rejection_message, render
 
@@ -33,7 +33,7 @@ def ticket_number(raw: str | None) -> str:
 class GuestFileForm(BaseModel):
     """不登录吹哨: like 我要吹哨 without photos or anonymity; the mobile number is required."""
 
-    idempotency_key: str = Field(min_length=8, max_length=100)
+    idempotency_key: IdempotencyKey
     kind: str = Field("problem", max_length=10)
     category: str = Field("", max_length=40)
     title: Text = Field("", max_length=200)

@@ -23,7 +23,7 @@ from libs.directory import get_directory
 from libs.observability import get_logger
 from libs.pii import mask_phone, normalize_phone
 from services.portal.clients import BackendRejected
-from services.portal.forms import Posted, SuggestForm, Text
+from services.portal.forms import IdempotencyKey, Posted, SuggestForm, Text
 from services.portal.labels import STATUS_SHORT, STATUS_TONE, URGENCY_LABELS
 from services.portal.views import (
     BackendsDep, HotlinePage, Viewer, category_name, format_time, redirect, rejection_message, render,
@@ -41,7 +41,7 @@ TITLE_FROM_DESCRIPTION = 30  # a blank title is the description's first line, th
 class HotlineForm(BaseModel):
     """What the operator typed. Loose limits here; `problems()` says in Chinese what is missing, the text is kept."""
 
-    idempotency_key: str = Field(min_length=8, max_length=100)
+    idempotency_key: IdempotencyKey
     caller_phone: Text = Field("", max_length=30)
     caller_name: Text = Field("", max_length=40)
     anonymous: bool = False
