@@ -63,7 +63,7 @@ from workflows.ticket_lifecycle.shared import DeadlineNotice, StageTimer, Ticket
 from workflows.ticket_lifecycle.workflows import TicketWorkflow
 
 EARLY = timedelta(milliseconds=50)  # a Temporal timer never fires before its time; allow for clock rounding
-LATE = timedelta(seconds=5)  # worker pickup + activity scheduling on a loaded 2-core CI machine
+LATE = timedelta(seconds=15)  # worker pickup + activity scheduling on a loaded 2-core CI machine (5 s was seen missed)
 SETTLE = timedelta(seconds=1)  # how long a check that something does NOT come waits past its time
 SUGGEST_CONTINUE_AS_NEW_AFTER = 40  # history events, on the server started for the continue-as-new test
 
@@ -149,7 +149,7 @@ async def test_each_stage_warns_then_escalates_through_all_three_levels_when_not
         nothing_after_filing(), nothing_after_dispatch(), nothing_after_acceptance(), nothing_but_the_resolution_left()
     )
     for t, stage, _, _ in cases:
-        await eventually(lambda: len(lc.of(t, stage, "escalated")) >= 3, timeout=20, what=f"{stage} level 3")
+        await eventually(lambda: len(lc.of(t, stage, "escalated")) >= 3, timeout=60, what=f"{stage} level 3")
     await asyncio.sleep(SETTLE.total_seconds())  # the ladder stops at level 3
 
     for t, stage, start, seconds in cases:
@@ -228,8 +228,8 @@ async def test_an_extension_granted_moves_the_resolve_deadline_and_a_refused_one
     assert datetime.fromisoformat(r["timers"]["resolve"]["deadline"]) == old_r
     assert (r["pending_extension"], r["extensions_granted"]) == (None, 0)
 
-    await eventually(lambda: len(lc.of(refused_ticket, "resolve", "escalated")) >= 1, timeout=20, what="refused level 1")
-    await eventually(lambda: len(lc.of(granted_ticket, "resolve", "escalated")) >= 1, timeout=20, what="granted level 1")
+    await eventually(lambda: len(lc.of(refused_ticket, "resolve", "escalated")) >= 1, timeout=60, what="refused level 1")
+    await eventually(lambda: len(lc.of(granted_ticket, "resolve", "escalated")) >= 1, timeout=60, what="granted level 1")
     refused_level1 = lc.of(refused_ticket, "resolve", "escalated")[0]
     assert_on_time(refused_level1, old_r, "refused: level 1 at the original deadline")
     granted_level1 = lc.of(granted_ticket, "resolve", "escalated")[0]
@@ -363,7 +363,7 @@ async def test_every_started_or_moved_deadline_is_announced_as_the_workflow_coun
 async def test_a_ticket_placed_by_street_triage_is_chased_in_its_new_community_on_the_same_clock(lc: Lifecycle) -> None:
     t = await lc.file()  # "C-1" stands for the street's triage queue here
     await lc.send(assigned(t, "C-2"))
-    await eventually(lambda: len(lc.of(t, "dispatch", "escalated")) >= 1, timeout=20, what="dispatch level 1")
+    await eventually(lambda: len(lc.of(t, "dispatch", "escalated")) >= 1, timeout=60, what="dispatch level 1")
     got = lc.of(t, "dispatch")
     assert {p.notice.community_id for p in got} == {"C-2"}  # 催办 and 督办 go to the community that now holds it
     assert {datetime.fromisoformat(p.notice.deadline) for p in got} == {t.occurred_at + timedelta(seconds=DISPATCH_S)}
@@ -379,7 +379,7 @@ async def test_the_rating_window_expiring_starts_the_callback_stage_which_is_cha
     await lc.send(dispatched(t), resolution)
     window_end = resolution.occurred_at + timedelta(seconds=RATING_S)
 
-    await eventually(lambda: lc.of(t, "callback", kind="callback_due"), timeout=RATING_S + 15, what="回访 requested")
+    await eventually(lambda: lc.of(t, "callback", kind="callback_due"), timeout=RATING_S + 60, what="回访 requested")
     (due,) = lc.of(t, "callback", kind="callback_due")
     assert_on_time(due, window_end, "rating window")
     event = deadline_event(due.notice)
@@ -390,10 +390,10 @@ async def test_the_rating_window_expiring_starts_the_callback_stage_which_is_cha
     assert (current["stage"], set(current["timers"])) == ("awaiting_callback", {"callback"})
     assert lc.of(t, kind="rating_expired") == []  # the ticket no longer closes silently
     # The call is late: 催办 then 督办, like any stage.
-    await eventually(lambda: lc.of(t, "callback", "escalated"), timeout=CALLBACK_S + 15, what="callback escalated")
+    await eventually(lambda: lc.of(t, "callback", "escalated"), timeout=CALLBACK_S + 60, what="callback escalated")
     assert [p.notice.kind for p in lc.of(t, "callback")][:3] == ["callback_due", "warned", "escalated"]
     await lc.send(closed(t))  # the call's outcome (or the last unreachable attempt) closes it
-    summary = await asyncio.wait_for(lc.handle(t).result(), timeout=30)
+    summary = await asyncio.wait_for(lc.handle(t).result(), timeout=60)
     assert (summary["stage"], summary["department_id"]) == ("closed", URBAN)
 
 
@@ -403,8 +403,8 @@ async def test_merging_or_closing_the_ticket_completes_the_workflow_with_its_sum
     dispatch, accept, resolution, closing = (make(closed_ticket) for make in (dispatched, accepted, resolved, closed))
     dispatch_in, accept_in, resolution_in, closing_in = [await send(lc, event) for event in (dispatch, accept, resolution, closing)]
 
-    merged_summary = await asyncio.wait_for(lc.handle(merged_ticket).result(), timeout=10)
-    closed_summary = await asyncio.wait_for(lc.handle(closed_ticket).result(), timeout=10)
+    merged_summary = await asyncio.wait_for(lc.handle(merged_ticket).result(), timeout=60)
+    closed_summary = await asyncio.wait_for(lc.handle(closed_ticket).result(), timeout=60)
 
     assert (merged_summary["stage"], merged_summary["events_seen"]) == ("closed", 1)
     assert (await lc.handle(merged_ticket).describe()).status == WorkflowExecutionStatus.COMPLETED
@@ -483,7 +483,7 @@ async def test_a_joint_handling_deadline_is_not_lost_when_the_workflow_continues
         await lc.send(*reopens)
 
         joint = lambda: lc.of(t, "joint_handling", "deadline_set")  # noqa: E731 - each reopen announces its joint clock
-        await eventually(lambda: len(joint()) >= len(reopens), timeout=20, what="every joint handling deadline")
+        await eventually(lambda: len(joint()) >= len(reopens), timeout=60, what="every joint handling deadline")
         for _ in range(100):  # the continue-as-new comes once the notices are out
             if (await lc.handle(t).describe()).run_id != first_run_id:
                 break

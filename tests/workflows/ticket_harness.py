@@ -164,7 +164,8 @@ async def running_lifecycle(
         yield Lifecycle(client, bridge, publisher, task_queue)
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
+async def eventually(check: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
+    """Until `check()` holds; the bound is generous (a loaded 2-core machine), it only ends a test that already failed."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not check():
