@@ -33,7 +33,7 @@ from workflows.ticket_lifecycle.workflows import TicketWorkflow
 from workflows.wish_claims.activities import ClaimActivities
 from workflows.wish_claims.bridge import WishClaimBridge
 from workflows.wish_claims.workflows import WishClaimWorkflow
-from workflows.worker_http import BridgeReadiness, serve_in_thread
+from workflows.worker_http import BridgeReadiness, probe_temporal, serve_in_thread
 
 log = get_logger(__name__)
 
@@ -90,6 +90,10 @@ async def run_worker(settings: Settings, stop: asyncio.Event, readiness: BridgeR
         "temporal",
         lambda: Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, runtime=sdk_runtime),
     )
+    probing = None
+    if readiness is not None:
+        check = lambda: client.service_client.check_health(timeout=timedelta(seconds=2))  # noqa: E731
+        probing = asyncio.create_task(probe_temporal(check, readiness, stop), name="workflows-temporal-probe")
     producer = make_producer(settings.kafka_bootstrap, SERVICE)
     await _retry("kafka producer", producer.start)
     sla = SlaSource()
@@ -147,7 +151,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event, readiness: BridgeR
                 await asyncio.gather(consuming, return_exceptions=True)
     finally:
         following.cancel()
-        await asyncio.gather(following, return_exceptions=True)
+        if probing is not None:
+            probing.cancel()
+        await asyncio.gather(following, *([probing] if probing else []), return_exceptions=True)
         await consumer.stop()
         await producer.stop()
         log.info("worker_stopped")

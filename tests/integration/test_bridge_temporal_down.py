@@ -68,6 +68,9 @@ async def test_temporal_down_blocks_the_bridge_visibly_and_after_its_restart_eve
 
         temporal.signal(signal.SIGKILL)
         assert await asyncio.to_thread(temporal.wait, 30), "kill -9 did not stop Temporal"
+        # Before any event arrives the idle bridge cannot notice; the health probe does: not ready, naming Temporal.
+        await until(lambda: http_get(ready_url)[0] == 503 and '"temporal":' in http_get(ready_url)[1],
+                    "/readyz naming Temporal while the bridge is idle", worker=worker)
         tickets = [new_ticket() for _ in range(TICKETS_DURING_OUTAGE)]
         last = None
         for ticket in tickets:

@@ -11,7 +11,7 @@ import pytest
 
 from libs.events import Actor, TicketAccepted, TicketDispatched
 from workflows.ticket_lifecycle.bridge import halted_for_tests
-from workflows.worker_http import BridgeReadiness, app
+from workflows.worker_http import BridgeReadiness, app, probe_temporal
 
 DEPT = Actor(role="department_staff", id="dept-1")
 
@@ -39,6 +39,31 @@ def test_readyz_is_503_until_the_bridge_consumes_and_while_it_waits_out_an_outag
     assert status.startswith("503") and "RPCError: tcp connect error" in json.loads(body)["problems"]["bridge"]
     status, body = get(wsgi, "/healthz")  # alive all the same
     assert status.startswith("200") and json.loads(body)["status"] == "ok"
+
+
+async def test_a_failing_temporal_health_check_is_a_readyz_problem_even_while_the_bridge_is_idle() -> None:
+    readiness, stop = BridgeReadiness(), asyncio.Event()
+    readiness.consumer = SimpleNamespace(blocked_by=None)  # type: ignore[assignment]  # consuming, nothing in hand
+    answers = iter([True, ConnectionError("tcp connect error"), False, True])
+    seen: list[dict] = []
+
+    async def check() -> bool:
+        seen.append(readiness.problems())  # what /readyz said before this check
+        answer = next(answers)
+        if len(seen) == 4:
+            stop.set()
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    await asyncio.wait_for(probe_temporal(check, readiness, stop, every=0), 10)
+    assert seen == [{}, {}, {"temporal": "ConnectionError: tcp connect error"}, {"temporal": "temporal is not serving"}]
+    assert readiness.problems() == {}  # the last check passed
+    status, body = get(app("workflows", readiness), "/readyz")
+    assert status.startswith("200")
+    readiness.temporal_error = "ConnectionError: tcp connect error"
+    status, body = get(app("workflows", readiness), "/readyz")
+    assert status.startswith("503") and json.loads(body)["problems"] == {"temporal": "ConnectionError: tcp connect error"}
 
 
 def test_metrics_are_still_served_beside_readyz() -> None:
