@@ -7,7 +7,7 @@ import contextlib
 import importlib
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from libs.events import TICKETS, Actor, Envelope, topic_name
 from libs.messaging import make_producer, publish
 from libs.settings import get_settings
 from libs.sms import DevSmsSink
+from services.notify.domain import BEIJING
 
 SYSTEM = Actor(role="system", id="tests")
 PARTITIONS = 3  # of the run's tickets topic
@@ -47,9 +48,24 @@ def notify_environment(postgres_url: str, kafka_bootstrap: str, sms_file: Path, 
         get_settings.cache_clear()
 
 
+def daytime_clock(now: datetime | None = None):  # noqa: ANN201
+    """A clock that runs with the real one but shows Beijing daytime: outside 08:00-21:00 Beijing it is moved
+    forward to the next 10:00, so SMS is never held for quiet hours because CI happens to run at night (it did, at
+    22:14 Beijing). Forward only: a message queued at real time is never in the clock's future."""
+    real = now or datetime.now(timezone.utc)
+    local = real.astimezone(BEIJING)
+    offset = timedelta(0)
+    if not 8 <= local.hour < 21:
+        day = local.date() if local.hour < 8 else local.date() + timedelta(days=1)
+        offset = datetime.combine(day, time(10), tzinfo=BEIJING) - local
+    return lambda: datetime.now(timezone.utc) + offset
+
+
 def start_notify() -> TestClient:
+    """The notify app, started, its deliverer on `daytime_clock` (the quiet-hours test sets its own)."""
     client = TestClient(importlib.import_module("services.notify.app").create_app())
     client.__enter__()
+    client.app.state.deliverer.clock = daytime_clock()
     return client
 
 

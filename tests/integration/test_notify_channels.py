@@ -11,7 +11,7 @@ import pytest
 from libs.events import TicketEscalated, TicketFiled, TicketResolved
 from services.notify.domain import BEIJING
 from tests.integration.conftest import bearer, eventually
-from tests.integration.notify_helpers import SYSTEM, new_ticket_id, notify_environment, publish_events, sms_texts, start_notify
+from tests.integration.notify_helpers import SYSTEM, daytime_clock, new_ticket_id, notify_environment, publish_events, sms_texts, start_notify
 from tests.notify_doubles import MailSink, WechatTemplateDouble
 
 PHONE = "13912345678"
@@ -168,7 +168,7 @@ def test_quiet_hours_hold_sms_until_seven_unless_the_ticket_is_an_emergency(noti
         assert eventually(lambda: (m := sms_of(ordinary)) and m["status"] == "sent" and m)
         assert any(ordinary in t for t in sms_texts(sms_file, PHONE))
     finally:
-        deliverer.clock = lambda: datetime.now(timezone.utc)
+        deliverer.clock = daytime_clock()
 
 
 def test_a_failing_channel_is_retried_then_dead_lettered_for_staff_of_the_scope_to_retry(notify, mail, wechat):
