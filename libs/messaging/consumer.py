@@ -12,6 +12,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Union
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -23,8 +24,8 @@ from sqlmodel import Session
 from structlog.contextvars import bound_contextvars
 
 from libs.events import DEAD_LETTER, Envelope, Event, EventDecodeError, decode_event, topic_name
-from libs.messaging.inbox import apply_once
-from libs.observability import CONSUMER_BLOCKED, CONSUMER_LAG, CONSUMER_LAG_SECONDS, EVENTS_CONSUMED, get_logger
+from libs.messaging.inbox import apply_once, purge_inbox
+from libs.observability import CONSUMER_BLOCKED, CONSUMER_LAG, CONSUMER_LAG_SECONDS, EVENTS_CONSUMED, INBOX_PURGED, get_logger
 
 log = get_logger(__name__)
 
@@ -74,10 +75,13 @@ class EventConsumer:
     max_attempts: int = 5
     is_transient: Callable[[BaseException], bool] = is_infrastructure_error
     max_backoff: float = 5.0  # an outage's end is noticed within this (the retry is one cheap connection attempt)
+    inbox_keep: timedelta = timedelta(days=30)  # applied events' inbox rows older than this are purged (purge_inbox)
+    purge_every: float = 3600.0  # seconds between purges; the first runs a minute after start
     consumer: AIOKafkaConsumer | None = field(default=None, init=False)
     blocked_by: str | None = field(default=None, init=False)  # the infrastructure error being waited out, if any
     _stopping: bool = field(default=False, init=False)
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _next_purge: float = field(default_factory=lambda: time.monotonic() + 60, init=False)
 
     def __post_init__(self) -> None:
         self.topics = [topic_name(t) for t in self.topics]
@@ -199,6 +203,20 @@ class EventConsumer:
         if high is not None:
             CONSUMER_LAG.labels(self.service, record.topic, str(record.partition)).set(max(high - record.offset - 1, 0))
 
+    async def _purge_when_due(self) -> None:
+        """Hourly (between batches), the inbox rows past `inbox_keep`; a failure is logged and tried next time."""
+        if self.engine is None or time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + self.purge_every
+        try:
+            purged = await asyncio.to_thread(purge_inbox, self.engine, self.inbox_keep)
+        except Exception as exc:  # noqa: BLE001 - housekeeping never stops consumption
+            log.warning("inbox_purge_failed", error=f"{type(exc).__name__}: {exc}")
+            return
+        INBOX_PURGED.labels(self.service).inc(purged)
+        if purged:
+            log.info("inbox_purged", rows=purged, older_than_days=self.inbox_keep.days)
+
     async def run(self) -> None:
         """Consume until stopped; on failure rewind to the unhandled record so nothing is skipped."""
         assert self.consumer is not None, "start() first"
@@ -216,6 +234,7 @@ class EventConsumer:
                         self._record_lag(record)
                 if done:
                     await self.consumer.commit(done)
+                await self._purge_when_due()
             except asyncio.CancelledError:
                 raise
             except _Stopping:

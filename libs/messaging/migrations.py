@@ -34,6 +34,17 @@ def create_messaging_tables() -> None:
         batch_op.create_index("ix_outbox_pending", ["sent_at", "id"], unique=False)
 
 
+def create_inbox_age_index() -> None:
+    """The inbox's handled_at index: the hourly purge (libs/messaging/inbox.purge_inbox) finds old rows by it."""
+    with op.batch_alter_table("inbox", schema=None) as batch_op:
+        batch_op.create_index("ix_inbox_handled_at", ["handled_at"], unique=False)
+
+
+def drop_inbox_age_index() -> None:
+    with op.batch_alter_table("inbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbox_handled_at")
+
+
 def drop_messaging_tables() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_pending")

@@ -2,6 +2,7 @@
 from libs.observability.logging import bind_ticket, configure_logging, get_logger
 from libs.observability.metrics import (
     CONSUMER_BLOCKED,
+    INBOX_PURGED,
     CONSUMER_LAG,
     CONSUMER_LAG_SECONDS,
     EVENTS_CONSUMED,
@@ -15,6 +16,7 @@ from libs.observability.metrics import (
 
 __all__ = [
     "CONSUMER_BLOCKED",
+    "INBOX_PURGED",
     "CONSUMER_LAG",
     "CONSUMER_LAG_SECONDS",
     "EVENTS_CONSUMED",

@@ -21,6 +21,7 @@ EVENTS_PRODUCED = Counter("whistle_events_produced_total", "Events published to 
 EVENTS_CONSUMED = Counter(
     "whistle_events_consumed_total", "Events consumed", ["service", "type", "outcome"]
 )
+INBOX_PURGED = Counter("whistle_inbox_purged_total", "Inbox rows deleted after the keep period (no redelivery can reach them)", ["service"])
 OUTBOX_BACKLOG = Gauge("whistle_outbox_backlog", "Outbox rows not yet published", ["service"])
 CONSUMER_BLOCKED = Gauge(
     "whistle_consumer_blocked", "1 while the consumer holds its partitions waiting out an infrastructure outage", ["service", "group"]

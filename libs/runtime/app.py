@@ -6,6 +6,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -80,6 +81,7 @@ class Runtime:
                 producer=self.producer,
                 engine=self.engine,
                 service=self.service,
+                inbox_keep=timedelta(days=self.settings.inbox_keep_days),
             )
             # Joining the group waits for a killed predecessor's session to expire (~10 s after a kill -9): the API
             # does not wait for that, so a restarted service answers /readyz in about a second.

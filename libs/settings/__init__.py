@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "whistle-dev-secret-change-me-in-production"
@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Workflows the lifecycle worker keeps in memory (measured ~0.35 MB each); size it to the open tickets.
     worker_max_cached_workflows: int = 10000
     outbox_poll_seconds: float = 0.05
+    # Days an applied event's inbox row is kept: it must outlive any redelivery, so longer than the topics' retention
+    # (deploy/kafka: 7 days) and than a dead letter may wait before it is re-driven. Older rows are purged hourly.
+    inbox_keep_days: int = Field(30, ge=8)
     intake_url: str = f"http://127.0.0.1:{SERVICE_PORTS['intake']}"
     dispatch_url: str = f"http://127.0.0.1:{SERVICE_PORTS['dispatch']}"
     department_url: str = f"http://127.0.0.1:{SERVICE_PORTS['department']}"
