@@ -27,6 +27,7 @@ from libs.events import (
     TicketFiled,
     TicketMerged,
     TicketRated,
+    TicketRecategorized,
     TicketReopened,
     TicketResolved,
     TicketResumed,
@@ -36,7 +37,7 @@ from libs.events import (
 )
 from libs.sla.calendar import load_calendar
 from libs.sla.policy import load_policy
-from workflows.ticket_lifecycle.bridge import SIGNALS, SlaSource, TicketBridge, is_transient
+from workflows.ticket_lifecycle.bridge import POLICY_SIGNALS, SIGNALS, SlaSource, TicketBridge, is_transient
 from workflows.ticket_lifecycle.shared import TicketEventSignal
 from workflows.ticket_lifecycle.workflows import TicketWorkflow
 
@@ -125,8 +126,24 @@ EVENTS_AND_FIELDS = [
 
 
 def test_every_signalled_event_class_has_a_workflow_method_and_the_other_way_round() -> None:
-    assert {cls.model_fields["type"].default for cls in SIGNALS} == set(TicketWorkflow.ON_EVENT)
+    assert {cls.model_fields["type"].default for cls in [*SIGNALS, *POLICY_SIGNALS]} == set(TicketWorkflow.ON_EVENT)
     assert {type(event) for event, _ in EVENTS_AND_FIELDS} == set(SIGNALS)
+
+
+async def test_a_recategorization_carries_the_new_category_and_its_sla_for_every_urgency_from_the_current_policy() -> None:
+    """分类调整 to 供暖: the current policy's 24-hour resolve clock for heating, except for an emergency (its own)."""
+    client = FakeClient()
+    b = bridge(client)
+    event = TicketRecategorized(ticket_id="T-1", actor=STAFF, community_id="C-1", category="heating", previous_category="road")
+    await b.signal_ticket_workflow(event.model_copy(update={"occurred_at": AT}))
+
+    ((workflow_id, _, signal),) = client.signals
+    assert (workflow_id, signal.type, signal.category, signal.community_id) == ("T-1", "TicketRecategorized", "heating", "C-1")
+    assert set(signal.slas) == set(b.sla.policy.urgencies)
+    assert signal.slas["ordinary"] == b.sla.policy.for_ticket("ordinary", "heating").to_dict()
+    assert signal.slas["ordinary"]["stages"]["resolve"] == {"amount": 24, "unit": "clock_hours"}
+    assert signal.slas["emergency"]["stages"]["resolve"] == {"amount": 2, "unit": "clock_hours"}
+    assert b.handlers()[TicketRecategorized] == b.signal_ticket_workflow
 
 
 @pytest.mark.parametrize(("event", "fields"), EVENTS_AND_FIELDS, ids=[type(event).__name__ for event, _ in EVENTS_AND_FIELDS])

@@ -50,6 +50,7 @@ from tests.workflows.ticket_harness import (  # noqa: E402
     extension_requested,
     filed,
     merged,
+    recategorized,
     reopened,
     resolved,
     resumed,
@@ -145,12 +146,24 @@ async def joint_handling_reopen_then_summons(lc: Lifecycle) -> str:
     return t.ticket_id
 
 
+async def recategorized_then_dispatched(lc: Lifecycle) -> str:
+    """分类调整 to heating: the running dispatch clock takes heating's span (announced), warned and level 1 on it; then
+    dispatched (heating's resolve clock), accepted, resolved, closed."""
+    t = await lc.file()
+    await lc.send(recategorized(t, "heating"))
+    await eventually(lambda: lc.of(t, "dispatch", "escalated"), what="dispatch level 1 on heating's clock")
+    await lc.send(dispatched(t), accepted(t), contacted(t), resolved(t), closed(t))
+    await asyncio.wait_for(lc.handle(t).result(), timeout=15)
+    return t.ticket_id
+
+
 SCENARIOS: dict[str, Callable[[Lifecycle], Awaitable[str]]] = {
     "full_ladder_then_a_normal_life": full_ladder_then_a_normal_life,
     "returned_reopened_joint_suspended_merged": returned_reopened_joint_suspended_merged,
     "duplicates_refusal_and_closing": duplicates_refusal_and_closing,
     "summons_two_co_departments_one_late": summons_two_co_departments_one_late,  # since the summons patch
     "joint_handling_reopen_then_summons": joint_handling_reopen_then_summons,
+    "recategorized_then_dispatched": recategorized_then_dispatched,  # since the recategorize patch
 }
 
 
@@ -222,8 +235,8 @@ def write(path: Path, history: WorkflowHistory) -> None:
 async def record(address: str, paths: dict[str, Path]) -> None:
     client = await Client.connect(address)
     async with running_lifecycle(client) as lc:
-        ticket_ids = await asyncio.gather(*(scenario(lc) for scenario in SCENARIOS.values()))
-    for name, ticket_id in zip(SCENARIOS, ticket_ids):
+        ticket_ids = await asyncio.gather(*(SCENARIOS[name](lc) for name in paths))
+    for name, ticket_id in zip(paths, ticket_ids):
         write(paths[name], await client.get_workflow_handle(ticket_id).fetch_history())
 
 
@@ -238,10 +251,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--address", help="a running Temporal server (default: start an in-memory dev server)")
     parser.add_argument("--prefix", default=datetime.now(timezone.utc).strftime("%Y-%m-%d_"), help="file name prefix")
+    parser.add_argument("--only", nargs="+", choices=list(SCENARIOS), help="record just these scenarios")
     parser.add_argument("--long-waits", action="store_true", help=f"record only {LONG_WAITS}, on the time-skipping server")
     parser.add_argument("--test-server", help="path of the temporal-test-server binary (with --long-waits)")
     args = parser.parse_args()
-    names = [LONG_WAITS] if args.long_waits else list(SCENARIOS)
+    names = [LONG_WAITS] if args.long_waits else (args.only or list(SCENARIOS))
     paths = {name: HISTORIES / f"{args.prefix}{name}.json" for name in names}
     if taken := [str(p) for p in paths.values() if p.exists()]:
         sys.exit(f"refusing to overwrite recorded histories (append-only): {', '.join(taken)}; pass another --prefix")

@@ -19,7 +19,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, WorkflowRepla
 
 from libs.sla.policy import Span
 from workflows.ticket_lifecycle.shared import TicketWorkflowInput
-from workflows.ticket_lifecycle.patches import CALLBACK_PATCH, DEADLINE_EVENTS_PATCH, SUMMONS_PATCH
+from workflows.ticket_lifecycle.patches import CALLBACK_PATCH, DEADLINE_EVENTS_PATCH, RECATEGORIZE_PATCH, SUMMONS_PATCH
 from workflows.ticket_lifecycle.timers import DEADLINE_SET
 from workflows.ticket_lifecycle.workflows import A7E32EF_PATCH, TicketWorkflow
 
@@ -126,6 +126,8 @@ def test_new_runs_record_the_a7e32ef_patch_marker() -> None:
             expected.add(CALLBACK_PATCH)  # the scenarios whose rating window passes
         if "-summons_" in path.name and "joint" in path.name:
             expected.add(SUMMONS_PATCH)  # the scenarios with a second failed rating (联席办)
+        if "-recategorize_" in path.name:
+            expected |= {DEADLINE_EVENTS_PATCH, RECATEGORIZE_PATCH}  # 分类调整: the new category's clocks
         assert patch_ids(path) == expected, path.name
 
 
@@ -160,20 +162,36 @@ async def test_a_joint_handling_clock_without_the_summons_patch_would_break_ever
 
 def test_the_summons_histories_carry_the_summons_signals() -> None:
     """What the new histories stand for: runs that received 吹哨报到 signals (their replay is the test above)."""
-    def signalled(path: Path) -> set[str]:
-        return {
-            JSONPlainPayloadConverter().from_payload(e.workflow_execution_signaled_event_attributes.input.payloads[0])["type"]
-            for e in load(path).events if e.HasField("workflow_execution_signaled_event_attributes")
-        }
-
     recorded = [p for p in HISTORIES if "-summons_" in p.name and "summons" in p.name.split("-summons_")[1]]
     assert len(recorded) == 2
     for path in recorded:
-        assert {"DepartmentsSummoned", "SummonsCheckedIn", "SummonsTaskCompleted"} <= signalled(path), path.name
+        assert {"DepartmentsSummoned", "SummonsCheckedIn", "SummonsTaskCompleted"} <= signalled_types(path), path.name
+
+
+def signalled_types(path: Path) -> set[str]:
+    return {
+        JSONPlainPayloadConverter().from_payload(e.workflow_execution_signaled_event_attributes.input.payloads[0])["type"]
+        for e in load(path).events if e.HasField("workflow_execution_signaled_event_attributes")
+    }
+
+
+async def test_the_recategorized_history_needs_the_new_categorys_clock_to_replay() -> None:
+    """分类调整 (patch recategorized-ticket-takes-the-new-category-sla): the history received TicketRecategorized, and
+    code that ignored it (as every run before the patch did) would not replay it: its dispatch deadline moved."""
+    [path] = [p for p in HISTORIES if "-recategorize_" in p.name]
+    assert "TicketRecategorized" in signalled_types(path)
+    assert not any("TicketRecategorized" in signalled_types(p) for p in HISTORIES if p != path)  # none before the patch
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(workflow, "patched", lambda patch_id: patch_id != RECATEGORIZE_PATCH and _real_patched(patch_id))
+        result = await Replayer(workflows=[CarelessTicketWorkflow], workflow_runner=UnsandboxedWorkflowRunner()).replay_workflow(
+            load(path), raise_on_replay_failure=False
+        )
+    assert result.replay_failure is not None, "ignoring the recategorization should not replay this history"
 
 
 @pytest.mark.parametrize(
-    "path", [p for p in HISTORIES if "-deadlines_" not in p.name and "-callback_" not in p.name and "-summons_" not in p.name],
+    "path", [p for p in HISTORIES if not any(f"-{since}_" in p.name for since in ("deadlines", "callback", "summons", "recategorize"))],
     ids=lambda p: p.stem,
 )
 async def test_announcing_deadlines_without_the_patch_would_break_every_earlier_ticket(

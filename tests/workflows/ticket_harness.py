@@ -32,6 +32,7 @@ from libs.events import (
     TicketDispatched,
     TicketFiled,
     TicketMerged,
+    TicketRecategorized,
     TicketReopened,
     TicketResolved,
     TicketResumed,
@@ -53,6 +54,7 @@ DISPATCH_S, ACCEPT_S, CONTACT_S, RESOLVE_S, RATING_S = 2.0, 2.0, 2.0, 4.0, 3.0
 LEVEL2_AFTER_S, LEVEL3_AFTER_S = 1.0, 1.0
 JOINT_ON_SITE_S = 3.0
 CALLBACK_S = 3.0
+HEATING_DISPATCH_S, HEATING_RESOLVE_S = 4.0, 6.0
 STAGE_SECONDS = {"dispatch": DISPATCH_S, "accept": ACCEPT_S, "contact": CONTACT_S, "resolve": RESOLVE_S, "rating": RATING_S}
 
 
@@ -67,6 +69,8 @@ POLICY_DOC = {
     "joint_on_site": _span(JOINT_ON_SITE_S),
     "callback": _span(CALLBACK_S),
     "urgencies": {u: {s: _span(v) for s, v in STAGE_SECONDS.items()} for u in ("emergency", "urgent", "ordinary", "complex")},
+    # 分类调整 (the recategorized history): heating's community clock is longer, its resolution clock too.
+    "categories": {"heating": {"dispatch": _span(HEATING_DISPATCH_S), "resolve": _span(HEATING_RESOLVE_S)}},
 }
 POLICY = SlaPolicy.parse(POLICY_DOC)
 
@@ -263,6 +267,10 @@ def closed(t: TicketFiled) -> TicketClosed:
 
 def merged(t: TicketFiled, into: str = "T-original") -> TicketMerged:
     return TicketMerged(ticket_id=t.ticket_id, actor=STAFF, community_id=t.community_id, merged_into=into)
+
+
+def recategorized(t: TicketFiled, category: str) -> TicketRecategorized:
+    return TicketRecategorized(ticket_id=t.ticket_id, actor=STAFF, community_id=t.community_id, category=category, previous_category=t.category)
 
 
 def assigned(t: TicketFiled, community_id: str) -> TicketAssignedToCommunity:

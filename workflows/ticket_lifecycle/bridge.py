@@ -39,6 +39,7 @@ from libs.events import (
     TicketDispatched,
     TicketFiled,
     TicketMerged,
+    TicketRecategorized,
     TicketReopened,
     TicketResolved,
     TicketResumed,
@@ -116,6 +117,12 @@ def _summons_task(event: SummonsCheckedIn | SummonsTaskCompleted) -> TicketEvent
     return _signal(event, summons_id=event.summons_id, department_id=event.department_id)
 
 
+def _recategorized(event: TicketRecategorized, policy: SlaPolicy) -> TicketEventSignal:
+    """分类调整: the new category and what the current policy gives it for each urgency (the workflow picks its own)."""
+    return _signal(event, community_id=event.community_id, category=event.category,
+                   slas={urgency: policy.for_ticket(urgency, event.category).to_dict() for urgency in policy.urgencies})
+
+
 # The ticket events that start, stop or move a timer (TicketWorkflow.ON_EVENT has one method per type); rated,
 # escalated and warned do not. Each builder copies exactly the fields the workflow reads.
 SIGNALS: dict[type[Event], Callable[[Any], TicketEventSignal]] = {
@@ -138,6 +145,8 @@ SIGNALS: dict[type[Event], Callable[[Any], TicketEventSignal]] = {
     SummonsCheckedIn: _summons_task,
     SummonsTaskCompleted: _summons_task,
 }
+# ...and those whose signal also carries what the current SLA policy says (it lives in the bridge, not the event).
+POLICY_SIGNALS: dict[type[Event], Callable[[Any, SlaPolicy], TicketEventSignal]] = {TicketRecategorized: _recategorized}
 
 
 class SlaSource:
@@ -202,7 +211,7 @@ class TicketBridge:
 
     def handlers(self) -> Handlers:
         """Event class → handler for EventConsumer; TicketEscalated, DeadlineWarned, TicketRated change no timer."""
-        return {TicketFiled: self.start_ticket_workflow} | dict.fromkeys(SIGNALS, self.signal_ticket_workflow)
+        return {TicketFiled: self.start_ticket_workflow} | dict.fromkeys([*SIGNALS, *POLICY_SIGNALS], self.signal_ticket_workflow)
 
     def workflow_input(self, event: TicketFiled) -> TicketWorkflowInput:
         return TicketWorkflowInput(
@@ -234,8 +243,9 @@ class TicketBridge:
             log.info("ticket_workflow_already_started")
 
     async def signal_ticket_workflow(self, event: Event) -> None:
-        """Signal one of the SIGNALS event classes to its ticket's workflow."""
-        signal = SIGNALS[type(event)](event)
+        """Signal one of the SIGNALS (or POLICY_SIGNALS) event classes to its ticket's workflow."""
+        builder = SIGNALS.get(type(event))
+        signal = builder(event) if builder else POLICY_SIGNALS[type(event)](event, self.sla.policy)
         try:
             await self.client.get_workflow_handle(event.ticket_id).signal(TicketWorkflow.ticket_event, signal)
         except RPCError as exc:

@@ -25,3 +25,8 @@ CALLBACK_PATCH = "rating-expiry-callback-stage"
 # that span (the community must 吹哨报到, warned and escalated like any stage), which a dispatch or 即办 stops. The
 # summons' own timers (check-in and co-task per department) run only on signals older runs never had.
 SUMMONS_PATCH = "joint-handling-opens-a-summons"
+# 分类调整: TicketRecategorized is signalled (with the new category's SLA per urgency, from the current policy) and
+# the ticket lives by the new category's clocks: the stages to come, and the running dispatch clock, which keeps its
+# start and the notices it sent but takes the new span (StageDeadlineSet when its deadline moves). Older runs never
+# received the signal; should one arrive at them it changes nothing, as before.
+RECATEGORIZE_PATCH = "recategorized-ticket-takes-the-new-category-sla"

@@ -79,6 +79,8 @@ class TicketEventSignal:
     summons_id: str | None = None  # 吹哨报到: DepartmentsSummoned, SummonsCheckedIn, SummonsTaskCompleted
     departments: list[str] = field(default_factory=list)  # DepartmentsSummoned: the lead first, then co-departments
     due: str | None = None  # DepartmentsSummoned: when every department must be on site (on_site_due)
+    category: str | None = None  # TicketRecategorized: the new category...
+    slas: dict[str, dict[str, Any]] = field(default_factory=dict)  # ...and its TicketSla per urgency (current policy)
 
 
 @dataclass

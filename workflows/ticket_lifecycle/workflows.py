@@ -18,7 +18,9 @@ from temporalio.common import RetryPolicy
 from libs.sla.calendar import WorkCalendar
 from libs.sla.policy import Span, TicketSla
 from libs.ticket import Stage
-from workflows.ticket_lifecycle.patches import A7E32EF_PATCH, CALLBACK_PATCH, DEADLINE_EVENTS_PATCH, SUMMONS_PATCH, UNMARKED_A7E32EF_SINCE
+from workflows.ticket_lifecycle.patches import (
+    A7E32EF_PATCH, CALLBACK_PATCH, DEADLINE_EVENTS_PATCH, RECATEGORIZE_PATCH, SUMMONS_PATCH, UNMARKED_A7E32EF_SINCE,
+)
 from workflows.ticket_lifecycle.shared import (
     AWAITING_ACCEPTANCE, AWAITING_CALLBACK, AWAITING_DISPATCH, AWAITING_RATING, CLOSED, IN_PROGRESS,
     DeadlineNotice, StageTimer, TicketEventSignal, TicketWorkflowInput,
@@ -187,6 +189,24 @@ class TicketWorkflow(SummonsTimers):
         self._escalations_total += 1
         return True
 
+    def _on_recategorized(self, event: TicketEventSignal) -> bool:
+        """分类调整 (only while the community holds the ticket): the new category's clocks from now on. The stages to
+        come take its spans; the running dispatch clock keeps its start, and the 催办/督办 it already sent, but is due
+        after the new span (announced when the deadline moves; already past, the ladder goes on at once)."""
+        sla = event.slas.get(self._input.urgency) or event.slas.get("ordinary")
+        if sla is None or not workflow.patched(RECATEGORIZE_PATCH):
+            return False
+        self._sla = TicketSla.from_dict(sla)
+        self._clock = replace(self._clock, sla=self._sla)
+        self._input = replace(self._input, category=event.category or self._input.category, sla=sla)  # carried on
+        timer = self._timers.get(Stage.dispatch)
+        if timer is not None:
+            moved = self._clock.start(Stage.dispatch, timer.started_at, self._sla.stages[Stage.dispatch], timer.cycle)
+            if moved.deadline != timer.deadline:
+                self._timers[Stage.dispatch] = replace(moved, warned=timer.warned, level=timer.level)
+                self._announce(self._timers[Stage.dispatch])
+        return True
+
     def _on_closed(self, event: TicketEventSignal) -> bool:  # also merged into another ticket
         self._timers.clear()
         self._stage = CLOSED
@@ -222,6 +242,7 @@ class TicketWorkflow(SummonsTimers):
         "TicketReopened": _on_reopened,
         "TicketClosed": _on_closed,
         "TicketMerged": _on_closed,
+        "TicketRecategorized": _on_recategorized,
         "TicketSuspended": _on_suspended,
         "TicketResumed": _on_resumed,
         "DepartmentsSummoned": SummonsTimers._on_summoned,
