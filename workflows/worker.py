@@ -7,7 +7,6 @@ queue, addresses, cache size) is read from the settings when it runs, never at i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import sys
@@ -21,6 +20,7 @@ from temporalio.worker import Worker
 
 from libs.events import TICKETS
 from libs.events.topics import WISHES, consumer_group
+from libs.directory import live as directory_live
 from libs.messaging import EventConsumer, make_producer
 from libs.observability import configure_logging, get_logger
 from libs.settings import Settings, get_settings
@@ -97,10 +97,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event, readiness: BridgeR
     producer = make_producer(settings.kafka_bootstrap, SERVICE)
     await _retry("kafka producer", producer.start)
     sla = SlaSource()
-    caught_up = asyncio.Event()
-    following = asyncio.create_task(sla.follow(settings.kafka_bootstrap, caught_up, stop), name="workflows-config")
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(caught_up.wait(), 30)  # new tickets should get the admin's latest policy
+    following = [
+        await sla.start_following(settings.kafka_bootstrap, stop),
+        # The rankings' scopes (workflows/reports/activities.py) are the directory in force, not the file's.
+        await directory_live.start_following(settings.kafka_bootstrap, stop),
+    ]
     bridge = TicketBridge(client, task_queue=task_queue, sla=sla)
     consumer = EventConsumer(
         bootstrap=settings.kafka_bootstrap,
@@ -150,10 +151,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event, readiness: BridgeR
                 consuming.cancel()
                 await asyncio.gather(consuming, return_exceptions=True)
     finally:
-        following.cancel()
-        if probing is not None:
-            probing.cancel()
-        await asyncio.gather(following, *([probing] if probing else []), return_exceptions=True)
+        for task in [*following, *([probing] if probing else [])]:
+            task.cancel()
+        await asyncio.gather(*following, *([probing] if probing else []), return_exceptions=True)
         await consumer.stop()
         await producer.stop()
         log.info("worker_stopped")

@@ -1,13 +1,12 @@
 """The directory in force in this process: the file (config/district.yaml, version 0) until an admin publishes a
 version (`DirectoryPublished` on the `config` topic); every process applies each publication in the topic's order
-(`follow`, no consumer group: each process needs all of it), so all of them end on the same reference data.
+(libs/messaging/config_topic.py: no consumer group, each process needs all of it), so all of them end on the same reference data.
 
 A publication that does not validate here is logged and skipped; an older or equal version than the one in force is
 ignored (a replayed topic never goes back)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from datetime import datetime
 
@@ -94,54 +93,8 @@ def adopt(version: int, document: dict, *, published_by: str | None = None, chan
     return apply(event)
 
 
-async def follow(bootstrap: str, caught_up: asyncio.Event, stop: asyncio.Event) -> None:
-    """Read the config topic from the start, then keep following it; `caught_up` once the start's end is reached."""
-    from aiokafka import AIOKafkaConsumer
-
-    from libs.events import CONFIG, EventDecodeError, decode_event, topic_name
-
-    consumer = AIOKafkaConsumer(
-        topic_name(CONFIG), bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        partitions = list(consumer.assignment())
-        for _ in range(15):  # a topic that exists is assigned within ~0.5 s; a missing one never is
-            if partitions:
-                break
-            await asyncio.sleep(0.1)
-            partitions = list(consumer.assignment())
-        end = await consumer.end_offsets(partitions) if partitions else {}
-        while not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=500)
-            for records in batches.values():
-                for record in records:
-                    with contextlib.suppress(EventDecodeError):
-                        apply(decode_event(record.value or b""))
-            if not caught_up.is_set() and all([await consumer.position(tp) >= off for tp, off in end.items()]):
-                caught_up.set()
-    finally:
-        caught_up.set()
-        await consumer.stop()
-
-
-async def follow_for_ever(bootstrap: str, caught_up: asyncio.Event, stop: asyncio.Event) -> None:
-    """`follow`, restarted after a broker outage: the directory stays as it was meanwhile."""
-    while not stop.is_set():
-        try:
-            await follow(bootstrap, caught_up, stop)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - Kafka unavailable: keep the directory, try again
-            log.warning("directory_follow_failed", error=str(exc))
-            caught_up.set()
-            await asyncio.sleep(2)
-
-
 async def start_following(bootstrap: str, stop: asyncio.Event) -> asyncio.Task[None]:
-    """Start following the config topic; returns once caught up (at most CATCH_UP_SECONDS)."""
-    caught_up = asyncio.Event()
-    task = asyncio.create_task(follow_for_ever(bootstrap, caught_up, stop), name="directory-follower")
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(caught_up.wait(), CATCH_UP_SECONDS)
-    return task
+    """Follow the config topic (libs/messaging/config_topic.py); returns once caught up (at most CATCH_UP_SECONDS)."""
+    from libs.messaging.config_topic import start_following as follow_config
+
+    return await follow_config(bootstrap, apply, stop, name="directory-follower", catch_up_seconds=CATCH_UP_SECONDS)

@@ -19,16 +19,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlmodel import Session
 
 from libs.auth.principal import Principal
 from libs.directory import get_directory
-from libs.messaging.positions import reached
-from libs.events import CONFIG, Actor, EventDecodeError, GridBoundariesPublished, decode_event, topic_name
+from libs.events import Actor, GridBoundariesPublished
 from libs.messaging import record_event
+from libs.messaging.config_topic import start_following
 from libs.observability import get_logger
 from libs.settings import Settings, get_settings
 from services.intake.placement import BoundariesRejected, GridMap
@@ -130,47 +129,6 @@ def apply(event: object) -> None:
     log.info("grid_boundaries_applied", version=event.boundaries_version, grids=len(grids.areas))
 
 
-async def follow(bootstrap: str, caught_up: asyncio.Event, stop: asyncio.Event) -> None:
-    """Read the config topic from the start, then keep following it; `caught_up` once the start's end is reached."""
-    consumer = AIOKafkaConsumer(
-        topic_name(CONFIG), bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        end = await consumer.end_offsets(list(consumer.assignment()) or await _partitions(consumer))
-        while not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=500)
-            for records in batches.values():
-                for record in records:
-                    with contextlib.suppress(EventDecodeError):
-                        apply(decode_event(record.value or b""))
-            if not caught_up.is_set() and await reached(consumer, end):
-                caught_up.set()
-    finally:
-        caught_up.set()
-        await consumer.stop()
-
-
-async def _partitions(consumer: AIOKafkaConsumer) -> list:
-    for _ in range(15):  # a topic that exists is assigned within ~0.5 s; a missing one (nothing published yet) never is
-        if consumer.assignment():
-            return list(consumer.assignment())
-        await asyncio.sleep(0.1)
-    return []
-
-
-async def _follow_for_ever(bootstrap: str, caught_up: asyncio.Event, stop: asyncio.Event) -> None:
-    """`follow`, restarted after a broker outage: the boundaries stay as they were meanwhile."""
-    while not stop.is_set():
-        try:
-            await follow(bootstrap, caught_up, stop)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - Kafka unavailable: keep the boundaries, try again
-            log.warning("grid_boundaries_follow_failed", error=str(exc))
-            await asyncio.sleep(2)
-
-
 def following_boundaries(create_app: Callable[..., FastAPI]) -> Callable[..., FastAPI]:
     """`create_app` whose app loads the boundaries file on start and follows the config topic while it runs; it
     waits (up to CATCH_UP_SECONDS) to have caught up before taking requests."""
@@ -183,11 +141,9 @@ def following_boundaries(create_app: Callable[..., FastAPI]) -> Callable[..., Fa
         async def lifespan(a: FastAPI) -> AsyncIterator[None]:
             reset_to_file()
             async with inner(a):
-                stop, caught_up = asyncio.Event(), asyncio.Event()
+                stop = asyncio.Event()
                 bootstrap = (settings or get_settings()).kafka_bootstrap
-                task = asyncio.create_task(_follow_for_ever(bootstrap, caught_up, stop), name="intake-grid-boundaries")
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(caught_up.wait(), CATCH_UP_SECONDS)
+                task = await start_following(bootstrap, apply, stop, name="intake-grid-boundaries", catch_up_seconds=CATCH_UP_SECONDS)
                 try:
                     yield
                 finally:

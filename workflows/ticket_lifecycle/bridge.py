@@ -9,23 +9,19 @@ Temporal being down is an outage, not poison: `is_transient` makes the consumer 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from libs.events import (
-    CONFIG,
     CalendarAdjusted,
     DepartmentsSummoned,
     Event,
-    EventDecodeError,
     ExtensionGranted,
     ExtensionRefused,
     ExtensionRequested,
@@ -46,11 +42,9 @@ from libs.events import (
     TicketReturned,
     TicketSettledOnSpot,
     TicketSuspended,
-    decode_event,
-    topic_name,
 )
 from libs.messaging import Handlers, is_infrastructure_error
-from libs.messaging.positions import reached
+from libs.messaging.config_topic import start_following
 from libs.observability import get_logger
 from libs.sla.calendar import WorkCalendar, load_calendar
 from libs.sla.policy import PolicyError, SlaPolicy, load_policy
@@ -172,33 +166,10 @@ class SlaSource:
             self.calendar = load_calendar(extra=self._calendar_overrides)
             log.info("calendar_adjusted", **{k: len(v) for k, v in self._calendar_overrides.items()})
 
-    async def follow(self, bootstrap: str, caught_up: asyncio.Event, stop: asyncio.Event) -> None:
-        """Read the config topic from the start (no consumer group: every worker needs all of it), then keep following."""
-        consumer = AIOKafkaConsumer(
-            topic_name(CONFIG), bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
-        )
-        await consumer.start()
-        try:
-            end = await consumer.end_offsets(list(consumer.assignment()) or await self._partitions(consumer))
-            while not stop.is_set():
-                batches = await consumer.getmany(timeout_ms=500)
-                for records in batches.values():
-                    for record in records:
-                        with contextlib.suppress(EventDecodeError):
-                            self.apply(decode_event(record.value or b""))
-                if not caught_up.is_set() and await reached(consumer, end):
-                    caught_up.set()
-        finally:
-            caught_up.set()
-            await consumer.stop()
-
-    @staticmethod
-    async def _partitions(consumer: AIOKafkaConsumer) -> list:
-        for _ in range(15):  # a topic that exists is assigned within ~0.5 s; a missing one (no admin change yet) never is
-            if consumer.assignment():
-                return list(consumer.assignment())
-            await asyncio.sleep(0.1)
-        return []
+    async def start_following(self, bootstrap: str, stop: asyncio.Event) -> asyncio.Task[None]:
+        """Follow the config topic (every worker reads all of it); returns once caught up, at most 30 s: new tickets
+        should get the admin's latest policy."""
+        return await start_following(bootstrap, self.apply, stop, name="workflows-config", catch_up_seconds=30)
 
 
 class TicketBridge:
