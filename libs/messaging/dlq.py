@@ -13,7 +13,9 @@ Re-drive, after the fix is deployed, publishes each selected record again to its
 value and event id (and a `redriven_from` header). Every consumer group of that topic sees it again; the ones that
 applied it already skip it in their idempotent inbox, so re-driving twice, or re-driving an event several groups
 dead-lettered, applies it once. One event dead-lettered by several groups is republished once per run. A record that
-still does not decode with the deployed code is skipped and reported (it would only come straight back).
+still does not decode with the deployed code is skipped and reported (it would only come straight back). So is an
+event older than the inbox keep period less a day (INBOX_KEEP_DAYS, 30): the groups that applied it may have purged
+its inbox rows, and would apply it again; such an event is re-applied by hand (docs/operations.md).
 """
 from __future__ import annotations
 
@@ -131,8 +133,20 @@ class Redriven:
     outcome: str  # "redriven", "would redrive" (dry run), "duplicate in this run", "skipped: <why>"
 
 
-async def redrive(bootstrap: str, letters: list[DeadLetter], *, dry_run: bool = False, dlq: str | None = None) -> list[Redriven]:
-    """Publish each letter's record again to its source topic (original key, value, event id); see the module doc."""
+INBOX_MARGIN = timedelta(days=1)  # re-drive only what every inbox still remembers, with a day to spare
+
+
+async def redrive(
+    bootstrap: str, letters: list[DeadLetter], *, dry_run: bool = False, dlq: str | None = None,
+    inbox_keep: timedelta | None = None, now: datetime | None = None,
+) -> list[Redriven]:
+    """Publish each letter's record again to its source topic (original key, value, event id); see the module doc.
+    `inbox_keep`: the consumers' inbox keep period (default INBOX_KEEP_DAYS); older events are skipped."""
+    if inbox_keep is None:
+        from libs.settings import get_settings
+
+        inbox_keep = timedelta(days=get_settings().inbox_keep_days)
+    oldest = (now or datetime.now(timezone.utc)) - (inbox_keep - INBOX_MARGIN)
     dlq_topic = dlq or topic_name(DEAD_LETTER)
     done: list[Redriven] = []
     seen: set[tuple[str, str]] = set()
@@ -150,6 +164,9 @@ async def redrive(bootstrap: str, letters: list[DeadLetter], *, dry_run: bool = 
             ident = (source, str(event.event_id))
             if not source:
                 done.append(Redriven(letter, "skipped: no source_topic header"))
+            elif event.occurred_at < oldest:
+                done.append(Redriven(letter, f"skipped: the event is from {event.occurred_at:%Y-%m-%d}, older than the inbox keeps "
+                                             f"({inbox_keep.days} days less one): groups that applied it would apply it again"))
             elif ident in seen:
                 done.append(Redriven(letter, "duplicate in this run"))
             elif producer is None:
