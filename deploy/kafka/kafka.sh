@@ -17,6 +17,9 @@ case "$cmd" in
     fetch
     data=$(readlink -f "${2:?data dir}"); port=${3:?port}; cport=${4:-$((port + 1))}
     mkdir -p "$data"
+    # broker.session.timeout.ms: after a kill -9, the restarted broker is refused (DUPLICATE_BROKER_REGISTRATION) until
+    # its old incarnation's session expires; the default 9 s was most of a restart (13 s to serving, bench/recovery.py).
+    # Broker and controller share this JVM, so a 1 s heartbeat in a 5 s session is safe.
     cat > "$data/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
@@ -35,6 +38,8 @@ transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 log.retention.hours=168
+broker.session.timeout.ms=5000
+broker.heartbeat.interval.ms=1000
 PROPS
     export KAFKA_LOG4J_OPTS="-Dlog4j2.configurationFile=$here/log4j2.properties"
     jvm="-Xms256m -Xmx1g -XX:+UseG1GC -Dlog4j2.configurationFile=$here/log4j2.properties"
