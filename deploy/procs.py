@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import random
 import signal
 import socket
 import struct
@@ -21,10 +22,41 @@ def python_executable() -> str:
     return str(venv_python) if venv_python.exists() else sys.executable
 
 
+def _ephemeral_low() -> int:
+    """Where the kernel's ephemeral ports (the local ends of outgoing connections) begin; 32768 if unknown."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_PICK = random.SystemRandom()  # never the tests' seeded `random`: two processes must not draw the same ports
+
+
+def _bound_socket(host: str) -> socket.socket:
+    """A socket bound to a free port below the ephemeral range (10000 up to it), else to any free port.
+
+    Below that range, because a port is released between choosing it and the server binding it (seconds, for a
+    service that starts a Python process): an ephemeral port can meanwhile become the local end of some outgoing
+    connection (Kafka, PostgreSQL, HTTP clients of the tests running beside), and the server then fails with
+    'address already in use'. make test's chaos run hit exactly that."""
+    low = _ephemeral_low()
+    if low > 10_000 + 1000:
+        for _ in range(200):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                s.bind((host, _PICK.randrange(10_000, low)))
+                return s
+            except OSError:
+                s.close()
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((host, 0))
+    return s
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free a moment ago (bind to port 0, read it back, release it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
+    """A TCP port that was free a moment ago (bound, read back, released), outside the ephemeral range."""
+    with _bound_socket(host) as s:
         return s.getsockname()[1]
 
 
@@ -33,9 +65,7 @@ def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
     socks = []
     try:
         for _ in range(count):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind((host, 0))
-            socks.append(s)
+            socks.append(_bound_socket(host))
         return [s.getsockname()[1] for s in socks]
     finally:
         for s in socks:

@@ -251,7 +251,7 @@ async def test_a_returned_ticket_goes_back_to_dispatch_counts_returns_and_escala
     lc: Lifecycle,
 ) -> None:
     t = await lc.file()
-    await eventually(lambda: len(lc.of(t, "dispatch", "escalated")) == 1, what="first round level 1")
+    await eventually(lambda: len(lc.of(t, "dispatch", "escalated")) >= 1, what="first round level 1")
     first_round = lc.of(t, "dispatch", "escalated")[0]
 
     await lc.send(dispatched(t), returned(t))
@@ -271,8 +271,8 @@ async def test_a_returned_ticket_goes_back_to_dispatch_counts_returns_and_escala
     def new_round() -> list[Published]:
         return [p for p in lc.of(t, "dispatch", "escalated") if p.notice.cycle == new_cycle]
 
-    await eventually(lambda: len(new_round()) == 1, what="new round level 1")
-    (level1,) = new_round()
+    await eventually(lambda: len(new_round()) >= 1, what="new round level 1")
+    level1 = new_round()[0]  # level 2 follows a second later: a busy worker may publish both before a poll
     assert level1.notice.level == 1
     assert_on_time(level1, new_deadline, "new round level 1")
     assert level1.event_id != first_round.event_id
@@ -313,7 +313,7 @@ async def test_a_reopen_restarts_dispatch_and_a_joint_handling_reopen_starts_the
     assert isinstance(event, TicketEscalated) and (event.stage, event.level, event.deadline) == ("joint_handling", 1, joint_due)
     assert j["escalations_total"] == 0
 
-    await eventually(lambda: len(lc.of(normal, "dispatch", "escalated")) == 1, what="reopened dispatch level 1")
+    await eventually(lambda: len(lc.of(normal, "dispatch", "escalated")) >= 1, what="reopened dispatch level 1")
     assert_on_time(lc.of(normal, "dispatch", "escalated")[0], normal_reopen.occurred_at + timedelta(seconds=DISPATCH_S), "reopen")
     assert lc.of(normal, "rating") == [] and lc.of(joint, "rating") == []  # the reopen stopped the rating window
 
@@ -438,7 +438,7 @@ async def test_suspending_pauses_every_timer_and_resuming_shifts_the_deadline_by
     current = await lc.state(t)
     assert current["suspended"] is False
     assert datetime.fromisoformat(current["timers"]["dispatch"]["deadline"]) == t.occurred_at + timedelta(seconds=DISPATCH_S) + paused
-    await eventually(lambda: len(lc.of(t, "dispatch", "escalated")) == 1, what="level 1 after resume")
+    await eventually(lambda: len(lc.of(t, "dispatch", "escalated")) >= 1, what="level 1 after resume")
     warning, level1 = lc.of(t, "dispatch")[:2]
     warn_at = t.occurred_at + timedelta(seconds=DISPATCH_S * WARNING_FRACTION)
     if warning.at < resume.occurred_at:  # a slow machine let the warning fire before the suspension arrived
