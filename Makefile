@@ -76,7 +76,7 @@ run: install
 stop:
 	@if [ -x $(VPY) ]; then $(VPY) -m deploy.stack stop; else echo "Whistle is not running (no $(VENV))"; fi
 
-# tests/run_all.sh: the chaos short run beside the rest (two pytest processes); PYTEST_ARGS: one plain pytest run.
+# tests/run_all.sh: two pytest processes side by side (chaos, workflows, browser beside the rest); PYTEST_ARGS: one plain pytest run.
 test: install system-deps
 	@PY=$(VPY) PYTEST_ARGS="$(PYTEST_ARGS)" tests/run_all.sh
 

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# `make test`: the whole suite. The chaos short run (tests/chaos: its own stack, Kafka, Temporal and PostgreSQL on
-# free ports; about 5 minutes, mostly waiting for killed components to come back) runs beside the rest in a second
-# pytest process, so the suite takes the longer of the two, not their sum. With PYTEST_ARGS, one plain pytest run of
-# just those. Fails when either process fails, and when pytest collects no tests (exit code 5 is not success).
+# `make test`: the whole suite, in two pytest processes side by side, so it takes the longer of the two, not their
+# sum (most of a test's time here is waiting: for a killed component to come back, a timer, a page, a consumer).
+# The side process runs the chaos short run (its own stack on free ports, about 5 minutes), then the workflow tests
+# (their own Temporal) and the browser tests (their own stack), then the PII scan of that stack
+# (tests/e2e/test_zz_pii_scan.py: after the browser tests filed on it); the main process runs everything else,
+# the PII scan of its own stack last. Each process has its own Kafka, Temporal and PostgreSQL (session fixtures).
+# With PYTEST_ARGS, one plain pytest run of just those. Fails when either process fails, and when pytest collects
+# no tests (exit code 5 is not success).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -14,18 +18,19 @@ if [ -n "${PYTEST_ARGS:-}" ]; then
   exit $rc
 fi
 
-chaos_dir=$(mktemp -d /tmp/whistle-test-chaos.XXXXXX)
-"$PY" -m pytest -ra -p no:cacheprovider --basetemp "$chaos_dir/tmp" tests/chaos >"$chaos_dir/pytest.log" 2>&1 &
-chaos_pid=$!
-trap 'kill "$chaos_pid" 2>/dev/null' INT TERM
+SIDE=(tests/chaos tests/workflows tests/browser tests/e2e/test_zz_pii_scan.py)
+side_dir=$(mktemp -d /tmp/whistle-test-side.XXXXXX)
+"$PY" -m pytest -ra -p no:cacheprovider --basetemp "$side_dir/tmp" "${SIDE[@]}" >"$side_dir/pytest.log" 2>&1 &
+side_pid=$!
+trap 'kill "$side_pid" 2>/dev/null' INT TERM
 
-"$PY" -m pytest -ra --ignore=tests/chaos; rc=$?
+"$PY" -m pytest -ra --ignore=tests/chaos --ignore=tests/workflows --ignore=tests/browser; rc=$?
 [ $rc -eq 5 ] && echo "error: pytest collected no tests" >&2
 
-wait "$chaos_pid"; chaos_rc=$?
+wait "$side_pid"; side_rc=$?
 echo
-echo "================ tests/chaos (run beside the rest; log $chaos_dir/pytest.log) ================"
-cat "$chaos_dir/pytest.log"
-[ $chaos_rc -eq 5 ] && echo "error: pytest collected no chaos tests" >&2
+echo "================ ${SIDE[*]} (run beside the rest; log $side_dir/pytest.log) ================"
+cat "$side_dir/pytest.log"
+[ $side_rc -eq 5 ] && echo "error: pytest collected no tests in ${SIDE[*]}" >&2
 if [ $rc -ne 0 ]; then exit $rc; fi
-exit $chaos_rc
+exit $side_rc
