@@ -23,6 +23,7 @@ help:
 	@echo "make bench-intake  bench/intake.py: filings/s and POST p50/p99 per channel (BENCH_ARGS=...)"
 	@echo "make bench-dashboard  bench/dashboard.py: 1,000,000 ticket lives into the dashboard on PostgreSQL, load rate, rebuild, query p50/p99 (BENCH_ARGS=...)"
 	@echo "make bench-degraded  bench/degraded.py: POST /tickets latency with Kafka up and SIGKILLed (--outage 30), drain time after its restart"
+	@echo "make bench-recovery  bench/recovery.py: SIGKILL one component (--component kafka), time it and every /readyz back, with the reasons"
 	@echo "make chaos     ROUNDS=100 random SIGKILLs under load, then verify; figures in bench/results/chaos-<commit>.json"
 	@echo "make fuzz      schemathesis on every service's OpenAPI as every role, stateful along its links, + the portal's forms (FUZZ_EXAMPLES=50); figures in bench/results/fuzz-<commit>.json"
 	@echo "make clean     remove .data/ and caches;  make distclean: also .venv and Kafka jars"
@@ -89,6 +90,10 @@ bench-intake: install
 .PHONY: bench-degraded
 bench-degraded: install system-deps
 	PYTHONPATH=$(CURDIR) $(VPY) bench/degraded.py $(BENCH_ARGS)
+
+.PHONY: bench-recovery
+bench-recovery: install system-deps
+	PYTHONPATH=$(CURDIR) $(VPY) bench/recovery.py $(BENCH_ARGS)
 
 .PHONY: bench-dashboard
 bench-dashboard: install
