@@ -77,6 +77,7 @@ class EventConsumer:
     max_backoff: float = 5.0  # an outage's end is noticed within this (the retry is one cheap connection attempt)
     inbox_keep: timedelta = timedelta(days=30)  # applied events' inbox rows older than this are purged (purge_inbox)
     purge_every: float = 3600.0  # seconds between purges; the first runs a minute after start
+    after_commit: Callable[[], None] | None = None  # called after a handler's transaction committed (the relay's wake)
     consumer: AIOKafkaConsumer | None = field(default=None, init=False)
     blocked_by: str | None = field(default=None, init=False)  # the infrastructure error being waited out, if any
     _stopping: bool = field(default=False, init=False)
@@ -130,6 +131,8 @@ class EventConsumer:
             await handler(event)
             return "applied"
         applied = await asyncio.to_thread(apply_once, self.engine, self.group, event, handler)
+        if applied and self.after_commit is not None:
+            self.after_commit()  # the events the handler staged go out now, not at the relay's next idle poll
         return "applied" if applied else "duplicate"
 
     async def _wait_out(self, exc: BaseException, outage_attempt: int) -> None:

@@ -73,6 +73,10 @@ class OutboxRelay:
     batch_size: int = 500
     lease: timedelta = timedelta(seconds=30)
     poll_seconds: float = 0.05
+    # Idle, the poll slows down (doubling) to this: a commit in this process wakes the relay at once (`wake`), so the
+    # poll only finds rows another process left (a replica that died holding a lease). 20 polls a second per idle
+    # service was a steady load on a small machine running many stacks.
+    idle_seconds: float = 1.0
     keep_sent: timedelta = timedelta(hours=1)
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _loop: asyncio.AbstractEventLoop | None = field(default=None, init=False)
@@ -189,7 +193,7 @@ class OutboxRelay:
         while not self._stopping:
             try:
                 published = await self.publish_once()
-                backoff = self.poll_seconds
+                backoff = self.poll_seconds if published else min(max(backoff, self.poll_seconds) * 2, self.idle_seconds)
                 cycles += 1
                 if cycles % 200 == 0:
                     await asyncio.to_thread(self._purge_sent)

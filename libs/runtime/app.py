@@ -82,6 +82,7 @@ class Runtime:
                 engine=self.engine,
                 service=self.service,
                 inbox_keep=timedelta(days=self.settings.inbox_keep_days),
+                after_commit=self.relay.wake,
             )
             # Joining the group waits for a killed predecessor's session to expire (~10 s after a kill -9): the API
             # does not wait for that, so a restarted service answers /readyz in about a second.

@@ -107,3 +107,33 @@ async def test_when_nothing_goes_out_the_relay_is_told_so_it_backs_off(engine) -
     with pytest.raises(TimeoutError):
         await relay.publish_once()
     assert unsent(engine) == [("T-A", "TicketDispatched"), ("T-A", "TicketAccepted"), ("T-A", "TicketResolved")]
+
+
+async def test_an_idle_relay_polls_ever_less_often_and_a_wake_sends_at_once(engine):
+    """Idle, the poll doubles from poll_seconds up to idle_seconds (not 20 claims a second for ever); a commit in
+    the process wakes it, so a new row goes out without waiting for the slow poll (here, an hour)."""
+    relay = OutboxRelay(engine, Producer(), "idle-test", poll_seconds=0.05, idle_seconds=1.0)
+    claims = 0
+    real_claim = relay._claim  # noqa: SLF001
+
+    def counting_claim():  # noqa: ANN202
+        nonlocal claims
+        claims += 1
+        return real_claim()
+
+    relay._claim = counting_claim  # noqa: SLF001
+    running = asyncio.create_task(relay.run())
+    await asyncio.sleep(3.5)  # 0.05, 0.1, 0.2, 0.4, 0.8, then 1 s apart: about 8 claims, not 70
+    assert 2 <= claims <= 12, claims
+
+    relay.poll_seconds = relay.idle_seconds = 3600  # from its next poll on, the relay would sleep an hour...
+    await asyncio.sleep(1.5)
+    write(engine, *life("T-idle")[:1])
+    relay.wake()  # ...so only the wake can send this row
+    loop = asyncio.get_running_loop()
+    woken = loop.time()
+    while not relay.producer.sent and loop.time() - woken < 30:
+        await asyncio.sleep(0.01)
+    assert relay.producer.sent == [("T-idle", "TicketDispatched")]
+    relay.stop()
+    await asyncio.wait_for(running, 5)
