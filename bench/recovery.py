@@ -3,9 +3,9 @@ service, the worker, Kafka, Temporal and PostgreSQL at production durability on 
 and time each step: the component answering again, then every service's /readyz turning 200 (with the reason each
 gave while it was not ready, from its /readyz body). No load: this measures the machinery, not a queue.
 
-    PYTHONPATH=. .venv/bin/python bench/recovery.py [--component kafka] [--kills 3]
+    PYTHONPATH=. .venv/bin/python bench/recovery.py [--component kafka] [--kills 3] [--label what-differs]
 
-Prints a table and writes bench/results/recovery-<component>-<commit>.json.
+Prints a table and writes bench/results/recovery-<component>-<commit>[-<label>].json.
 """
 from __future__ import annotations
 
@@ -68,6 +68,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--component", choices=COMPONENTS, default="kafka")
     parser.add_argument("--kills", type=int, default=3)
+    parser.add_argument("--label", default="", help="added to the result's file name and recorded in it (what differs)")
     args = parser.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     base = Path(tempfile.mkdtemp(prefix="whistle-recovery-"))
@@ -88,8 +89,8 @@ def main() -> int:
     result = {"component": args.component, "commit": commit, "kills": runs,
               "answering_s_median": statistics.median(r["answering_s"] for r in runs),
               "all_ready_s_median": statistics.median(totals) if totals else None,
-              "machine": "2 cores, load as it was (see the note)", "logs": str(base)}
-    out = REPO / "bench" / "results" / f"recovery-{args.component}-{commit}.json"
+              "label": args.label, "machine": "2 cores, load as it was (see the note)", "logs": str(base)}
+    out = REPO / "bench" / "results" / f"recovery-{args.component}-{commit}{'-' + args.label if args.label else ''}.json"
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     print(f"\nmedian: answering {result['answering_s_median']}s, all ready {result['all_ready_s_median']}s -> {out}")
     return 0
