@@ -18,9 +18,9 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
+from libs.directory import live as directory_live
 from libs.events import TICKETS
 from libs.events.topics import WISHES, consumer_group
-from libs.directory import live as directory_live
 from libs.messaging import EventConsumer, make_producer
 from libs.observability import configure_logging, get_logger
 from libs.settings import Settings, get_settings
@@ -151,9 +151,10 @@ async def run_worker(settings: Settings, stop: asyncio.Event, readiness: BridgeR
                 consuming.cancel()
                 await asyncio.gather(consuming, return_exceptions=True)
     finally:
-        for task in [*following, *([probing] if probing else [])]:
+        background = [*following, *([probing] if probing else [])]
+        for task in background:
             task.cancel()
-        await asyncio.gather(*following, *([probing] if probing else []), return_exceptions=True)
+        await asyncio.gather(*background, return_exceptions=True)
         await consumer.stop()
         await producer.stop()
         log.info("worker_stopped")
