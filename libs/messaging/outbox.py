@@ -191,6 +191,10 @@ class OutboxRelay:
         backoff = self.poll_seconds
         cycles = 0
         while not self._stopping:
+            # Cleared before the cycle, not after: a wake during it (a commit, stop()) then ends the wait below at
+            # once. Cleared after, it was lost, and the row (or the stop) waited for the next poll; with an idle poll
+            # of a second that showed (a stopped relay that did not stop).
+            self._wake.clear()
             try:
                 published = await self.publish_once()
                 backoff = self.poll_seconds if published else min(max(backoff, self.poll_seconds) * 2, self.idle_seconds)
@@ -212,7 +216,6 @@ class OutboxRelay:
             except Exception:  # noqa: BLE001 - keep relaying; the row stays until it goes out
                 log.exception("outbox_relay_error")
                 backoff = min(max(backoff, 0.1) * 2, 5.0)
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
             except asyncio.TimeoutError:

@@ -137,3 +137,30 @@ async def test_an_idle_relay_polls_ever_less_often_and_a_wake_sends_at_once(engi
     assert relay.producer.sent == [("T-idle", "TicketDispatched")]
     relay.stop()
     await asyncio.wait_for(running, 5)
+
+
+async def test_a_wake_during_a_cycle_is_not_lost(engine):
+    """A commit that lands while the relay is claiming (too late for this claim) wakes it for the next one at once;
+    the relay used to clear such a wake before waiting, and the row then waited for the next poll (here, an hour)."""
+    relay = OutboxRelay(engine, Producer(), "wake-race", poll_seconds=3600, idle_seconds=3600)
+    real_claim = relay._claim  # noqa: SLF001
+    calls = 0
+
+    def claim_then_commit():  # noqa: ANN202 - in the relay's worker thread
+        nonlocal calls
+        calls += 1
+        rows = real_claim()
+        if calls == 1:  # a request commits right after this claim looked: its wake arrives mid-cycle
+            write(engine, *life("T-race")[:1])
+            relay.wake()
+        return rows
+
+    relay._claim = claim_then_commit  # noqa: SLF001
+    running = asyncio.create_task(relay.run())
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while not relay.producer.sent and loop.time() - started < 30:
+        await asyncio.sleep(0.01)
+    assert relay.producer.sent == [("T-race", "TicketDispatched")]
+    relay.stop()
+    await asyncio.wait_for(running, 30)
