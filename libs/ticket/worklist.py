@@ -161,4 +161,5 @@ class Worklist(Generic[Row]):
 
 
 def _beijing_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), BEIJING)
+    """In UTC: SQLite compares times as UTC text without a zone (a Beijing-zoned bound would be read 8 hours off)."""
+    return datetime.combine(day, time(0), BEIJING).astimezone(timezone.utc)

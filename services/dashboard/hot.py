@@ -127,8 +127,9 @@ def repeated_places(session: Session, *, days: int = 30, as_of: date | None = No
     then lists its latest 50 tickets from the (place, filed_at) index."""
     end = as_of or today()
     bj = timezone(timedelta(hours=8))
-    since = datetime.combine(end - timedelta(days=days - 1), datetime.min.time(), tzinfo=bj)
-    until = datetime.combine(end, datetime.max.time(), tzinfo=bj)
+    # In UTC: SQLite compares times as UTC text without a zone (a Beijing-zoned bound would be read 8 hours off).
+    since = datetime.combine(end - timedelta(days=days - 1), datetime.min.time(), tzinfo=bj).astimezone(timezone.utc)
+    until = datetime.combine(end, datetime.max.time(), tzinfo=bj).astimezone(timezone.utc)
     t = DashboardTicket
     in_window = (col(t.place).is_not(None), t.filed_at >= since, t.filed_at <= until)
     finished = {s.value for s in FINISHED}

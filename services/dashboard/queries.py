@@ -55,9 +55,10 @@ def period_sums(session: Session, period: Period, *, scope: str | None = None, p
 
 
 def _bounds(period: Period) -> tuple[datetime, datetime]:
-    """The period's first and last instant (Beijing days)."""
-    return (datetime.combine(period.start, datetime.min.time(), tzinfo=_BJ),
-            datetime.combine(period.end, datetime.max.time(), tzinfo=_BJ))
+    """The period's first and last instant (Beijing days), in UTC: SQLite compares times as UTC text without a zone,
+    so a Beijing-zoned bound would be read 8 hours off."""
+    return (datetime.combine(period.start, datetime.min.time(), tzinfo=_BJ).astimezone(timezone.utc),
+            datetime.combine(period.end, datetime.max.time(), tzinfo=_BJ).astimezone(timezone.utc))
 
 
 def with_summons(session: Session, period: Period, sums: dict[str, dict[str, int]], *, scope: str | None = None,

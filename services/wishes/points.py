@@ -24,8 +24,10 @@ REASON_ZH = {
 
 
 def _start_of_day(now: datetime) -> datetime:
+    """Midnight of `now`'s Beijing day, in UTC: SQLite keeps times as UTC text without a zone and compares the text,
+    so a Beijing-zoned bound was read 8 hours late (from 00:00 to 08:00 Beijing the daily cap counted nothing)."""
     local = now.astimezone(BEIJING)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
 
 
 def award(
