@@ -4,13 +4,15 @@ from __future__ import annotations
 import importlib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from libs.auth import Principal, mint_token
+from libs.events import Envelope
+from libs.messaging import make_producer, publish
 from libs.settings import get_settings
 
 SERVICES = ("intake", "dispatch", "department", "feedback", "dashboard", "wishes", "notify")
@@ -38,6 +40,17 @@ def service_clients(postgres_url, kafka_bootstrap):
             client.__exit__(None, None, None)
         mp.undo()
         get_settings.cache_clear()
+
+
+async def publish_all(bootstrap: str, events: Iterable[Envelope], client_id: str = "tests") -> None:
+    """Put `events` on their topics, in order, each after the broker acknowledged the one before (as a relay would)."""
+    producer = make_producer(bootstrap, client_id)
+    await producer.start()
+    try:
+        for event in events:
+            await publish(producer, event, service=client_id)
+    finally:
+        await producer.stop()
 
 
 def bearer(role: str, sub: str, **scope: Any) -> dict[str, str]:

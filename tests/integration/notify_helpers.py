@@ -16,10 +16,10 @@ from aiokafka.errors import TopicAlreadyExistsError
 from fastapi.testclient import TestClient
 
 from libs.events import TICKETS, Actor, Envelope, topic_name
-from libs.messaging import make_producer, publish
 from libs.settings import get_settings
 from libs.sms import DevSmsSink
 from services.notify.domain import BEIJING
+from tests.integration.conftest import publish_all
 
 SYSTEM = Actor(role="system", id="tests")
 PARTITIONS = 3  # of the run's tickets topic
@@ -82,16 +82,7 @@ async def create_topic(bootstrap: str, topic: str) -> None:
 def publish_events(*events: Envelope) -> None:
     """Put `events` on the run's tickets topic, in order, and wait for the broker's acks."""
 
-    async def send() -> None:
-        producer = make_producer(get_settings().kafka_bootstrap, "notify-tests")
-        await producer.start()
-        try:
-            for event in events:
-                await publish(producer, event, service="tests")
-        finally:
-            await producer.stop()
-
-    asyncio.run(send())
+    asyncio.run(publish_all(get_settings().kafka_bootstrap, events, "notify-tests"))
 
 
 def sms_texts(sms_file: Path, phone: str) -> list[str]:

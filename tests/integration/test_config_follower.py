@@ -13,10 +13,10 @@ from aiokafka import AIOKafkaProducer
 from libs.directory import live as directory_live
 from libs.events import Actor, DirectoryPublished, SlaPolicyPublished, topic_name
 from libs.events.topics import CONFIG
-from libs.messaging import make_producer, publish
 from libs.messaging.config_topic import start_following
 from libs.settings import get_settings
 from libs.sla.policy import default_policy_file
+from tests.integration.conftest import publish_all
 from tests.integration.notify_helpers import create_topic
 from workflows.ticket_lifecycle.bridge import SlaSource
 
@@ -40,13 +40,7 @@ def policy_event(version: int) -> SlaPolicyPublished:
 
 
 async def send(bootstrap: str, *events) -> None:  # noqa: ANN002
-    producer = make_producer(bootstrap, "config-tests")
-    await producer.start()
-    try:
-        for event in events:
-            await publish(producer, event, service="tests")
-    finally:
-        await producer.stop()
+    await publish_all(bootstrap, events, "config-tests")
 
 
 async def until(check, timeout: float = 60.0) -> None:  # noqa: ANN001

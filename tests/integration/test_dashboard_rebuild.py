@@ -16,11 +16,9 @@ from fastapi.testclient import TestClient
 from libs.auth import Principal, mint_token
 from libs.events.topics import consumer_group
 from libs.events import Actor, TicketAssignedToCommunity, TicketRecategorized
-from libs.messaging import make_producer
-from libs.messaging.producer import publish
 from libs.settings import get_settings
 from services.dashboard.rebuild import rebuild
-from tests.integration.conftest import eventually
+from tests.integration.conftest import eventually, publish_all
 from tests.unit.dashboard_events import Life
 
 STAFF = Actor(role="supervisor", id="sup1")
@@ -76,20 +74,10 @@ def dashboard(postgres_url, kafka_bootstrap):
         get_settings.cache_clear()
 
 
-async def _publish(bootstrap: str, events: list) -> None:
-    producer = make_producer(bootstrap, "rebuild-test")
-    await producer.start()
-    try:
-        for event in events:
-            await publish(producer, event, service="rebuild-test")
-    finally:
-        await producer.stop()
-
-
 def test_a_rebuild_from_offset_zero_equals_the_incremental_read_model(dashboard, kafka_bootstrap):
     client, live_url, rebuilt_url = dashboard
     events = lives()
-    asyncio.run(_publish(kafka_bootstrap, events + [events[3]]))  # the resolution redelivered
+    asyncio.run(publish_all(kafka_bootstrap, events + [events[3]], "rebuild-test"))  # the resolution redelivered
     engine = sa.create_engine(live_url)
     expected_ids = {str(e.event_id) for e in events}
     with engine.connect() as conn:

@@ -109,6 +109,15 @@ async def test_when_nothing_goes_out_the_relay_is_told_so_it_backs_off(engine) -
     assert unsent(engine) == [("T-A", "TicketDispatched"), ("T-A", "TicketAccepted"), ("T-A", "TicketResolved")]
 
 
+async def sent_within(relay: OutboxRelay, seconds: float) -> list[tuple[str, str]]:
+    """What the relay's recording producer has sent, once it sent anything (or after `seconds`)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while not relay.producer.sent and loop.time() - started < seconds:
+        await asyncio.sleep(0.01)
+    return relay.producer.sent
+
+
 async def test_an_idle_relay_polls_ever_less_often_and_a_wake_sends_at_once(engine):
     """Idle, the poll doubles from poll_seconds up to idle_seconds (not 20 claims a second for ever); a commit in
     the process wakes it, so a new row goes out without waiting for the slow poll (here, an hour)."""
@@ -130,11 +139,7 @@ async def test_an_idle_relay_polls_ever_less_often_and_a_wake_sends_at_once(engi
     await asyncio.sleep(1.5)
     write(engine, *life("T-idle")[:1])
     relay.wake()  # ...so only the wake can send this row
-    loop = asyncio.get_running_loop()
-    woken = loop.time()
-    while not relay.producer.sent and loop.time() - woken < 30:
-        await asyncio.sleep(0.01)
-    assert relay.producer.sent == [("T-idle", "TicketDispatched")]
+    assert await sent_within(relay, 30) == [("T-idle", "TicketDispatched")]
     relay.stop()
     await asyncio.wait_for(running, 5)
 
@@ -157,10 +162,6 @@ async def test_a_wake_during_a_cycle_is_not_lost(engine):
 
     relay._claim = claim_then_commit  # noqa: SLF001
     running = asyncio.create_task(relay.run())
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    while not relay.producer.sent and loop.time() - started < 30:
-        await asyncio.sleep(0.01)
-    assert relay.producer.sent == [("T-race", "TicketDispatched")]
+    assert await sent_within(relay, 30) == [("T-race", "TicketDispatched")]
     relay.stop()
     await asyncio.wait_for(running, 30)
